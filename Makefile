@@ -1,0 +1,46 @@
+# The one interface. Every target calls `python -m analysis ...`; no logic lives here.
+# Bare `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+JOBS ?= 2
+
+# The virtual environment is (re)made when it is missing or older than pyproject.toml.
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+.PHONY: help venv report test validate data template lab bench clean
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(VENV)/.installed ## create .venv and install the project (done by the other targets when needed)
+
+report: $(VENV)/.installed ## main job: data if none, validate, run notebooks per wave, render _output/{august,december}.{html,pdf}
+	$(PY) -m analysis report
+
+test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks with nbval, end to end)
+	$(PY) -m pytest
+
+validate: $(VENV)/.installed ## validate every wave's files; quarantine bad rows; print a summary
+	$(PY) -m analysis validate
+
+data: $(VENV)/.installed ## write the deterministic synthetic data set to data/synthetic/
+	$(PY) -m analysis data
+
+template: $(VENV)/.installed ## write the local authority data request workbook to _output/
+	$(PY) -m analysis template
+
+lab: $(VENV)/.installed ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(VENV)/.installed ## measure build speed and scale; print the figures and write _build/bench.json
+	$(PY) -m analysis bench
+
+clean: ## remove _build/ and _output/ (derived files only)
+	@test -x $(PY) && $(PY) -m analysis clean || rm -rf _build _output

@@ -1,0 +1,66 @@
+"""Every path the project uses, anchored at the repository root.
+
+No other module builds a path from strings or depends on the working directory. The root can
+be moved for tests (a temporary copy) with the ``FLEXITIME_ROOT`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("FLEXITIME_ROOT", PACKAGE.parent)).resolve()
+
+CONFIG = ROOT / "config"
+STUDY_CONFIG = CONFIG / "study.yml"
+WAVE_CONFIG_DIR = CONFIG / "waves"
+
+DATA = ROOT / "data"
+RAW = DATA / "raw"
+SYNTHETIC = DATA / "synthetic"
+
+NOTEBOOKS = ROOT / "notebooks"
+REPORT = ROOT / "report"
+QUARTO_PROJECT = ROOT / "_quarto.yml"
+
+BUILD = ROOT / "_build"
+TIDY = BUILD / "data"
+QUARANTINE = BUILD / "quarantine"
+VALIDATION = BUILD / "validation"
+EXECUTED = BUILD / "notebooks"
+FAILED = BUILD / "failed"
+STAGED_REPORTS = BUILD / "reports"
+
+OUTPUT = ROOT / "_output"
+
+
+def wave_config(wave: str) -> Path:
+    """The parameter file papermill injects for ``wave``."""
+    return WAVE_CONFIG_DIR / f"{wave}.yml"
+
+
+def raw_wave_dir(wave: str, data_dir: Path | None = None) -> Path:
+    """Where a wave's delivered files are: real data when ``data/raw/<wave>/`` exists,
+    otherwise the synthetic set. ``data_dir`` overrides both (a folder holding wave folders).
+    """
+    if data_dir is not None:
+        return Path(data_dir) / wave
+    real = RAW / wave
+    return real if real.is_dir() else SYNTHETIC / wave
+
+
+def tidy_dir(wave: str) -> Path:
+    return TIDY / wave
+
+
+def quarantine_dir(wave: str) -> Path:
+    return QUARANTINE / wave
+
+
+def executed_notebook(wave: str, notebook: str) -> Path:
+    return EXECUTED / wave / f"{notebook}.ipynb"
+
+
+def notebook_template(notebook: str) -> Path:
+    return NOTEBOOKS / f"{notebook}.ipynb"

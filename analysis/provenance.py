@@ -1,0 +1,114 @@
+"""Provenance: what each report was built from, printed as its last appendix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.config import Study
+
+PACKAGES = ["pandas", "numpy", "statsmodels", "matplotlib", "seaborn", "pandera", "papermill", "acro",
+            "pyarrow", "openpyxl", "typst", "pypandoc-binary", "doit", "nbclient", "ipykernel"]
+
+
+def sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_state(root: Path | None = None) -> tuple[str, bool]:
+    """(commit, dirty) of the working tree; ("not a git checkout", False) outside git."""
+    root = root or paths.ROOT
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        return commit, bool(status)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return "not a git checkout", False
+
+
+def input_files(study: Study, waves: list[str], data_dir: Path | None = None) -> pd.DataFrame:
+    rows = []
+    for w in waves:
+        folder = paths.raw_wave_dir(w, data_dir)
+        for f in sorted(p for p in folder.glob("*") if p.is_file()):
+            rel = f.relative_to(paths.ROOT) if f.is_relative_to(paths.ROOT) else f
+            rows.append({"Wave": w, "File": f"`{rel}`", "SHA-256": f"`{sha256(f)}`"})
+    return pd.DataFrame(rows, columns=["Wave", "File", "SHA-256"])
+
+
+def package_versions() -> pd.DataFrame:
+    rows = []
+    for p in PACKAGES:
+        try:
+            rows.append({"Package": p, "Version": metadata.version(p)})
+        except metadata.PackageNotFoundError:
+            rows.append({"Package": p, "Version": "not installed"})
+    return pd.DataFrame(rows)
+
+
+def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: Path | None = None) -> str:
+    """The provenance appendix of one report, as Markdown."""
+    from analysis.tables import to_markdown
+
+    report = study.report(report_id)
+    commit, dirty = git_state()
+    log_path = paths.BUILD / "executions.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    runs = [v for k, v in log.items() if v["wave"] in report.waves]
+    execs = pd.DataFrame([{"Notebook": f"`{r['notebook']}`", "Wave": r["wave"],
+                           "Parameters": ", ".join(f"{k}={v}" for k, v in r["parameters"].items())} for r in runs],
+                         columns=["Notebook", "Wave", "Parameters"])
+    lines = [
+        f"- **Git commit**: `{commit}`{' (working tree had uncommitted changes)' if dirty else ' (clean working tree)'}",
+        f"- **Built**: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- **Renderer**: {renderer}",
+        f"- **Waves in this report**: {', '.join(study.wave(w).label for w in report.waves)}",
+        f"- **Disclosure rule**: {study.disclosure.rule_text()}",
+        "",
+        "**Notebook executions and their parameters**",
+        "",
+        to_markdown(execs),
+        "",
+        "**Input files (SHA-256)**",
+        "",
+        to_markdown(input_files(study, list(report.waves), data_dir)),
+        "",
+        "**Package versions**",
+        "",
+        to_markdown(package_versions()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def validation_markdown(study: Study, report_id: str) -> str:
+    """The validation appendix: rows delivered, accepted and quarantined per table and why."""
+    from analysis import tidy
+    from analysis.tables import to_markdown
+
+    rows = []
+    for w in study.report(report_id).waves:
+        s = tidy.validation_summary(w)
+        for t in s["tables"]:
+            rules = s["rules"].get(t["table"], {})
+            rows.append({"Wave": study.wave(w).label, "Table": t["table"], "Rows delivered": t["delivered"],
+                         "Accepted": t["accepted"], "Quarantined": t["quarantined"],
+                         "Why quarantined": "; ".join(f"{r}: {n}" for r, n in rules.items()) or "–"})
+        for u in s["unusable"]:
+            rows.append({"Wave": study.wave(w).label, "Table": "unusable file", "Rows delivered": "–",
+                         "Accepted": 0, "Quarantined": "–", "Why quarantined": u})
+    frame = pd.DataFrame(rows, columns=["Wave", "Table", "Rows delivered", "Accepted", "Quarantined", "Why quarantined"])
+    return ("Counts of rows are counts of records, not of people. Quarantined rows are kept, with the reason, "
+            "under `_build/quarantine/<wave>/` for the data provider to correct.\n\n" + to_markdown(frame) + "\n")

@@ -1,0 +1,306 @@
+"""Rendering ``report/*.qmd`` into ``_output/<report>.html`` and ``_output/<report>.pdf``.
+
+Quarto renders them when ``quarto`` is on the PATH. Otherwise the built-in renderer renders the
+same sources: it resolves ``{{< include >}}`` and ``{{< embed nb.ipynb#label >}}`` from the
+executed notebooks, numbers figures and tables and their ``@fig-``/``@tbl-`` cross-references,
+and calls pandoc (``pypandoc-binary``) for a self-contained HTML file and pandoc's typst writer
+with the ``typst`` package for the PDF. Report sources keep to the subset of Quarto syntax
+that both engines render alike. Outputs are written to a temporary file and then renamed, so a
+failed render leaves the previous good report in place.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from analysis import paths
+from analysis.errors import AnalysisError
+
+INCLUDE = re.compile(r"\{\{<\s*include\s+(\S+?)\s*>\}\}")
+EMBED = re.compile(r"\{\{<\s*embed\s+(\S+?)#([\w-]+)\s*>\}\}")
+XREF = re.compile(r"(?<![\w\[])@((?:fig|tbl|sec)-[\w-]+)")
+FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+class RenderError(AnalysisError):
+    pass
+
+
+def quarto_available() -> str | None:
+    return shutil.which("quarto")
+
+
+def pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+# -- notebook cells ------------------------------------------------------------------------------
+
+def cell_options(source: str) -> dict:
+    """Quarto cell options: the leading ``#| key: value`` lines of a code cell, as YAML."""
+    lines = []
+    for line in source.splitlines():
+        if line.startswith("#|"):
+            lines.append(line[2:].strip() if not line[2:3] == " " else line[3:])
+        else:
+            break
+    return yaml.safe_load("\n".join(lines)) or {} if lines else {}
+
+
+def find_cell(nb_path: Path, label: str) -> tuple[dict, list]:
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            opts = cell_options(cell.source)
+            if opts.get("label") == label:
+                return opts, cell.get("outputs", [])
+    raise RenderError(f"{nb_path}: no cell labelled '{label}' (check `#| label: {label}` in the notebook).")
+
+
+@dataclass
+class Resolved:
+    markdown: str
+    images: dict[str, bytes] = field(default_factory=dict)   # file name -> PNG bytes
+    numbers: dict[str, int] = field(default_factory=dict)    # label -> number within its kind
+
+
+def _embed_markdown(nb_path: Path, label: str, images: dict[str, bytes]) -> str:
+    opts, outputs = find_cell(nb_path, label)
+    parts: list[str] = []
+    for out in outputs:
+        if out.get("output_type") == "error":
+            raise RenderError(f"{nb_path}#{label}: the cell raised {out.get('ename')}: {out.get('evalue')}")
+        data = out.get("data", {})
+        if "image/png" in data:
+            name = f"{label}.png" if f"{label}.png" not in images else f"{label}-{len(images)}.png"
+            images[name] = base64.b64decode(data["image/png"])
+            parts.append(("image", name))
+        elif "text/markdown" in data:
+            parts.append(("markdown", data["text/markdown"]))
+        elif out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append(("markdown", out["text"]))
+        elif "text/plain" in data and not label.startswith(("fig-", "tbl-")):
+            parts.append(("markdown", "```\n" + data["text/plain"] + "\n```"))
+    if label.startswith("fig-"):
+        imgs = [p for p in parts if p[0] == "image"]
+        if not imgs:
+            raise RenderError(f"{nb_path}#{label}: the figure cell has no image output.")
+        cap = str(opts.get("fig-cap", "")).strip()
+        alt = str(opts.get("fig-alt", cap)).replace('"', "'")
+        return f'![{cap}](media/{imgs[0][1]}){{#{label} alt="{alt}" width="100%"}}'
+    if label.startswith("tbl-"):
+        tables = [p[1] for p in parts if p[0] == "markdown"]
+        if not tables:
+            raise RenderError(f"{nb_path}#{label}: the table cell has no Markdown table output.")
+        cap = str(opts.get("tbl-cap", "")).strip()
+        return tables[0].rstrip() + f"\n\n: {cap} {{#{label}}}"
+    return "\n\n".join(p[1] if p[0] == "markdown" else f"![](media/{p[1]})" for p in parts)
+
+
+def resolve(qmd: Path, _depth: int = 0) -> Resolved:
+    """Body of ``qmd`` with includes and embeds resolved (front matter removed)."""
+    text = qmd.read_text(encoding="utf-8")
+    text = FRONT.sub("", text, count=1)
+    images: dict[str, bytes] = {}
+
+    def include(m: re.Match) -> str:
+        target = (qmd.parent / m.group(1)).resolve()
+        if not target.exists():
+            raise RenderError(f"{qmd}: included file {m.group(1)} does not exist ({target}).")
+        sub = resolve(target, _depth + 1)
+        images.update(sub.images)
+        return sub.markdown
+
+    if _depth > 5:
+        raise RenderError(f"{qmd}: includes nested too deeply.")
+    text = INCLUDE.sub(include, text)
+
+    def embed(m: re.Match) -> str:
+        nb_path = (qmd.parent / m.group(1)).resolve()
+        if not nb_path.exists():
+            raise RenderError(f"{qmd}: embedded notebook {m.group(1)} does not exist ({nb_path}). "
+                              "Run `make report` (or `python -m analysis build`) to execute the notebooks.")
+        return _embed_markdown(nb_path, m.group(2), images)
+
+    text = EMBED.sub(embed, text)
+    return Resolved(text, images)
+
+
+def number(markdown: str) -> tuple[str, dict[str, tuple[str, int]]]:
+    """Number figures and tables in document order and turn ``@fig-x`` into "Figure N" links."""
+    found: dict[str, tuple[str, int]] = {}
+    counts = {"fig": 0, "tbl": 0}
+    for m in re.finditer(r"\{#((fig|tbl)-[\w-]+)", markdown):
+        label, kind = m.group(1), m.group(2)
+        if label not in found:
+            counts[kind] += 1
+            found[label] = ("Figure" if kind == "fig" else "Table", counts[kind])
+    sections = {m.group(1): m.group(0) for m in re.finditer(r"\{#(sec-[\w-]+)", markdown)}
+
+    def xref(m: re.Match) -> str:
+        label = m.group(1)
+        if label in found:
+            word, n = found[label]
+            return f"[{word} {n}](#{label})"
+        if label in sections:
+            return f"[Section](#{label})"
+        raise RenderError(f"cross-reference @{label} points to nothing labelled {label}.")
+
+    return XREF.sub(xref, markdown), found
+
+
+def _prefix_captions(markdown: str, found: dict[str, tuple[str, int]]) -> str:
+    """HTML captions read "Figure N: ..." as Quarto writes them (typst numbers its own)."""
+    def fig(m: re.Match) -> str:
+        word, n = found[m.group(3)]
+        return f"![{word} {n}: {m.group(1)}]({m.group(2)}){{#{m.group(3)}"
+
+    markdown = re.sub(r"!\[([^\]]*)\]\(([^)]*)\)\{#(fig-[\w-]+)", fig, markdown)
+
+    def tbl(m: re.Match) -> str:
+        word, n = found[m.group(2)]
+        return f": {word} {n}: {m.group(1)} {{#{m.group(2)}}}"
+
+    return re.sub(r"^: (.*?) \{#(tbl-[\w-]+)\}\s*$", tbl, markdown, flags=re.M)
+
+
+def project_options(fmt: str) -> dict:
+    data = yaml.safe_load(paths.QUARTO_PROJECT.read_text()) if paths.QUARTO_PROJECT.exists() else {}
+    return (data.get("format") or {}).get(fmt) or {}
+
+
+def front_matter(qmd: Path) -> dict:
+    m = FRONT.match(qmd.read_text(encoding="utf-8"))
+    return yaml.safe_load(m.group(1)) if m else {}
+
+
+def _atomic_write(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def _pandoc(args: list[str], cwd: Path) -> None:
+    proc = subprocess.run([pandoc_path(), *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RenderError(f"pandoc failed ({' '.join(args[:3])} ...):\n{proc.stderr.strip()}")
+
+
+def _meta_args(meta: dict) -> list[str]:
+    args = []
+    for key in ("title", "subtitle", "date", "author", "abstract", "lang"):
+        if key in meta and meta[key] is not None:
+            args += ["--metadata", f"{key}={meta[key]}"]
+    return args
+
+
+def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None) -> list[Path]:
+    """Render ``report/<report>.qmd`` without Quarto."""
+    qmd = paths.REPORT / f"{report}.qmd"
+    if not qmd.exists():
+        raise RenderError(f"{qmd} does not exist.")
+    out_dir = Path(output_dir or paths.OUTPUT)
+    meta = front_matter(qmd)
+    resolved = resolve(qmd)
+    body, found = number(resolved.markdown)
+    work = Path(tempfile.mkdtemp(prefix=f"render-{report}-", dir=paths.BUILD if paths.BUILD.exists() else None))
+    (work / "media").mkdir()
+    for name, data in resolved.images.items():
+        (work / "media" / name).write_bytes(data)
+    written = []
+    try:
+        if "html" in formats:
+            opts = project_options("html")
+            (work / "report.md").write_text(_prefix_captions(body, found), encoding="utf-8")
+            args = ["report.md", "--from", "markdown", "--to", "html5", "--standalone", "--embed-resources",
+                    "--output", "report.html", *(_meta_args(meta))]
+            if opts.get("toc", True):
+                args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
+            if opts.get("number-sections"):
+                args.append("--number-sections")
+            css = opts.get("css")
+            for c in [css] if isinstance(css, str) else (css or []):
+                args += ["--css", str((paths.ROOT / c).resolve())]
+            args += ["--metadata", "pagetitle=" + str(meta.get("title", report)), "--metadata", "document-css=false"]
+            _pandoc(args, work)
+            _atomic_write(work / "report.html", out_dir / f"{report}.html")
+            written.append(out_dir / f"{report}.html")
+        if "pdf" in formats:
+            opts = project_options("typst")
+            (work / "report-typst.md").write_text(body, encoding="utf-8")
+            args = ["report-typst.md", "--from", "markdown", "--to", "typst", "--standalone", "--output",
+                    "report.typ", *(_meta_args(meta)), "-V", f"papersize={opts.get('papersize', 'a4')}"]
+            if opts.get("toc", True):
+                args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
+            if opts.get("number-sections"):
+                args.append("--number-sections")
+            for key in ("mainfont", "fontsize", "margin"):
+                if key in opts:
+                    val = opts[key]
+                    if isinstance(val, dict):
+                        for k, v in val.items():
+                            args += ["-V", f"{key}.{k}={v}"]
+                    else:
+                        args += ["-V", f"{key}={val}"]
+            _pandoc(args, work)
+            import typst
+
+            try:
+                typst.compile(str(work / "report.typ"), output=str(work / "report.pdf"), root=str(work))
+            except Exception as exc:  # typst raises its own error type with the source position
+                raise RenderError(f"typst could not typeset {report}: {exc}") from exc
+            _atomic_write(work / "report.pdf", out_dir / f"{report}.pdf")
+            written.append(out_dir / f"{report}.pdf")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
+def render_quarto(report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None) -> list[Path]:
+    """Render with Quarto (``quarto render report/<report>.qmd --to html|typst``)."""
+    quarto = quarto_available()
+    if not quarto:
+        raise RenderError("quarto is not on the PATH; use the built-in renderer (--renderer builtin).")
+    out_dir = Path(output_dir or paths.OUTPUT)
+    written = []
+    env = dict(os.environ)
+    import sys
+
+    env.setdefault("QUARTO_PYTHON", sys.executable)
+    qdir = paths.BUILD / "quarto"
+    for fmt, to, ext in (("html", "html", "html"), ("pdf", "typst", "pdf")):
+        if fmt not in formats:
+            continue
+        proc = subprocess.run([quarto, "render", f"report/{report}.qmd", "--to", to], cwd=paths.ROOT, env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RenderError(f"quarto render {report} --to {to} failed:\n{proc.stderr[-3000:]}")
+        produced = [p for p in qdir.rglob(f"{report}.{ext}")]
+        if not produced:
+            raise RenderError(f"quarto rendered {report} --to {to} but no {report}.{ext} was found under {qdir}.")
+        _atomic_write(produced[0], out_dir / f"{report}.{ext}")
+        written.append(out_dir / f"{report}.{ext}")
+    return written
+
+
+def render(report: str, renderer: str = "auto", formats: tuple[str, ...] = ("html", "pdf"),
+           output_dir: Path | None = None) -> tuple[str, list[Path]]:
+    """Render one report; ``renderer`` is ``auto`` (Quarto when installed), ``quarto`` or ``builtin``."""
+    use = renderer
+    if renderer == "auto":
+        use = "quarto" if quarto_available() else "builtin"
+    fn = render_quarto if use == "quarto" else render_builtin
+    return use, fn(report, formats, output_dir)

@@ -1,0 +1,155 @@
+"""The tables' contracts: one specification per table, from which the pandera schema, the
+column aliases the loaders accept and the local authority's data request template are all made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.config import Study, load_study
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a delivered table.
+
+    ``kind`` is one of ``str``, ``int``, ``float``, ``datetime``, ``date``, ``category``.
+    """
+
+    name: str
+    kind: str
+    description: str
+    example: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True          # the column must be present in the file
+    nullable: bool = False         # an empty cell is allowed
+    allowed: tuple[str, ...] = ()  # for categories
+    minimum: float | None = None
+    maximum: float | None = None
+    unique: bool = False
+
+    def note(self) -> str:
+        """The one-line note printed in the data request template."""
+        bits = [self.description, f"Type: {self.kind}"]
+        if self.allowed:
+            bits.append("Allowed: " + ", ".join(self.allowed))
+        if self.minimum is not None or self.maximum is not None:
+            bits.append(f"Range: {self.minimum if self.minimum is not None else ''} to {self.maximum if self.maximum is not None else ''}")
+        bits.append("May be empty" if self.nullable else "Required")
+        bits.append(f"Example: {self.example}")
+        return ". ".join(bits)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    row_checks: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (rule, description)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def normalise_header(text: Any) -> str:
+    """Column names are matched case- and space-insensitively.
+
+    >>> normalise_header("  Worker ID ")
+    'worker_id'
+    >>> normalise_header("Visit-Date/Time")
+    'visit_date_time'
+    """
+    s = str(text).replace("\ufeff", "").strip().lower()
+    out = []
+    for ch in s:
+        out.append(ch if ch.isalnum() else "_")
+    return "_".join(p for p in "".join(out).split("_") if p)
+
+
+def workers_spec(study: Study | None = None) -> TableSpec:
+    study = study or load_study()
+    return TableSpec(
+        name="workers",
+        description="One row per pseudonymised worker in the participating teams, at this wave.",
+        columns=(
+            Column("worker_id", "str", "Meaningless identifier made by the local authority, the same at every wave",
+                   "W0001", aliases=("worker", "worker_ref", "staff_id", "pseudonym"), unique=True),
+            Column("team", "category", "Team the worker belongs to", study.admin_site.teams[0] if study.admin_site.teams else "Team A",
+                   aliases=("team_name",), allowed=study.admin_site.teams),
+            Column("role", "category", "Role", "social worker", aliases=("job_role", "position"), allowed=study.roles),
+            Column("fte", "float", "Full-time equivalent", "1.0", aliases=("fte_hours", "full_time_equivalent"),
+                   minimum=0.1, maximum=1.0),
+            Column("working_pattern", "category", "Working pattern at the end of the last month", "9-day fortnight",
+                   aliases=("pattern", "work_pattern"), allowed=study.working_patterns),
+            Column("pattern_start", "date", "Date the current flexible pattern started (empty for standard)",
+                   "2021-03-15", aliases=("pattern_start_date", "flex_start"), nullable=True),
+            Column("planned_flex_days_last_month", "int", "Flexible (non-working) days planned in the last month",
+                   "2", aliases=("planned_flex_days", "planned_days"), minimum=0, maximum=31),
+            Column("flex_days_taken_last_month", "int", "Flexible days actually taken in the last month",
+                   "2", aliases=("flex_days_taken", "taken_days"), minimum=0, maximum=31),
+        ),
+        row_checks=(
+            ("flex_days_taken_not_more_than_planned_plus_days", "Flexible days taken is at most 31"),
+            ("standard_pattern_has_no_planned_days", "A standard pattern has no planned flexible days"),
+        ),
+    )
+
+
+def visits_spec(study: Study | None = None) -> TableSpec:
+    return TableSpec(
+        name="visits",
+        description="One row per case visit by a worker in the participating teams, in the wave's period.",
+        columns=(
+            Column("visit_id", "str", "Identifier of the visit", "V000001", aliases=("visit", "visit_ref"), unique=True),
+            Column("worker_id", "str", "Pseudonymised worker identifier, as in the workers table", "W0001",
+                   aliases=("worker", "worker_ref", "staff_id")),
+            Column("visit_datetime", "datetime", "Date and time of the visit", "2021-03-02 10:30",
+                   aliases=("visit_date", "visit_date_time", "visited_at")),
+            Column("writeup_datetime", "datetime", "Date and time the visit was written up (empty while outstanding)",
+                   "2021-03-03 16:00", aliases=("writeup_date", "write_up_datetime", "write_up_date", "recorded_at"),
+                   nullable=True),
+        ),
+        row_checks=(
+            ("writeup_not_before_visit", "The write-up is not dated before the visit"),
+            ("worker_known", "The visit's worker_id is in the workers table"),
+        ),
+    )
+
+
+def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
+    """The pandera schema for a typed table. Types are enforced before this by
+    :func:`analysis.validate.coerce`, which quarantines cells that are not of their type.
+    """
+    dtypes = {"str": "string", "category": "string", "int": "Int64", "float": "float64",
+              "datetime": "datetime64[ns]", "date": "datetime64[ns]"}
+    cols = {}
+    for c in spec.columns:
+        checks = []
+        if c.allowed:
+            checks.append(pa.Check.isin(list(c.allowed), name="allowed_values"))
+        if c.minimum is not None:
+            checks.append(pa.Check.ge(c.minimum, name="minimum"))
+        if c.maximum is not None:
+            checks.append(pa.Check.le(c.maximum, name="maximum"))
+        cols[c.name] = pa.Column(dtypes[c.kind], checks=checks, nullable=c.nullable, required=c.required,
+                                 unique=False, name=c.name)
+    return pa.DataFrameSchema(cols, strict=False, name=spec.name)
+
+
+SPECS = {"workers": workers_spec, "visits": visits_spec}
+
+
+def spec_for(table: str, study: Study | None = None) -> TableSpec:
+    return SPECS[table](study)
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})

@@ -1,0 +1,16 @@
+"""Deterministic synthetic data in exactly the real delivery formats.
+
+Used whenever ``data/raw/<wave>/`` does not exist. The same seed gives the same bytes.
+"""
+
+
+from pathlib import Path
+
+from analysis.config import Study
+
+
+def generate_all(root: Path, study: Study) -> list[Path]:
+    """Every synthetic source for every wave, deterministically from the study seed."""
+    from analysis.synthetic import admin
+
+    return admin.generate(root, study, study.seed)

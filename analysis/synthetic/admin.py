@@ -1,0 +1,185 @@
+"""Synthetic administrative data for the admin site's teams: ``workers.xlsx`` and ``visits.csv``.
+
+The effects are drawn, not placed: each worker has a latent wish for a flexible pattern and a
+personal write-up speed; taking up a pattern nudges the chance of a late write-up a little, and
+workload varies by wave. Whether a threshold is met is left to the draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import Study
+
+FIXED_ZIP_TIME = (2021, 1, 1, 0, 0, 0)
+
+
+def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Workers at every wave: a stable roster with a little turnover, patterns taken up after launch."""
+    site = study.admin_site
+    people = []
+    n = 0
+    for team in site.teams:
+        sizes = [("team manager", 1), ("assistant manager", 1), ("social worker", int(rng.integers(6, 8)))]
+        for role, k in sizes:
+            for _ in range(k):
+                n += 1
+                people.append({
+                    "worker_id": f"W{rng.integers(1000, 9999)}{n:02d}",
+                    "team": team,
+                    "role": role,
+                    "fte": float(rng.choice([1.0, 1.0, 1.0, 0.8, 0.6])),
+                    "wish": float(rng.beta(2, 4)),          # latent wish for a compressed pattern
+                    "pref9": bool(rng.random() < 0.6),      # prefers the 9-day fortnight
+                    "leaves_after": int(rng.choice([99, 99, 99, 99, 99, 99, 99, 99, 99, 1])),
+                })
+    roster = pd.DataFrame(people)
+    out: dict[str, pd.DataFrame] = {}
+    launched: dict[str, tuple[str, dt.date]] = {}
+    for k, wave in enumerate(study.waves):
+        rows = []
+        for p in roster.itertuples():
+            if k > p.leaves_after:
+                continue
+            pattern, start = "standard", None
+            if wave.months_since_launch > 0 and p.fte == 1.0:
+                if p.worker_id in launched:
+                    pattern, start = launched[p.worker_id]
+                    if rng.random() < 0.1:  # a few drop back to standard
+                        pattern, start = "standard", None
+                        launched.pop(p.worker_id)
+                elif rng.random() < p.wish * (0.9 if wave.months_since_launch <= 3 else 0.4):
+                    pattern = "9-day fortnight" if p.pref9 else "4-day week"
+                    start = wave.date - dt.timedelta(days=int(rng.integers(10, 80)))
+                    start = max(start, study.launch_date)
+                    launched[p.worker_id] = (pattern, start)
+            planned = 0 if pattern == "standard" else (2 if pattern == "9-day fortnight" else 4)
+            if planned:
+                stick = 0.85 if wave.months_since_launch <= 3 else 0.7
+                taken = int(rng.binomial(planned, stick))
+            else:
+                taken = 0
+            rows.append({
+                "worker_id": p.worker_id, "team": p.team, "role": p.role, "fte": p.fte,
+                "working_pattern": pattern, "pattern_start": start,
+                "planned_flex_days_last_month": planned, "flex_days_taken_last_month": taken,
+            })
+        out[wave.id] = pd.DataFrame(rows)
+    return out
+
+
+def simulate_visits(workers: pd.DataFrame, wave_date: dt.date, wave_index: int, rng: np.random.Generator,
+                    n_visits: int | None = None, id_offset: int = 0) -> pd.DataFrame:
+    """Case visits in the four weeks before ``wave_date``, for social workers and assistant managers."""
+    staff = workers[workers["role"].isin(["social worker", "assistant manager"])].reset_index(drop=True)
+    speed = {w: float(rng.normal(0, 0.6)) for w in staff["worker_id"]}  # stable per-worker speed
+    per = rng.poisson(9, size=len(staff)) if n_visits is None else None
+    if n_visits is not None:
+        per = np.full(len(staff), n_visits // len(staff))
+        per[: n_visits - per.sum()] += 1
+    worker_col = np.repeat(staff["worker_id"].to_numpy(), per)
+    flex_col = np.repeat(staff["working_pattern"].ne("standard").to_numpy(), per)
+    total = len(worker_col)
+    start = pd.Timestamp(wave_date) - pd.Timedelta(days=28)
+    day = rng.integers(0, 28, total)
+    minute = rng.integers(9 * 60, 17 * 60, total)
+    visit = start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(minute, unit="m")
+    # hours to write up: log-normal around ~30h; workload shifts by wave, flex a small nudge
+    base = np.array([speed[w] for w in worker_col]) if n_visits is None else rng.normal(0, 0.6, total)
+    wave_shift = [0.0, 0.08, -0.05, 0.0][min(wave_index, 3)]
+    mu = np.log(30) + base + wave_shift - 0.10 * flex_col
+    hours = np.exp(rng.normal(mu, 0.55))
+    writeup = visit + pd.to_timedelta(np.round(hours * 60), unit="m")
+    outstanding = rng.random(total) < 0.03
+    writeup_s = pd.Series(writeup.strftime("%Y-%m-%d %H:%M"))
+    writeup_s[outstanding] = ""
+    order = np.argsort(visit.to_numpy(), kind="stable")
+    return pd.DataFrame({
+        "visit_id": [f"V{id_offset + i + 1:07d}" for i in range(total)],  # numbered in visit order
+        "worker_id": worker_col[order],
+        "visit_datetime": pd.Series(visit.strftime("%Y-%m-%d %H:%M")).to_numpy()[order],
+        "writeup_datetime": writeup_s.to_numpy()[order],
+    })
+
+
+def write_workers_xlsx(workers: pd.DataFrame, path: Path) -> None:
+    """An Excel workbook as an LA would send it, with byte-stable output (fixed zip times)."""
+    frame = workers.copy()
+    frame["pattern_start"] = pd.to_datetime(frame["pattern_start"])
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl", datetime_format="YYYY-MM-DD", date_format="YYYY-MM-DD") as xw:
+        frame.to_excel(xw, sheet_name="Workers", index=False)
+        wb = xw.book
+        wb.properties.created = dt.datetime(2021, 1, 1)
+        wb.properties.modified = dt.datetime(2021, 1, 1)
+        wb.properties.creator = "synthetic"
+    _restamp_zip(buf.getvalue(), path)
+
+
+def _restamp_zip(data: bytes, path: Path) -> None:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the wall clock here
+                content = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                                 b'<dcterms:modified xmlns:dcterms="http://purl.org/dc/terms/" '
+                                 b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                                 b'xsi:type="dcterms:W3CDTF">2021-01-01T00:00:00Z</dcterms:modified>', content)
+            zi = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, content)
+    Path(path).write_bytes(out.getvalue())
+
+
+def generate(root: Path, study: Study, seed: int, n_visits: int | None = None) -> list[Path]:
+    """Write ``workers.xlsx`` and ``visits.csv`` for every wave under ``root/<wave>/``."""
+    rng = np.random.default_rng(seed)
+    workers = simulate_workers(study, rng)
+    written = []
+    offset = 0
+    for k, wave in enumerate(study.waves):
+        folder = Path(root) / wave.id
+        folder.mkdir(parents=True, exist_ok=True)
+        w = workers[wave.id]
+        write_workers_xlsx(w, folder / "workers.xlsx")
+        v = simulate_visits(w, wave.date, k, rng, None, offset)
+        offset += len(v)
+        v.to_csv(folder / "visits.csv", index=False, lineterminator="\n")
+        written += [folder / "workers.xlsx", folder / "visits.csv"]
+    return written
+
+
+def large_visits(path: Path, n: int, seed: int = 1, chunk: int = 1_000_000) -> Path:
+    """A large visits file (for benchmarks): ``n`` rows, written in chunks, and its workers table."""
+    rng = np.random.default_rng(seed)
+    n_workers = max(20, n // 1000)
+    ids = np.array([f"W{i:06d}" for i in range(n_workers)])
+    path = Path(path)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("visit_id,worker_id,visit_datetime,writeup_datetime\n")
+        done = 0
+        while done < n:
+            k = min(chunk, n - done)
+            w = ids[rng.integers(0, n_workers, k)]
+            visit = pd.Timestamp("2021-02-01") + pd.to_timedelta(rng.integers(0, 28 * 24 * 60, k), unit="m")
+            hours = np.exp(rng.normal(np.log(30), 0.6, k))
+            wu = visit + pd.to_timedelta(np.round(hours * 60), unit="m")
+            frame = pd.DataFrame({"visit_id": np.char.add("V", np.arange(done, done + k).astype(str)),
+                                  "worker_id": w, "visit_datetime": visit.strftime("%Y-%m-%d %H:%M"),
+                                  "writeup_datetime": wu.strftime("%Y-%m-%d %H:%M")})
+            frame.to_csv(fh, header=False, index=False, lineterminator="\n")
+            done += k
+    workers = pd.DataFrame({"worker_id": ids, "team": "Team", "role": "social worker", "fte": 1.0,
+                            "working_pattern": "standard", "pattern_start": "",
+                            "planned_flex_days_last_month": 0, "flex_days_taken_last_month": 0})
+    workers.to_csv(path.with_name("workers.csv"), index=False)
+    return path

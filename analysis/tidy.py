@@ -1,0 +1,129 @@
+"""The tidy stage: validate a wave's delivered files and cache the typed tables as parquet
+under ``_build/data/<wave>/``, quarantined rows under ``_build/quarantine/<wave>/``.
+
+Notebooks read tables through :func:`read`, which builds the wave first when its cache is
+missing, so any notebook runs top to bottom in JupyterLab as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.config import Study, load_study
+from analysis.errors import UnusableFileError
+from analysis.load import find_source, read_table
+from analysis.schemas import spec_for
+from analysis.validate import Checked, check_table, unknown_workers
+
+
+@dataclass
+class WaveResult:
+    wave: str
+    source_dir: Path
+    checked: dict[str, Checked]
+    unusable: list[UnusableFileError]
+
+    def summary(self) -> pd.DataFrame:
+        rows = []
+        for name, c in self.checked.items():
+            top = "; ".join(f"{r} ({n})" for r, n in c.rule_counts().head(3).items())
+            rows.append({"wave": self.wave, "table": name, "file": c.file.name, "delivered": c.delivered,
+                         "accepted": len(c.accepted), "quarantined": len(c.quarantined), "top_rules": top})
+        return pd.DataFrame(rows, columns=["wave", "table", "file", "delivered", "accepted", "quarantined", "top_rules"])
+
+
+def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[UnusableFileError]]:
+    """Workers then visits (visits need the accepted workers)."""
+    checked: dict[str, Checked] = {}
+    unusable: list[UnusableFileError] = []
+    workers_file = find_source(folder, "workers")
+    visits_file = find_source(folder, "visits")
+    known = pd.Series(dtype="string")
+    if workers_file:
+        try:
+            d = read_table(workers_file, spec_for("workers", study))
+            checked["workers"] = check_table(d, spec_for("workers", study))
+            known = checked["workers"].accepted["worker_id"]
+        except UnusableFileError as exc:
+            unusable.append(exc)
+    if visits_file:
+        try:
+            d = read_table(visits_file, spec_for("visits", study))
+            checked["visits"] = check_table(d, spec_for("visits", study), extra=unknown_workers(d, known))
+        except UnusableFileError as exc:
+            unusable.append(exc)
+    return checked, unusable
+
+
+# Other sources register here (survey, interviews): name -> function(folder, study) -> (checked, unusable)
+SOURCE_CHECKS = [check_admin]
+
+
+def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = None) -> Path:
+    """The folder a wave's files are read from: ``data/raw/<wave>/`` when it exists, else the
+    synthetic set, which is generated (deterministically) when it is missing."""
+    folder = paths.raw_wave_dir(wave, data_dir)
+    if data_dir is None and folder.parent == paths.SYNTHETIC and not folder.is_dir():
+        from analysis.synthetic import generate_all
+
+        generate_all(paths.SYNTHETIC, study or load_study())
+    return folder
+
+
+def validate_wave(wave: str, data_dir: Path | None = None, study: Study | None = None,
+                  write: bool = True) -> WaveResult:
+    """Validate every delivered file of ``wave`` and write tidy tables and quarantine files."""
+    study = study or load_study()
+    study.wave(wave)
+    folder = source_dir(wave, data_dir, study)
+    checked: dict[str, Checked] = {}
+    unusable: list[UnusableFileError] = []
+    for fn in SOURCE_CHECKS:
+        c, u = fn(folder, study)
+        checked.update(c)
+        unusable.extend(u)
+    result = WaveResult(wave, folder, checked, unusable)
+    if write:
+        write_wave(result)
+    return result
+
+
+def write_wave(result: WaveResult) -> None:
+    tdir, qdir = paths.tidy_dir(result.wave), paths.quarantine_dir(result.wave)
+    tdir.mkdir(parents=True, exist_ok=True)
+    qdir.mkdir(parents=True, exist_ok=True)
+    for old in list(tdir.glob("*.parquet")) + list(qdir.glob("*.csv")):
+        old.unlink()
+    for name, c in result.checked.items():
+        c.accepted.to_parquet(tdir / f"{name}.parquet", index=False)
+        if len(c.quarantined):
+            c.quarantined.to_csv(qdir / f"{name}.csv", index=False)
+    summary = result.summary()
+    (tdir / "validation.json").write_text(json.dumps({
+        "wave": result.wave,
+        "source_dir": str(result.source_dir.relative_to(paths.ROOT) if result.source_dir.is_relative_to(paths.ROOT) else result.source_dir),
+        "tables": summary.to_dict(orient="records"),
+        "rules": {n: {str(k): int(v) for k, v in c.rule_counts().items()} for n, c in result.checked.items()},
+        "unusable": [str(u) for u in result.unusable],
+    }, indent=2, default=str))
+
+
+def read(wave: str, table: str) -> pd.DataFrame | None:
+    """A tidy table of a wave, or ``None`` when that source was not delivered at this wave."""
+    tdir = paths.tidy_dir(wave)
+    if not (tdir / "validation.json").exists():
+        validate_wave(wave)
+    p = tdir / f"{table}.parquet"
+    return pd.read_parquet(p) if p.exists() else None
+
+
+def validation_summary(wave: str) -> dict:
+    p = paths.tidy_dir(wave) / "validation.json"
+    if not p.exists():
+        validate_wave(wave)
+    return json.loads(p.read_text())
