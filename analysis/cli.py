@@ -52,46 +52,33 @@ def cmd_validate(args) -> int:
     return 1 if bad else 0
 
 
-def cmd_build(args) -> int:
-    from analysis import build, tidy
+def _jobs(args) -> int:
+    import os
 
-    study = load_study()
-    ensure_data(study, args.data_dir)
-    for w in _waves(args, study):
-        res = tidy.validate_wave(w, args.data_dir, study)
-        if res.unusable:
-            for u in res.unusable:
-                print(f"UNUSABLE FILE: {u}", file=sys.stderr)
-            return 1
-    t0 = time.perf_counter()
-    done = build.execute_all(study, _waves(args, study))
-    for e in done:
-        print(f"executed {e.notebook} [{e.wave}] in {e.seconds:.1f}s")
-    print(f"notebooks: {len(done)} executed in {time.perf_counter() - t0:.1f}s")
-    return 0
+    return args.jobs or os.cpu_count() or 1
+
+
+def cmd_build(args) -> int:
+    """Validate and execute every notebook for every wave (only what changed)."""
+    from analysis import build
+
+    res = build.run(waves=_waves(args, load_study()), reports=[], jobs=_jobs(args), data_dir=args.data_dir,
+                    always=args.always)
+    return 1 if res.code else 0
 
 
 def cmd_report(args) -> int:
-    from analysis import build, provenance, render
+    """Build, then render the reports (only what changed)."""
+    from analysis import build
 
     study = load_study()
-    if not args.no_build:
-        rc = cmd_build(argparse.Namespace(wave=None, data_dir=args.data_dir))
-        if rc:
-            return rc
     reports = [args.report] if args.report else [r.id for r in study.reports]
-    renderer = args.renderer
-    if renderer == "auto":
-        renderer = "quarto" if render.quarto_available() else "builtin"
-    for r in reports:
-        dest = build.stage_report(r, study)
-        (dest / "validation.md").write_text(provenance.validation_markdown(study, r), encoding="utf-8")
-        (dest / "provenance.md").write_text(provenance.provenance_markdown(study, r, renderer, args.data_dir), encoding="utf-8")
-        t0 = time.perf_counter()
-        used, files = render.render(r, renderer)
-        for f in files:
-            print(f"rendered {f.relative_to(paths.ROOT) if f.is_relative_to(paths.ROOT) else f} ({used}, {time.perf_counter() - t0:.1f}s)")
-    return 0
+    res = build.run(waves=[], reports=reports, jobs=_jobs(args), renderer=args.renderer, data_dir=args.data_dir,
+                    always=args.always)
+    if res.code == 0:
+        for r in reports:
+            print(f"{paths.OUTPUT.relative_to(paths.ROOT)}/{r}.html and .pdf are up to date")
+    return 1 if res.code else 0
 
 
 def cmd_clean(args) -> int:
@@ -113,20 +100,25 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--data-dir", type=Path, default=None,
                         help="folder holding <wave>/ folders (default: data/raw, else data/synthetic)")
 
+    def build_opts(sp):
+        sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)")
+        sp.add_argument("--always", action="store_true", help="re-run every task even if it is up to date")
+
     sp = sub.add_parser("data", help="write the deterministic synthetic data set to data/synthetic/")
     sp.set_defaults(func=cmd_data)
     sp = sub.add_parser("validate", help="validate delivered files, quarantine bad rows, write tidy tables")
     common(sp)
     sp.set_defaults(func=cmd_validate)
-    sp = sub.add_parser("build", help="validate and execute every notebook for every wave")
+    sp = sub.add_parser("build", help="validate and execute every notebook for every wave (only what changed)")
     common(sp)
+    build_opts(sp)
     sp.set_defaults(func=cmd_build)
     sp = sub.add_parser("report", help="build, then render the reports to _output/ (HTML and PDF)")
     common(sp, wave=False)
     sp.add_argument("--report", help="one report id (default: all reports in config/study.yml)")
     sp.add_argument("--renderer", choices=["auto", "quarto", "builtin"], default="auto",
                     help="auto uses Quarto when it is on the PATH, else the built-in renderer")
-    sp.add_argument("--no-build", action="store_true", help="render from the notebooks already executed")
+    build_opts(sp)
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("clean", help="remove _build/ and _output/")
     sp.add_argument("--all", action="store_true", help="also remove data/synthetic/")

@@ -15,6 +15,8 @@ ROOT = Path(os.environ.get("FLEXITIME_ROOT", PACKAGE.parent)).resolve()
 CONFIG = ROOT / "config"
 STUDY_CONFIG = CONFIG / "study.yml"
 WAVE_CONFIG_DIR = CONFIG / "waves"
+SURVEY_CONFIG = CONFIG / "survey.yml"
+CODEBOOK = CONFIG / "codebook.yml"
 
 DATA = ROOT / "data"
 RAW = DATA / "raw"

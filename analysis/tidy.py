@@ -60,8 +60,20 @@ def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[Un
     return checked, unusable
 
 
-# Other sources register here (survey, interviews): name -> function(folder, study) -> (checked, unusable)
-SOURCE_CHECKS = [check_admin]
+def _survey(folder: Path, study: Study):
+    from analysis.qualtrics import check_survey_source
+
+    return check_survey_source(folder, study)
+
+
+def _interviews(folder: Path, study: Study):
+    from analysis.qda import check_interviews_source
+
+    return check_interviews_source(folder, study)
+
+
+# Every source: function(folder, study) -> (checked tables by name, unusable files)
+SOURCE_CHECKS = [check_admin, _survey, _interviews]
 
 
 def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = None) -> Path:

@@ -11,6 +11,9 @@ from analysis.config import Study
 
 def generate_all(root: Path, study: Study) -> list[Path]:
     """Every synthetic source for every wave, deterministically from the study seed."""
-    from analysis.synthetic import admin
+    from analysis.synthetic import admin, interviews, survey
 
-    return admin.generate(root, study, study.seed)
+    written = admin.generate(root, study, study.seed)
+    written += survey.generate(root, study, study.seed)
+    written += interviews.generate(root, study, study.seed)
+    return written
