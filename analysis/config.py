@@ -54,18 +54,6 @@ class Disclosure:
     dominance_k: float
     p_ratio: float
 
-    def rule_text(self) -> str:
-        """The rule as stated in every report."""
-        return (
-            f"Counts below {self.threshold} are suppressed and shown as \"<{self.threshold}\"; "
-            f"a percentage is shown only when its numerator and denominator are both at least "
-            f"{self.threshold}; cells where the top {self.dominance_n} contributors hold "
-            f"{self.dominance_k:.0%} or more of the total (dominance) or that fail the "
-            f"{self.p_ratio:.0%} p-ratio rule are suppressed; further cells are suppressed where a "
-            "total would let a suppressed cell be recovered (secondary suppression). No minimum "
-            "or maximum of individual values is shown."
-        )
-
 
 @dataclass(frozen=True)
 class Study:

@@ -1,44 +1,912 @@
-"""Statistical disclosure control (threshold rule; the full rule set follows in issue 5)."""
+"""Statistical disclosure control: every table bound for a report passes through here.
+
+The rules are the ones UK trusted research environments' output checkers apply, as SACRO's
+``acro`` package (v1.0.2: ``acro/sdcchecks.py``, ``acro/table_utils.py``, ``acro/default.yaml``)
+implements them. The numbers come from the study configuration (``disclosure:`` in
+``config/study.yml``, read into :class:`analysis.config.Disclosure`), never from this file:
+
+* **threshold** (acro ``safe_threshold``, ``MinimumThresholdCheck``): a count, or the number of
+  contributors to a sum or mean, below the threshold is suppressed.
+* **zeros** (acro ``zeros_are_disclosive: True``, ``PresenceOfZeroCheck``): acro counts a zero as
+  below the threshold and blanks zeros in its redacted tables, because a zero can show that
+  everyone in a row or column shares a characteristic (class disclosure). We do the same by
+  default: a zero reads "<10". Cells that are zero *by definition* (a combination that cannot
+  occur, e.g. a team manager on a pattern only social workers may take) may be declared
+  ``structural_zeros``; those carry no information about anyone and are shown as 0.
+  ``zeros_disclosive=False`` is acro's ``zeros_are_disclosive: False``: zeros are shown as 0.
+* **dominance** (acro ``safe_nk_n``, ``safe_nk_k``, ``NKCheck``): a sum or mean is suppressed when
+  its largest ``dominance_n`` contributions make up ``dominance_k`` or more of the cell total.
+* **p-ratio** (acro ``safe_pratio_p``, ``PPercentCheck``): suppressed when the total less the two
+  largest contributions is below ``p_ratio`` of the largest (the second-largest contributor could
+  then estimate the largest to within that margin).
+* **shares** (:func:`share`): shown only when the numerator, the denominator and the remainder
+  (denominator less numerator) are all at or above the threshold, since a share with its
+  denominator is the two counts of a two-cell table, which acro would check cell by cell.
+* **minima and maxima** are single people's values and are never shown
+  (:func:`refuse_extremes`, :func:`drop_extremes`); acro only checks their cell counts.
+
+Why the rules are re-implemented rather than acro called: acro works on record-level data and
+keeps a session of outputs for a human checker; importing it calls ``logging.basicConfig`` and
+silences ``FutureWarning`` for the whole process. Its suppression re-runs the table with the
+disclosive records removed, so its margins are the totals of the *published* cells only and do not
+add up to the true totals. Our report tables arrive as counts, and readers need the true totals
+(how many social workers there are), so we publish true totals and add **secondary suppression**
+instead. ``tests/test_disclose.py`` checks every primary decision against acro's own output.
+
+Secondary suppression (counts, and sums or means with totals). A table with its totals is a set of
+additions: each row adds up to its row total, each column to its column total, and the totals add
+up to the grand total. Suppressed cells are the unknowns. Cells are added to the suppressed set,
+until none of the following holds:
+
+1. a row or column (total included) has exactly one suppressed cell: it is the total less the
+   published cells;
+2. (counts only) a row or column with a published total whose suppressed cells add up to fewer
+   than the threshold (or to zero, when zeros are disclosive): that sum is itself a small count
+   anyone can work out;
+3. a suppressed cell can still be worked out exactly by combining several rows and columns (e.g.
+   two blocks of suppressed cells joined by a single one); tested exactly with linear algebra.
+
+Every suppressed count reads "<10" (the threshold), whether it failed the threshold itself or was
+suppressed to protect another, so that a reader cannot tell the small cells from their protectors;
+the rule text says that a "<10" cell may therefore hold 10 or more.
+
+The cell added is, among the unsuppressed cells of the offending row or column: an inner cell
+before a total; then one whose other row or column also has exactly one suppressed cell (so one
+added cell mends two lines, and suppressed cells form compact rectangles); then the smallest value
+("the next-smallest cell"); then the first in reading order.
+
+Interval disclosure (bounds from non-negativity) is not ruled out beyond rule 2, and neither is
+differencing between tables: acro leaves both to the human output checker, and so do we.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from analysis.config import Disclosure
+from analysis.errors import AnalysisError
 
-@dataclass(frozen=True)
-class Share:
-    reportable: bool
+# Per-cell reason codes (``DisclosedTable.cell_reasons`` holds them, joined by "; ").
+THRESHOLD = "threshold"
+ZERO = "zero"
+DOMINANCE = "dominance"
+P_RATIO = "p-ratio"
+NEGATIVE = "negative"
+SECONDARY = "secondary"
+
+MAGNITUDE_MARKER = "suppressed"
+
+_TOTAL_LABEL = re.compile(r"^\s*(all|total)\b", re.IGNORECASE)
+_TOL = 1e-9
 
 
-def share(k: int, n: int, settings) -> Share:
-    """A share is reportable when numerator and denominator are both at or above the threshold."""
-    return Share(k >= settings.threshold and n >= settings.threshold)
+class DisclosureError(AnalysisError, ValueError):
+    """An output that may never be released, whatever the numbers (e.g. a minimum or maximum)."""
 
 
-def format_count(n: int, settings) -> str:
-    """>>> from analysis.config import load_study
-    >>> format_count(3, load_study().disclosure), format_count(12, load_study().disclosure)
-    ('<10', '12')
+# -- the rule, in words -------------------------------------------------------------------------
+
+def rule_text(settings: Disclosure, *, zeros_disclosive: bool = True) -> str:
+    """The disclosure rule, stated in full, for the report and its provenance appendix.
+
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> rule_text(s)[:74]
+    'Counts below 10 are suppressed and shown as "<10", and so are zero counts '
     """
-    return f"<{settings.threshold}" if n < settings.threshold else f"{n}"
+    t = settings.threshold
+    zeros = (", and so are zero counts (a zero can show that everyone in a group shares a characteristic)"
+             if zeros_disclosive else "")
+    return (
+        f"Counts below {t} are suppressed and shown as \"<{t}\"{zeros}, unless zero by definition. "
+        f"Further cells are suppressed, and also shown as \"<{t}\", where the totals would otherwise let a "
+        f"suppressed count be worked out or show that suppressed counts add up to fewer than {t} "
+        f"(secondary suppression), so a \"<{t}\" cell may hold {t} or more. "
+        f"A percentage is shown only when its numerator, its denominator and the remainder "
+        f"(denominator less numerator) are all at least {t}. "
+        f"Sums and means of individual values (such as hours) are shown only with at least {t} "
+        f"contributors, and not when the largest {settings.dominance_n} contributions make up "
+        f"{settings.dominance_k:.0%} or more of the total (dominance) or when the total less the two "
+        f"largest contributions is under {settings.p_ratio:.0%} of the largest (p-ratio). "
+        "No minimum or maximum of individual values is shown. These are the rules UK trusted "
+        "research environments apply, as implemented by the SACRO project's acro package."
+    )
 
 
-def format_share(k: int, n: int, settings, interval=None) -> str:
-    text = f"{k / n:.0%}"
+# -- formatting: one place for "<10", percentages and intervals ---------------------------------
+
+def _is_missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float | np.floating) and math.isnan(x)) or x is pd.NA
+
+
+def format_count(n: int | float | None, settings: Disclosure) -> str:
+    """A count as a report shows it: "<threshold" below the threshold (zero included), else the
+    number with thousands separators. A missing value (NaN, None) is a count suppressed upstream.
+
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> format_count(3, s), format_count(0, s), format_count(10, s), format_count(12345, s)
+    ('<10', '<10', '10', '12,345')
+    >>> format_count(float("nan"), s)
+    '<10'
+    """
+    if _is_missing(n) or n < settings.threshold:
+        return f"<{settings.threshold}"
+    return f"{int(round(n)):,}"
+
+
+def suppressed_share_text(settings: Disclosure) -> str:
+    """What a suppressed percentage reads as.
+
+    >>> suppressed_share_text(Disclosure(10, 2, 0.9, 0.1))
+    'suppressed (<10)'
+    """
+    return f"suppressed (<{settings.threshold})"
+
+
+def _percent(x: float) -> str:
+    # Never let a reportable share that is not 0 or 100% round to "0%" or "100%".
+    if 0 < x < 0.005:
+        return "<1%"
+    if 0.995 < x < 1:
+        return ">99%"
+    return f"{x:.0%}"
+
+
+def format_share(k: int, n: int, settings: Disclosure, interval: Any = None, *,
+                 confidence: float | None = None, complement: bool = True) -> str:
+    """A share as a report shows it, with its interval when given, or the suppressed marker.
+
+    ``interval`` is ``(low, high)`` or an object with ``low``, ``high`` (and ``confidence``, e.g.
+    :class:`analysis.stats.Proportion`). ``confidence`` labels the interval; it defaults to the
+    interval's own ``confidence``, else 0.95. The share is shown only when :func:`share` says so.
+
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> format_share(14, 40, s, interval=(0.2214, 0.5050))
+    '35% (95% CI 22% to 50%)'
+    >>> format_share(14, 40, s)
+    '35%'
+    >>> format_share(7, 40, s), format_share(35, 40, s)
+    ('suppressed (<10)', 'suppressed (<10)')
+    >>> format_share(12, 5000, s)
+    '<1%'
+    """
+    if not share(k, n, settings, complement=complement).reportable:
+        return suppressed_share_text(settings)
+    text = _percent(k / n)
     if interval is not None:
-        text += f" (95% CI {interval[0]:.0%} to {interval[1]:.0%})"
+        if isinstance(interval, tuple | list):
+            low, high = interval
+        else:
+            low, high = interval.low, interval.high
+        if confidence is None:
+            confidence = getattr(interval, "confidence", 0.95)
+        if not (_is_missing(low) or _is_missing(high)):
+            text += f" ({confidence:.0%} CI {low:.0%} to {high:.0%})"
     return text
 
 
-@dataclass
+# -- shares -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Share:
+    """A share after disclosure control."""
+
+    k: int
+    n: int
+    reportable: bool
+    reason: str          # "" when reportable, else which count is below the threshold
+
+    @property
+    def estimate(self) -> float:
+        """``k / n`` when reportable, else NaN."""
+        return self.k / self.n if self.reportable else math.nan
+
+
+def share(numerator: int, denominator: int, settings: Disclosure, *, complement: bool = True) -> Share:
+    """Whether ``numerator / denominator`` may be shown.
+
+    Reportable when the numerator and the denominator are both at or above the threshold and,
+    with ``complement=True`` (the default), so is the remainder ``denominator - numerator``. Why
+    the remainder: a share published with its denominator gives away the remainder (95% of 100
+    is 5 people without the characteristic), and that is exactly the other cell of the two-cell
+    table acro would check, and suppress, for the same data (TRE practice: treat a percentage as
+    the counts it is made of). A numerator of zero, or a share of 100%, is a zero count and, as
+    in acro, is not shown either.
+
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> share(12, 30, s).reportable, share(9, 30, s).reason
+    (True, 'numerator below 10')
+    >>> share(25, 30, s).reason
+    'remainder (denominator less numerator) below 10'
+    """
+    k, n = int(numerator), int(denominator)
+    if k < 0 or n < 0 or k > n:
+        raise ValueError(f"A share needs 0 <= numerator <= denominator, got {k} of {n}.")
+    t = settings.threshold
+    reasons = []
+    if k < t:
+        reasons.append(f"numerator below {t}")
+    if n < t:
+        reasons.append(f"denominator below {t}")
+    if complement and n - k < t:
+        reasons.append(f"remainder (denominator less numerator) below {t}")
+    return Share(k, n, not reasons, "; ".join(reasons))
+
+
+# -- the result of disclosure control on a table ------------------------------------------------
+
+@dataclass(frozen=True)
 class DisclosedTable:
+    """A table after disclosure control.
+
+    ``display``: what the report shows (strings; a suppressed count reads exactly "<10", a
+    suppressed magnitude "suppressed"; never blank, never 0). ``numeric``: the same table with NaN
+    in suppressed cells (for figures). ``mask``: True where suppressed. ``reasons``: one
+    sentence per rule that suppressed something. ``rule_text``: the rule, for the report.
+    ``cell_reasons``: per cell, the rule codes that suppressed it ("" when shown), e.g.
+    "threshold" or "secondary".
+    """
+
     display: pd.DataFrame
+    numeric: pd.DataFrame
+    mask: pd.DataFrame
+    reasons: list[str]
+    rule_text: str
+    cell_reasons: pd.DataFrame
+
+    @property
+    def n_suppressed(self) -> int:
+        return int(self.mask.to_numpy().sum())
+
+    @property
+    def primary(self) -> pd.DataFrame:
+        """True where a cell fails a rule itself (not only to protect another)."""
+        return self.mask & ~self.secondary
+
+    @property
+    def secondary(self) -> pd.DataFrame:
+        """True where a cell is suppressed only so that totals do not reveal another."""
+        return self.cell_reasons.map(lambda r: r.startswith(SECONDARY))
+
+    @property
+    def summary(self) -> str:
+        """The reasons in one line, for a caption."""
+        return "; ".join(self.reasons) if self.reasons else "no cells suppressed"
 
 
-def suppress_counts(table: pd.DataFrame, settings, totals: bool = True) -> DisclosedTable:
-    """Every count below the threshold reads "<threshold"; when any cell is suppressed, all are
-    (so the total cannot reveal one)."""
-    small = (table < settings.threshold).to_numpy().any()
-    return DisclosedTable(table.map(lambda v: f"<{settings.threshold}" if small or v < settings.threshold else str(int(v))))
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# -- the additive structure of a table with totals ----------------------------------------------
+
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One addition in a table: ``parts`` add up to ``total``."""
+
+    kind: str  # "row", "column" or "total" (the totals adding up to the grand total)
+    parts: tuple[Cell, ...]
+    total: Cell
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        return (*self.parts, self.total)
+
+
+def _lines(n_rows: int, n_cols: int, r_tot: int | None, c_tot: int | None) -> list[_Line]:
+    rows_in = [i for i in range(n_rows) if i != r_tot]
+    cols_in = [j for j in range(n_cols) if j != c_tot]
+    out: list[_Line] = []
+    if c_tot is not None:
+        out += [_Line("row" if i != r_tot else "total", tuple((i, j) for j in cols_in), (i, c_tot))
+                for i in range(n_rows)]
+    if r_tot is not None:
+        out += [_Line("column" if j != c_tot else "total", tuple((i, j) for i in rows_in), (r_tot, j))
+                for j in range(n_cols)]
+    return out
+
+
+def _determined_cells(suppressed: np.ndarray, lines: Sequence[_Line]) -> list[Cell]:
+    """The suppressed cells whose value the published cells and totals pin down exactly.
+
+    Unknowns are the suppressed cells; each line is an equation (parts minus total = published
+    amount). A cell is determined when its unit vector lies in the row space of the equations,
+    i.e. every vector of the null space is zero at that cell.
+    """
+    unknown = [tuple(c) for c in np.argwhere(suppressed)]
+    if not unknown or not lines:
+        return []
+    pos = {c: k for k, c in enumerate(unknown)}
+    a = np.zeros((len(lines), len(unknown)))
+    for r, line in enumerate(lines):
+        for c in line.parts:
+            if c in pos:
+                a[r, pos[c]] += 1.0
+        if line.total in pos:
+            a[r, pos[line.total]] -= 1.0
+    _, s, vh = np.linalg.svd(a)
+    rank = int((s > _TOL).sum())
+    null = vh[rank:]
+    return [c for c in unknown if not np.any(np.abs(null[:, pos[c]]) > 1e-7)]
+
+
+def _protect(values: np.ndarray, suppressed: np.ndarray, known: np.ndarray, margin: np.ndarray,
+             lines: list[_Line], sum_floor: float | None, zeros_ok: bool) -> dict[Cell, str]:
+    """Secondary suppression (see the module docstring). Mutates ``suppressed``; returns the cells
+    added with why: "<line kind>:one", "<line kind>:sum" or "combined"."""
+    added: dict[Cell, str] = {}
+    lines_of: dict[Cell, list[_Line]] = {}
+    for line in lines:
+        for c in line.cells:
+            lines_of.setdefault(c, []).append(line)
+
+    def n_sup(line: _Line) -> int:
+        return sum(bool(suppressed[c]) for c in line.cells)
+
+    def violation(line: _Line) -> str | None:
+        k = n_sup(line)
+        if k == 1:
+            return "one"
+        if sum_floor is not None and k >= 2 and not suppressed[line.total]:
+            s = sum(values[c] for c in line.parts if suppressed[c])
+            if s < sum_floor and not (s == 0 and zeros_ok):
+                return "sum"
+        return None
+
+    def key(c: Cell, line: _Line | None) -> tuple:
+        others = [ln for ln in lines_of.get(c, []) if ln is not line]
+        mends = any(n_sup(ln) == 1 for ln in others)
+        return (bool(margin[c]), not mends, float(values[c]), c)
+
+    def candidates(cells: Sequence[Cell]) -> list[Cell]:
+        return [c for c in cells if not suppressed[c] and not known[c]]
+
+    while True:
+        changed = False
+        for line in lines:
+            why = violation(line)
+            if why is None:
+                continue
+            cand = candidates(line.cells)
+            if not cand:
+                continue  # only structural zeros left: nothing more to hide
+            c = min(cand, key=lambda c: key(c, line))
+            suppressed[c] = True
+            added[c] = f"{line.kind}:{why}"
+            changed = True
+        if changed:
+            continue
+        det = _determined_cells(suppressed, lines)
+        if not det:
+            return added
+        pick = None
+        for d in det:
+            cand = candidates([c for ln in lines_of.get(d, []) for c in ln.cells])
+            if cand:
+                pick = min(cand, key=lambda c: key(c, None))
+                break
+        if pick is None:
+            cand = candidates([tuple(c) for c in np.argwhere(~suppressed)])
+            if not cand:
+                return added
+            pick = min(cand, key=lambda c: key(c, None))
+        suppressed[pick] = True
+        added[pick] = "combined"
+
+
+_SECONDARY_TEXT = {
+    "row:one": "so that a row total does not reveal a suppressed cell",
+    "column:one": "so that a column total does not reveal a suppressed cell",
+    "total:one": "so that the grand total does not reveal a suppressed total",
+    "sum": "so that the suppressed cells of a row or column do not add up to fewer than {t}",
+    "combined": "so that no combination of totals reveals a suppressed cell",
+}
+
+
+def _secondary_reasons(added: dict[Cell, str], threshold: int) -> list[str]:
+    tally: dict[str, int] = {}
+    for why in added.values():
+        k = "sum" if why.endswith(":sum") else why
+        tally[k] = tally.get(k, 0) + 1
+    return [f"{_plural(n, 'cell')} suppressed {_SECONDARY_TEXT[k].format(t=threshold)} (secondary)"
+            for k, n in tally.items()]
+
+
+# -- totals: find them, or add them -------------------------------------------------------------
+
+def _is_total_label(label: Hashable) -> bool:
+    if isinstance(label, tuple):
+        label = label[0] if label else ""
+    return bool(_TOTAL_LABEL.match(str(label)))
+
+
+def _margin_label(index: pd.Index, name: str) -> Hashable:
+    return (name, *([""] * (index.nlevels - 1))) if index.nlevels > 1 else name
+
+
+def _find_total(counts: pd.DataFrame, axis: Literal[0, 1]) -> int | None:
+    """Position of a total row (axis 0) or column (axis 1) already in the table: the last one,
+    labelled "All ..." or "Total ...", equal to the sum of the others."""
+    labels = counts.index if axis == 0 else counts.columns
+    if len(labels) < 2 or not _is_total_label(labels[-1]):
+        return None
+    a = counts.to_numpy(dtype=float)
+    if axis == 1:
+        a = a.T
+    if not np.allclose(a[-1], a[:-1].sum(axis=0)):
+        what = "row" if axis == 0 else "column"
+        raise ValueError(
+            f"The last {what}, {labels[-1]!r}, is labelled as a total but is not the sum of the other "
+            f"{what}s. Rename it, or correct it, before disclosure control.")
+    return len(labels) - 1
+
+
+def _check_counts(frame: pd.DataFrame) -> None:
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise ValueError(f"Count columns must be numeric; {bad} are not. Pass value_cols= to name the count columns.")
+    a = frame.to_numpy(dtype=float)
+    if np.isnan(a).any():
+        raise ValueError("A count table may not contain missing values; use 0 for an empty cell.")
+    if (a < 0).any() or not np.allclose(a, np.round(a)):
+        raise ValueError("Counts must be whole numbers, 0 or more.")
+
+
+# -- frequency tables ---------------------------------------------------------------------------
+
+def suppress_counts(table: pd.DataFrame, settings: Disclosure, *, value_cols: Sequence[Hashable] | None = None,
+                    totals: bool = True, zeros_disclosive: bool = True,
+                    structural_zeros: pd.DataFrame | None = None, margins_name: str = "Total") -> DisclosedTable:
+    """Disclosure control for a frequency table: primary, then secondary suppression.
+
+    Parameters
+    ----------
+    table
+        Rows x columns of counts. Other columns (labels) may be present if ``value_cols`` names
+        the count columns; they pass through untouched. A total row and/or column may already be
+        there: the last row (column) labelled "All ..." or "Total ..." that is the sum of the
+        others (e.g. pandas' ``margins=True``). Totals in the table are always protected.
+    settings
+        The study's :class:`~analysis.config.Disclosure` settings (threshold etc.).
+    value_cols
+        The count columns; default all columns.
+    totals
+        Add the totals the table lacks (a total row when there are two rows or more, a total
+        column when there are two count columns or more), named ``margins_name``, and suppress
+        so that none of them reveals a suppressed cell. With ``totals=False`` nothing is added
+        and only the totals already in the table are protected: use it only when no total of
+        this table is published anywhere.
+    zeros_disclosive
+        acro's ``zeros_are_disclosive`` (default True, as acro's default): zeros read "<10".
+    structural_zeros
+        Boolean frame (same index, count columns) marking cells that are zero by definition;
+        they are shown as 0 and never suppressed.
+    margins_name
+        Label of added totals.
+
+    Returns
+    -------
+    DisclosedTable
+
+    Examples
+    --------
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> t = pd.DataFrame({"yes": [45, 3, 30], "no": [40, 20, 12]}, index=["A", "B", "C"])
+    >>> d = suppress_counts(t, s)
+    >>> d.display  # doctest: +NORMALIZE_WHITESPACE
+          yes   no Total
+    A      45   40    85
+    B     <10  <10    23
+    C     <10  <10    42
+    Total  78   72   150
+    >>> for r in d.reasons: print(r)
+    1 cell below 10 suppressed (threshold)
+    1 cell suppressed so that a row total does not reveal a suppressed cell (secondary)
+    2 cells suppressed so that a column total does not reveal a suppressed cell (secondary)
+    """
+    cols = list(table.columns) if value_cols is None else list(value_cols)
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise KeyError(f"value_cols {missing} are not columns of the table ({list(table.columns)}).")
+    _check_counts(table[cols])
+    work = table.copy()
+    r_tot = _find_total(work[cols], 0)
+    c_tot = _find_total(work[cols], 1)
+    if totals and c_tot is None and len(cols) >= 2:
+        label = _margin_label(work.columns, margins_name)
+        pos = work.columns.get_loc(cols[-1]) + 1
+        work.insert(pos, label, work[cols].sum(axis=1))
+        cols.append(label)
+        c_tot = len(cols) - 1
+    if totals and r_tot is None and len(work) >= 2:
+        label = _margin_label(work.index, margins_name)
+        row = pd.DataFrame([{c: (work[c].sum() if c in cols else "") for c in work.columns}],
+                           index=pd.Index([label]) if work.index.nlevels == 1 else pd.MultiIndex.from_tuples([label]))
+        row.index.names = work.index.names
+        work = pd.concat([work, row.astype({c: work[c].dtype for c in cols})])
+        r_tot = len(work) - 1
+
+    values = work[cols].to_numpy(dtype=float)
+    n_rows, n_cols = values.shape
+    margin = np.zeros(values.shape, bool)
+    if r_tot is not None:
+        margin[r_tot, :] = True
+    if c_tot is not None:
+        margin[:, c_tot] = True
+    known = np.zeros(values.shape, bool)
+    if structural_zeros is not None:
+        sz = structural_zeros.astype(bool).reindex(index=work.index, columns=cols, fill_value=False).to_numpy(dtype=bool)
+        if (values[sz] != 0).any():
+            raise ValueError("A cell marked as a structural zero holds a count other than 0.")
+        known |= sz & ~margin
+    lines = _lines(n_rows, n_cols, r_tot, c_tot)
+    # A total is structurally zero when everything it adds up is.
+    for _ in range(2):
+        for line in lines:
+            if all(known[c] for c in line.parts):
+                known[line.total] = True
+
+    t = settings.threshold
+    small = (values > 0) & (values < t)
+    zero = (values == 0) & ~known & zeros_disclosive
+    suppressed = small | zero
+    added = _protect(values, suppressed, known, margin, lines, sum_floor=t, zeros_ok=not zeros_disclosive)
+
+    codes = np.full(values.shape, "", dtype=object)
+    codes[small] = THRESHOLD
+    codes[zero] = ZERO
+    for c, why in added.items():
+        codes[c] = f"{SECONDARY} ({why})"
+    reasons = []
+    if small.any():
+        reasons.append(f"{_plural(int(small.sum()), 'cell')} below {t} suppressed (threshold)")
+    if zero.any():
+        reasons.append(f"{_plural(int(zero.sum()), 'zero cell')} suppressed (a zero can show that everyone "
+                       "in a row or column shares a characteristic)")
+    reasons += _secondary_reasons(added, t)
+    return _assemble(work, cols, values, suppressed, codes, reasons, rule_text(settings, zeros_disclosive=zeros_disclosive),
+                     fmt=lambda v: f"{int(round(v)):,}", marker=f"<{t}")
+
+
+def _assemble(work: pd.DataFrame, cols: list[Hashable], values: np.ndarray, suppressed: np.ndarray,
+              codes: np.ndarray, reasons: list[str], rule: str, fmt: Callable[[float], str], marker: str) -> DisclosedTable:
+    mask = pd.DataFrame(False, index=work.index, columns=work.columns)
+    cell_reasons = pd.DataFrame("", index=work.index, columns=work.columns)
+    numeric = work.copy()
+    display = work.copy()
+    for j, c in enumerate(cols):
+        k = work.columns.get_loc(c)
+        mask.iloc[:, k] = suppressed[:, j]
+        cell_reasons.iloc[:, k] = codes[:, j]
+        numeric[c] = np.where(suppressed[:, j], np.nan, values[:, j])
+        display[c] = [marker if s else ("" if math.isnan(v) else fmt(v)) for s, v in zip(suppressed[:, j], values[:, j])]
+    return DisclosedTable(display, numeric, mask.astype(bool), reasons, rule, cell_reasons)
+
+
+# -- shrinking categories so that something survives --------------------------------------------
+
+def three_point_mapping(choices: Sequence[str], labels: Sequence[str] = ("Worse", "About the same", "Better")) -> dict[str, str]:
+    """Map an odd-length ordered scale (worst first) onto three groups: below, middle, above.
+
+    >>> three_point_mapping(["much worse", "worse", "same", "better", "much better"])["worse"]
+    'Worse'
+    """
+    n = len(choices)
+    if n < 3 or n % 2 == 0 or len(labels) != 3:
+        raise ValueError("three_point_mapping needs an odd number (3 or more) of choices and three labels.")
+    half = n // 2
+    return {c: labels[0] if i < half else labels[1] if i == half else labels[2] for i, c in enumerate(choices)}
+
+
+def collapse_likert(counts: pd.DataFrame | pd.Series, mapping: Mapping[Hashable, Hashable], *,
+                    axis: Literal["columns", "index"] = "columns") -> pd.DataFrame | pd.Series:
+    """Add up categories according to ``mapping`` (old label -> new label).
+
+    The categories are the columns (``axis="columns"``) or the index (``axis="index"``; always
+    for a Series). New categories come in the order of the mapping's values; a new category no
+    old one maps to is 0. Total rows or columns ("All ...", "Total ...") pass through unchanged;
+    any other unmapped label is an error (say what it becomes, so nothing is lost silently).
+
+    >>> c = pd.DataFrame({"much worse": [1], "worse": [2], "same": [9], "better": [8], "much better": [5]},
+    ...                  index=["Q10"])
+    >>> collapse_likert(c, three_point_mapping(list(c.columns)))
+         Worse  About the same  Better
+    Q10      3               9      13
+    """
+    if isinstance(counts, pd.Series):
+        return collapse_likert(counts.to_frame(), mapping, axis="index").iloc[:, 0].rename(counts.name)
+    frame = counts if axis == "columns" else counts.T
+    labels = list(frame.columns)
+    passthrough = [lab for lab in labels if lab not in mapping and _is_total_label(lab)]
+    unmapped = [lab for lab in labels if lab not in mapping and lab not in passthrough]
+    if unmapped:
+        raise ValueError(f"collapse_likert: no mapping for {unmapped}; map every category (it may map to itself).")
+    targets = list(dict.fromkeys(mapping.values()))
+    out = pd.DataFrame({new: frame[[lab for lab in labels if lab in mapping and mapping[lab] == new]].sum(axis=1)
+                        for new in targets}, index=frame.index)
+    for lab in passthrough:
+        out[lab] = frame[lab]
+    out.columns.name = frame.columns.name
+    return out if axis == "columns" else out.T
+
+
+def suppress_with_collapse(counts: pd.DataFrame, settings: Disclosure, collapses: Sequence[Mapping[Hashable, Hashable]], *,
+                           axis: Literal["columns", "index"] = "columns", **options: Any) -> DisclosedTable:
+    """Disclose a table of ordered categories, collapsing them if that saves cells.
+
+    Policy: the full table, then each mapping in ``collapses`` (finer first), goes through
+    :func:`suppress_counts` (``options`` are passed on). The result is the version with the fewest
+    suppressed cells; ties go to the earlier, more detailed version, so the full table is kept
+    whenever it loses no more cells than any collapsed one (in particular when it loses none).
+
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> c = pd.DataFrame({"much worse": [1], "worse": [12], "same": [15], "better": [18], "much better": [5]},
+    ...                  index=["Q10"])
+    >>> d = suppress_with_collapse(c, s, [three_point_mapping(list(c.columns))])
+    >>> list(d.display.columns), d.n_suppressed
+    (['Worse', 'About the same', 'Better', 'Total'], 0)
+    """
+    versions: list[tuple[Mapping | None, DisclosedTable]] = [(None, suppress_counts(counts, settings, **options))]
+    for m in collapses:
+        versions.append((m, suppress_counts(collapse_likert(counts, m, axis=axis), settings, **options)))
+    best = min(range(len(versions)), key=lambda i: (versions[i][1].n_suppressed, i))
+    mapping, result = versions[best]
+    if mapping is None:
+        return result
+    groups: dict[Hashable, list[str]] = {}
+    for old, new in mapping.items():
+        groups.setdefault(new, []).append(str(old))
+    note = "categories collapsed so that fewer cells are suppressed: " + "; ".join(
+        f"{new} = {' + '.join(olds)}" for new, olds in groups.items())
+    return dataclasses.replace(result, reasons=[note, *result.reasons])
+
+
+# -- magnitude tables (sums and means of individual values) -------------------------------------
+
+_EXTREME_LABELS = re.compile(r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|0%|100%)\s*$", re.IGNORECASE)
+_EXTREME_STATS = re.compile(r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|first|last|idxmin|idxmax)\s*$",
+                            re.IGNORECASE)
+
+
+def refuse_extremes(statistic: str | Callable) -> None:
+    """Raise :class:`DisclosureError` for a statistic that is one person's value (minimum,
+    maximum, range, first, last).
+
+    >>> refuse_extremes("mean")
+    >>> refuse_extremes("max")
+    Traceback (most recent call last):
+    ...
+    analysis.disclose.DisclosureError: 'max' is the value of a single person and is never shown (disclosure rule: no minimum or maximum of individual values). Report a mean or a sum instead.
+    """
+    name = statistic if isinstance(statistic, str) else getattr(statistic, "__name__", str(statistic))
+    if _EXTREME_STATS.match(name):
+        raise DisclosureError(
+            f"{name!r} is the value of a single person and is never shown (disclosure rule: no minimum or "
+            "maximum of individual values). Report a mean or a sum instead.")
+
+
+def drop_extremes(summary: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """Remove minimum and maximum rows or columns (and 0% / 100% percentiles, and ranges) from a
+    summary such as ``DataFrame.describe()``.
+
+    >>> d = pd.Series([3.0, 5.0, 9.0]).describe()
+    >>> list(drop_extremes(d).index)
+    ['count', 'mean', 'std', '25%', '50%', '75%']
+    """
+    def keep(labels: pd.Index) -> np.ndarray:
+        def ok(lab: Hashable) -> bool:
+            parts = lab if isinstance(lab, tuple) else (lab,)
+            return not any(_EXTREME_LABELS.match(str(p)) for p in parts)
+        return np.array([ok(lab) for lab in labels], dtype=bool)
+
+    out = summary.loc[keep(summary.index)]
+    if isinstance(out, pd.DataFrame):
+        out = out.loc[:, keep(out.columns)]
+    return out
+
+
+def _cell_stats(data: pd.DataFrame, keys: list[str], value: str, unit: str | None, top_n: int) -> pd.DataFrame:
+    """Per group of ``keys``: contributors, sum and the largest contributions. With ``unit``,
+    a contributor's values within the group are added up first (dominance is about people)."""
+    d = data
+    if unit is not None:
+        d = d.groupby([*keys, unit], observed=True, sort=False, dropna=False)[value].sum().reset_index()
+    if not keys:
+        d = d.assign(_all=0)
+        keys = ["_all"]
+    g = d.groupby(keys, observed=True, sort=False, dropna=False)[value]
+    return pd.DataFrame({
+        "n": g.count(),
+        "sum": g.sum(),
+        "top_n": g.apply(lambda s: s.nlargest(top_n).sum()),
+        "top_2": g.apply(lambda s: s.nlargest(2).sum()),
+        "top_1": g.max(),
+        "negative": g.apply(lambda s: int((s < 0).sum())),
+    })
+
+
+def _levels(data: pd.DataFrame, keys: list[str]) -> pd.Index | pd.MultiIndex:
+    """The row (or column) categories of the table: every category of a categorical key, else
+    those observed, sorted."""
+    if not keys:
+        return pd.Index([0])
+    uniques = []
+    for k in keys:
+        s = data[k]
+        uniques.append(list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique()))
+    if len(keys) == 1:
+        return pd.Index(uniques[0], name=keys[0])
+    if all(isinstance(data[k].dtype, pd.CategoricalDtype) for k in keys):
+        return pd.MultiIndex.from_product(uniques, names=keys)
+    return pd.MultiIndex.from_frame(data[keys].drop_duplicates().sort_values(keys)).set_names(keys)
+
+
+def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: str, rows: str | Sequence[str],
+                        columns: str | Sequence[str] | None = None, statistic: str = "mean", unit: str | None = None,
+                        totals: bool = False, zeros_disclosive: bool = True, decimals: int = 1,
+                        marker: str = MAGNITUDE_MARKER, margins_name: str = "Total") -> DisclosedTable:
+    """A table of sums or means of individual values, with the threshold, dominance and p-ratio rules.
+
+    Parameters
+    ----------
+    values
+        One row per contribution (e.g. one row per respondent with their weekly overtime hours),
+        with the grouping columns. Rows with a missing ``value`` do not count as contributors.
+    settings
+        The study's :class:`~analysis.config.Disclosure` settings.
+    value
+        The column holding the individual values.
+    rows, columns
+        Grouping column(s) for the table's rows and (optionally) columns.
+    statistic
+        "mean" or "sum". A minimum or maximum raises :class:`DisclosureError`.
+    unit
+        Column identifying the contributor when one person has several rows: their values in a
+        cell are added up before the dominance and p-ratio rules, and counted once.
+    totals
+        Add a total row (and column) computed from the individual values, with the rules applied
+        to them too, and secondary suppression so that no total reveals a suppressed cell
+        (applied to the sums, which a reader can rebuild from means and published counts).
+    zeros_disclosive
+        As acro: a cell whose every contribution is zero is suppressed (it tells what each
+        contributor's value is).
+    decimals, marker
+        Display: decimals of shown values; what a suppressed cell reads.
+
+    Notes
+    -----
+    Rules per cell, as acro: fewer than ``threshold`` contributors (acro counts records, we count
+    contributors with a value); top ``dominance_n`` contributions / total >= ``dominance_k``
+    (NKCheck); (total - two largest) / largest < ``p_ratio`` (PPercentCheck); any negative
+    contribution (acro: dominance is not defined; it flags the cell and its suppression withholds it);
+    every contribution zero, with ``zeros_disclosive`` (acro withholds these whatever its zeros
+    setting: its p-ratio code treats a largest value of 0 as a failure).
+    With acro's defaults (n=2, k=90%, p=10%), a cell failing the p-ratio always fails dominance:
+    R < 0.1*x1 gives (x1 + x2) / (x1 + x2 + R) > (x1 + x2) / (1.1*x1 + x2) >= 0.9.
+
+    Examples
+    --------
+    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    >>> v = pd.DataFrame({"team": ["A"] * 12 + ["B"] * 10, "hours": list(range(1, 13)) + [60, 40] + [1] * 8})
+    >>> d = suppress_magnitudes(v, s, value="hours", rows="team")
+    >>> d.display  # doctest: +NORMALIZE_WHITESPACE
+             hours
+    team
+    A          6.5
+    B     suppressed
+    >>> d.reasons
+    ['1 cell where the largest 2 contributions make up 90% or more of the total suppressed (dominance)']
+    """
+    refuse_extremes(statistic)
+    if statistic not in ("mean", "sum"):
+        raise ValueError(f"statistic must be 'mean' or 'sum', got {statistic!r}.")
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    columns = [] if columns is None else [columns] if isinstance(columns, str) else list(columns)
+    need = [*rows, *columns, value, *([unit] if unit else [])]
+    absent = [c for c in need if c not in values.columns]
+    if absent:
+        raise KeyError(f"suppress_magnitudes: columns {absent} are not in the data ({list(values.columns)}).")
+    if not pd.api.types.is_numeric_dtype(values[value]):
+        raise ValueError(f"suppress_magnitudes: {value!r} must be numeric.")
+    data = values.loc[values[value].notna(), need]
+
+    row_idx, col_idx = _levels(values, rows), _levels(values, columns)
+    n_top = settings.dominance_n
+    inner = _cell_stats(data, [*rows, *columns], value, unit, n_top)
+    add_col = totals and len(columns) > 0 and len(col_idx) >= 2
+    add_row = totals and len(row_idx) >= 2
+    n_rows, n_cols = len(row_idx) + add_row, len(col_idx) + add_col
+    fields = ["n", "sum", "top_n", "top_2", "top_1", "negative"]
+    grid = {f: np.zeros((n_rows, n_cols)) for f in fields}
+
+    def put(stats: pd.DataFrame, i: int | slice, j: int | slice, index: pd.Index) -> None:
+        st = stats.reindex(index).fillna(0)
+        for f in fields:
+            grid[f][i, j] = st[f].to_numpy(dtype=float).reshape(grid[f][i, j].shape)
+
+    if columns:
+        full = pd.MultiIndex.from_tuples(
+            [(*(r if isinstance(r, tuple) else (r,)), *(c if isinstance(c, tuple) else (c,))) for r in row_idx for c in col_idx],
+            names=[*rows, *columns])
+        inner_full = inner.reindex(full).fillna(0)
+        for f in fields:
+            grid[f][:len(row_idx), :len(col_idx)] = inner_full[f].to_numpy(dtype=float).reshape(len(row_idx), len(col_idx))
+    else:
+        put(inner, slice(0, len(row_idx)), 0, row_idx)
+    if add_col:
+        put(_cell_stats(data, rows, value, unit, n_top), slice(0, len(row_idx)), n_cols - 1, row_idx)
+    if add_row:
+        if columns:
+            put(_cell_stats(data, columns, value, unit, n_top), n_rows - 1, slice(0, len(col_idx)), col_idx)
+        else:
+            put(_cell_stats(data, [], value, unit, n_top), n_rows - 1, 0, pd.Index([0]))
+    if add_row and add_col:
+        put(_cell_stats(data, [], value, unit, n_top), n_rows - 1, n_cols - 1, pd.Index([0]))
+
+    n, total, neg = grid["n"], grid["sum"], grid["negative"]
+    t = settings.threshold
+    with np.errstate(divide="ignore", invalid="ignore"):
+        few = n < t
+        negative = ~few & (neg > 0)
+        ok = ~few & ~negative
+        dominance = ok & (total > 0) & (grid["top_n"] / np.where(total > 0, total, 1) >= settings.dominance_k)
+        p_fail = ok & (grid["top_1"] > 0) & ((total - grid["top_2"]) / np.where(grid["top_1"] > 0, grid["top_1"], 1)
+                                             < settings.p_ratio)
+        zero = ok & zeros_disclosive & (total == 0)
+        stat = total / np.where(n > 0, n, np.nan) if statistic == "mean" else np.where(n > 0, total, np.nan)
+
+    codes = np.full(n.shape, "", dtype=object)
+    for flag, code in ((few, THRESHOLD), (negative, NEGATIVE), (dominance, DOMINANCE), (p_fail, P_RATIO), (zero, ZERO)):
+        for c in map(tuple, np.argwhere(flag)):
+            codes[c] = f"{codes[c]}; {code}" if codes[c] else code
+    suppressed = few | negative | dominance | p_fail | zero
+
+    added: dict[Cell, str] = {}
+    if add_row or add_col:
+        margin = np.zeros(n.shape, bool)
+        r_tot = n_rows - 1 if add_row else None
+        c_tot = n_cols - 1 if add_col else None
+        if r_tot is not None:
+            margin[r_tot, :] = True
+        if c_tot is not None:
+            margin[:, c_tot] = True
+        added = _protect(total, suppressed, np.zeros(n.shape, bool), margin, _lines(n_rows, n_cols, r_tot, c_tot),
+                         sum_floor=None, zeros_ok=True)
+        for c, why in added.items():
+            codes[c] = f"{SECONDARY} ({why})"
+
+    reasons = []
+    k_text = f"{settings.dominance_k:.0%}"
+    for flag, text in (
+        (few, f"with fewer than {t} contributors suppressed (threshold)"),
+        (negative, "with negative contributions suppressed (dominance is not defined)"),
+        (dominance, f"where the largest {n_top} contributions make up {k_text} or more of the total suppressed (dominance)"),
+        (p_fail, f"failing the {settings.p_ratio:.0%} p-ratio rule suppressed (p-ratio)"),
+        (zero, "where every contribution is zero suppressed (it would show each contributor's value)"),
+    ):
+        if flag.any():
+            reasons.append(f"{_plural(int(flag.sum()), 'cell')} {text}")
+    reasons += _secondary_reasons(added, t)
+
+    out_rows = row_idx.append(pd.Index([_margin_label(row_idx, margins_name)])) if add_row else row_idx
+    if add_row and row_idx.nlevels == 1:
+        out_rows.name = row_idx.name
+    if columns:
+        out_cols = col_idx.append(pd.Index([_margin_label(col_idx, margins_name)])) if add_col else col_idx
+        if add_col and col_idx.nlevels == 1:
+            out_cols.name = col_idx.name
+    else:
+        out_cols = pd.Index([value])
+    work = pd.DataFrame(stat, index=out_rows, columns=out_cols)
+    return _assemble(work, list(work.columns), stat, suppressed, codes, reasons, rule_text(settings, zeros_disclosive=zeros_disclosive),
+                     fmt=lambda v: f"{v:,.{decimals}f}", marker=marker)

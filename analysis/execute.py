@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -159,13 +160,22 @@ _WORKER = 0
 
 
 def _init_worker(root: str) -> None:
+    """Start this worker's warm kernel. A kernel that dies while starting is started again; if it
+    keeps dying the worker falls back to a fresh papermill kernel per notebook (slower, same output)."""
     os.environ["FLEXITIME_ROOT"] = root
     global _KERNEL, _WORKER
     _WORKER = os.getpid()
-    _KERNEL = WarmKernel()
-    import atexit
+    for attempt in range(3):
+        try:
+            _KERNEL = WarmKernel()
+            break
+        except RuntimeError as exc:  # "Kernel died before replying to kernel_info"
+            print(f"warning: warm kernel failed to start (attempt {attempt + 1} of 3): {exc}", file=sys.stderr)
+            _KERNEL = None
+    if _KERNEL is not None:
+        import atexit
 
-    atexit.register(_KERNEL.shutdown)
+        atexit.register(_KERNEL.shutdown)
 
 
 def _work(notebook: str, wave: str, parameters: dict) -> Outcome:

@@ -70,3 +70,55 @@ def timeliness_by_worker(visits: pd.DataFrame, study: Study) -> pd.DataFrame:
     g = v.groupby("worker_id")["on_time"].agg(visits="size", on_time="sum").reset_index()
     g["share"] = g["on_time"] / g["visits"]
     return g
+
+
+# -- survey ------------------------------------------------------------------------------------
+
+STICK_CONSISTENT = ("Always / every week", "Often / most weeks", "Around half the time")
+LIKERT_ITEMS = {"q10_work_life_balance": "Work-life balance", "q11_motivation": "Motivation at work",
+                "q12_autonomy": "Sense of autonomy", "q13_productivity": "Productivity"}
+LIKERT_LABELS = ["Much worse", "Somewhat worse", "About the same", "Somewhat better", "Much better"]
+Q9_REASONS = {"q9_workload": "Workload", "q9_manager": "Unable to agree time with manager",
+              "q9_coworkers_leave": "Co-workers on leave", "q9_other": "Other reason"}
+
+
+def consistent_use_survey(survey: pd.DataFrame, study: Study) -> Proportion:
+    """Survey Q8 among respondents who took up the offer (Q4 = Yes): sticking to plans at least
+    around half the time counts as consistent use (at least 50% of planned uses)."""
+    takers = survey[survey["q4_taken_up"].astype("string") == "Yes"]
+    answered = takers["q8_stick_to_plans"].dropna().astype(str)
+    k = int(answered.isin(STICK_CONSISTENT).sum())
+    return wilson(k, len(answered), study.thresholds["confidence"])
+
+
+def take_up_survey(survey: pd.DataFrame, study: Study) -> Proportion:
+    """Survey Q4: respondents who say they took up the offer, among those who answered Q4."""
+    answered = survey["q4_taken_up"].dropna().astype(str)
+    return wilson(int((answered == "Yes").sum()), len(answered), study.thresholds["confidence"])
+
+
+def likert_counts(survey: pd.DataFrame) -> pd.DataFrame:
+    """Q10-Q13: respondents per item and answer (1 = much worse ... 5 = much better); a long
+    table ``item, answer, label, respondents``."""
+    rows = []
+    for col, item in LIKERT_ITEMS.items():
+        values = survey[col].dropna().astype(int)
+        for answer, label in enumerate(LIKERT_LABELS, start=1):
+            rows.append({"item": item, "answer": answer, "label": label, "respondents": int((values == answer).sum())})
+    return pd.DataFrame(rows)
+
+
+def q9_reasons(survey: pd.DataFrame) -> pd.DataFrame:
+    """Q9: how many respondents gave each reason for not sticking to compressed hours."""
+    answered = survey[[c for c in Q9_REASONS]].any(axis=1)
+    rows = [{"reason": label, "respondents": int(survey[col].fillna(False).astype(bool).sum())}
+            for col, label in Q9_REASONS.items()]
+    out = pd.DataFrame(rows)
+    out.attrs["answered"] = int(answered.sum())
+    return out
+
+
+def banded(values: pd.Series, edges: list[float], labels: list[str]) -> pd.DataFrame:
+    """Counts in bands (never the raw values, minima or maxima of individuals)."""
+    cut = pd.cut(values.dropna(), bins=edges, labels=labels, right=False, include_lowest=True)
+    return cut.value_counts().reindex(labels, fill_value=0).rename_axis("band").reset_index(name="respondents")

@@ -70,3 +70,77 @@ def proportion_by_wave(frame: pd.DataFrame, *, title: str, ylabel: str, threshol
     if note:
         fig.text(0.01, -0.02, note, fontsize=8, color="#555555", ha="left", va="top")
     return fig
+
+
+def placeholder(title: str, message: str) -> plt.Figure:
+    """A figure that says why there is nothing to draw (not reportable, or no data yet)."""
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 1.8))
+    ax.axis("off")
+    ax.text(0.5, 0.45, message, ha="center", va="center", fontsize=10, color="#444444", wrap=True,
+            bbox=dict(boxstyle="round", fc="#f2f2f2", ec="#bbbbbb"))
+    ax.set_title(title)
+    return fig
+
+
+LEVEL_COLOURS = {"Worse": "#D55E00", "About the same": "#BBBBBB", "Better": "#0072B2"}
+
+
+def likert_diverging(table: pd.DataFrame, *, title: str, note: str = "") -> plt.Figure:
+    """Diverging stacked bars centred on the neutral category, one bar per item, n on each.
+
+    ``table`` has one row per item (index), columns ``Worse``, ``About the same``, ``Better``
+    (disclosed counts, NaN where suppressed) and ``All who answered``. Items with any suppressed
+    cell are drawn as "not reportable" rather than as a partial bar.
+    """
+    items = list(table.index)
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.7 * len(items) + 1.6))
+    for i, item in enumerate(items):
+        row = table.loc[item]
+        n = row.get("All who answered")
+        cells = [row.get(c) for c in LEVEL_COLOURS]
+        if any(pd.isna(v) for v in cells) or pd.isna(n) or not n:
+            ax.text(0, i, "not reportable (counts below the disclosure threshold)", ha="center", va="center",
+                    fontsize=8.5, color="#555555")
+            continue
+        worse, same, better = (float(v) / float(n) for v in cells)
+        left = -worse - same / 2
+        for share, (label, colour) in zip((worse, same, better), LEVEL_COLOURS.items()):
+            ax.barh(i, share, left=left, color=colour, edgecolor="white", height=0.6, label=label if i == 0 else None)
+            if share >= 0.08:
+                ax.text(left + share / 2, i, f"{share:.0%}", ha="center", va="center", fontsize=8.5,
+                        color="white" if label != "About the same" else "#222222")
+            left += share
+        ax.text(1.02, i, f"n = {int(n)}", va="center", fontsize=8.5, transform=ax.get_yaxis_transform())
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(range(len(items)), items)
+    ax.invert_yaxis()
+    ax.set_xlim(-1, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
+    ax.set_xlabel("Share of respondents who took up the offer (worse ← | → better)")
+    ax.set_title(title)
+    handles = [matplotlib.patches.Patch(color=c, label=lab) for lab, c in LEVEL_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, frameon=False, fontsize=8.5)
+    if note:
+        fig.text(0.01, -0.02, note, fontsize=8, color="#555555", ha="left", va="top")
+    return fig
+
+
+PREVALENCE_ORDER = ["none", "a few", "some", "many", "most", "all"]
+
+
+def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
+    """Codes × respondent groups, each cell a prevalence word, shaded by level (no counts)."""
+    level = words.apply(lambda col: col.map(lambda w: PREVALENCE_ORDER.index(w) if w in PREVALENCE_ORDER else float("nan")))
+    height = 0.32 * len(words) + 1.6
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(height, 2.5)))
+    cmap = matplotlib.colors.ListedColormap(["#f7f7f7", "#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"])
+    ax.imshow(level.to_numpy(dtype=float), cmap=cmap, vmin=-0.5, vmax=5.5, aspect="auto")
+    for (r, c), w in pd.DataFrame(words.to_numpy()).stack().items():
+        if isinstance(w, str) and w:
+            ax.text(c, r, w, ha="center", va="center", fontsize=7.5, color="white" if PREVALENCE_ORDER.index(w) >= 4 else "#222222")
+    ax.set_xticks(range(words.shape[1]), [str(c).capitalize() for c in words.columns], rotation=20, ha="right", fontsize=8.5)
+    ax.set_yticks(range(words.shape[0]), list(words.index), fontsize=8)
+    ax.grid(False)
+    ax.set_xlabel("Respondent group (interviews across sites and waves)")
+    ax.set_title(title)
+    return fig

@@ -60,6 +60,7 @@ def package_versions() -> pd.DataFrame:
 
 def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: Path | None = None) -> str:
     """The provenance appendix of one report, as Markdown."""
+    from analysis.disclose import rule_text
     from analysis.tables import to_markdown
 
     report = study.report(report_id)
@@ -75,7 +76,7 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
         f"- **Built**: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- **Renderer**: {renderer}",
         f"- **Waves in this report**: {', '.join(study.wave(w).label for w in report.waves)}",
-        f"- **Disclosure rule**: {study.disclosure.rule_text()}",
+        f"- **Disclosure rule**: {rule_text(study.disclosure)}",
         "",
         "**Notebook executions and their parameters**",
         "",

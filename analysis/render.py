@@ -138,6 +138,31 @@ def resolve(qmd: Path, _depth: int = 0) -> Resolved:
     return Resolved(text, images)
 
 
+def section_numbers(markdown: str) -> dict[str, str]:
+    """Numbers of labelled headings ("2", "2.1"), as Quarto's number-sections gives them.
+
+    >>> section_numbers("# A {#sec-a}\\n\\n## B {#sec-b}\\n\\n# C\\n\\n## D {#sec-d}\\n")
+    {'sec-a': '1', 'sec-b': '1.1', 'sec-d': '2.1'}
+    """
+    counters = [0] * 6
+    out: dict[str, str] = {}
+    in_code = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        m = None if in_code else re.match(r"^(#{1,6})\s+(.*?)\s*$", line)
+        if not m:
+            continue
+        level = len(m.group(1))
+        counters[level - 1] += 1
+        for i in range(level, 6):
+            counters[i] = 0
+        label = re.search(r"\{#(sec-[\w-]+)", m.group(2))
+        if label and ".unnumbered" not in m.group(2):
+            out[label.group(1)] = ".".join(str(c) for c in counters[:level])
+    return out
+
+
 def number(markdown: str) -> tuple[str, dict[str, tuple[str, int]]]:
     """Number figures and tables in document order and turn ``@fig-x`` into "Figure N" links."""
     found: dict[str, tuple[str, int]] = {}
@@ -147,7 +172,7 @@ def number(markdown: str) -> tuple[str, dict[str, tuple[str, int]]]:
         if label not in found:
             counts[kind] += 1
             found[label] = ("Figure" if kind == "fig" else "Table", counts[kind])
-    sections = {m.group(1): m.group(0) for m in re.finditer(r"\{#(sec-[\w-]+)", markdown)}
+    sections = section_numbers(markdown)
 
     def xref(m: re.Match) -> str:
         label = m.group(1)
@@ -155,7 +180,7 @@ def number(markdown: str) -> tuple[str, dict[str, tuple[str, int]]]:
             word, n = found[label]
             return f"[{word} {n}](#{label})"
         if label in sections:
-            return f"[Section](#{label})"
+            return f"[Section {sections[label]}](#{label})"
         raise RenderError(f"cross-reference @{label} points to nothing labelled {label}.")
 
     return XREF.sub(xref, markdown), found
@@ -196,7 +221,8 @@ def _atomic_write(src: Path, dest: Path) -> None:
 def _pandoc(args: list[str], cwd: Path) -> None:
     proc = subprocess.run([pandoc_path(), *args], cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RenderError(f"pandoc failed ({' '.join(args[:3])} ...):\n{proc.stderr.strip()}")
+        message = proc.stderr.split("HasCallStack backtrace:")[0].strip()  # pandoc's Haskell backtrace helps nobody
+        raise RenderError(f"pandoc failed ({' '.join(args[:3])} ...):\n{message}")
 
 
 def _meta_args(meta: dict) -> list[str]:
@@ -247,6 +273,9 @@ def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), outp
                 args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
             if opts.get("number-sections"):
                 args.append("--number-sections")
+            header = opts.get("include-in-header")
+            for h in [header] if isinstance(header, str) else (header or []):
+                args.append(f"--include-in-header={(paths.ROOT / h).resolve()}")
             for key in ("mainfont", "fontsize", "margin"):
                 if key in opts:
                     val = opts[key]

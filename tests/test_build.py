@@ -37,7 +37,9 @@ def project(tmp_path):
     (root / "notebooks").mkdir()
     (root / "report").mkdir()
     shutil.copyfile(paths.QUARTO_PROJECT, root / "_quarto.yml")
-    shutil.copyfile(paths.REPORT / "house.css", root / "report" / "house.css")
+    for f in paths.REPORT.iterdir():  # styles and typst settings; the reports themselves are tiny ones
+        if f.suffix != ".qmd":
+            shutil.copyfile(f, root / "report" / f.name)
     show = "from IPython.display import Markdown\nMarkdown(f'| wave |\\n|---|\\n| {wave} |')"
     tiny_notebook(root / "notebooks" / "summary.ipynb", show)
     tiny_notebook(root / "notebooks" / "other.ipynb", show)

@@ -263,8 +263,8 @@ class Interview:
 
 
 def schedule_for(study: Study) -> dict[str, dict[str, dict[str, int]]]:
-    """The interview schedule: the study's ``synthetic: interviews:`` or the protocol's."""
-    return (study.raw.get("synthetic") or {}).get("interviews") or DEFAULT_SCHEDULE
+    """The interview schedule: the study's ``interview_plan:`` or the protocol's."""
+    return study.raw.get("interview_plan") or (study.raw.get("synthetic") or {}).get("interviews") or DEFAULT_SCHEDULE
 
 
 def _guid(seed: int, *parts: object) -> str:
