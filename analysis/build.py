@@ -230,7 +230,8 @@ class ProgressReporter:
     def __init__(self, outstream, options):
         from rich.console import Console
 
-        self.console = Console(file=sys.stderr if outstream is None else outstream, highlight=False,
+        # sys.__stderr__: doit swaps sys.stderr for its capturing writers while tasks run in threads
+        self.console = Console(file=sys.__stderr__ if outstream is None else outstream, highlight=False,
                                force_terminal=None, soft_wrap=True)
         self.started: dict[str, float] = {}
         self.ran: list[str] = []
@@ -363,5 +364,5 @@ def run(waves: list[str] | None = None, reports: list[str] | None = None, jobs: 
         line += f", [bold red]{len(failed)} failed[/]; reports that depend on them were not rebuilt (_output/ left as it was)"
     from rich.console import Console
 
-    Console(file=sys.stderr, highlight=False).print(f"{line} [dim]({time.perf_counter() - t_start:.1f}s)[/]")
+    Console(file=sys.__stderr__, highlight=False).print(f"{line} [dim]({time.perf_counter() - t_start:.1f}s)[/]")
     return RunResult(code, ran, up, failed, state.outcomes)

@@ -81,6 +81,23 @@ def cmd_report(args) -> int:
     return 1 if res.code else 0
 
 
+def cmd_bench(args) -> int:
+    """Measure the quality bars (notebook phase, rebuilds, scale); print them, write _build/bench.json."""
+    from analysis import bench
+
+    report = bench.run_bench(quick=args.quick, jobs=_jobs(args))
+    return 0 if bench.all_passed(report) else 1
+
+
+def cmd_template(args) -> int:
+    """Write the local authority's data request workbook."""
+    from analysis.template import write_template
+
+    out = write_template(paths.OUTPUT / "data_request_template.xlsx", load_study())
+    print(f"data request template: {out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out}")
+    return 0
+
+
 def cmd_clean(args) -> int:
     for p in (paths.BUILD, paths.OUTPUT):
         shutil.rmtree(p, ignore_errors=True)
@@ -120,6 +137,12 @@ def parser() -> argparse.ArgumentParser:
                     help="auto uses Quarto when it is on the PATH, else the built-in renderer")
     build_opts(sp)
     sp.set_defaults(func=cmd_report)
+    sp = sub.add_parser("bench", help="measure build speed and scale; print the figures and write _build/bench.json")
+    sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)")
+    sp.add_argument("--quick", action="store_true", help="scale at 100,000 and 1 million visits instead of 1 and 10 million")
+    sp.set_defaults(func=cmd_bench)
+    sp = sub.add_parser("template", help="write the data request workbook to _output/data_request_template.xlsx")
+    sp.set_defaults(func=cmd_template)
     sp = sub.add_parser("clean", help="remove _build/ and _output/")
     sp.add_argument("--all", action="store_true", help="also remove data/synthetic/")
     sp.set_defaults(func=cmd_clean)

@@ -99,17 +99,31 @@ def validation_markdown(study: Study, report_id: str) -> str:
     from analysis import tidy
     from analysis.tables import to_markdown
 
-    rows = []
+    from analysis.disclose import format_count, suppress_counts
+
+    counts, why = [], []
+    unusable = []
     for w in study.report(report_id).waves:
         s = tidy.validation_summary(w)
         for t in s["tables"]:
+            counts.append({"Wave": study.wave(w).label, "Table": t["table"], "Accepted": t["accepted"],
+                           "Quarantined": t["quarantined"], "All rows delivered": t["delivered"]})
             rules = s["rules"].get(t["table"], {})
-            rows.append({"Wave": study.wave(w).label, "Table": t["table"], "Rows delivered": t["delivered"],
-                         "Accepted": t["accepted"], "Quarantined": t["quarantined"],
-                         "Why quarantined": "; ".join(f"{r}: {n}" for r, n in rules.items()) or "–"})
-        for u in s["unusable"]:
-            rows.append({"Wave": study.wave(w).label, "Table": "unusable file", "Rows delivered": "–",
-                         "Accepted": 0, "Quarantined": "–", "Why quarantined": u})
-    frame = pd.DataFrame(rows, columns=["Wave", "Table", "Rows delivered", "Accepted", "Quarantined", "Why quarantined"])
-    return ("Counts of rows are counts of records, not of people. Quarantined rows are kept, with the reason, "
-            "under `_build/quarantine/<wave>/` for the data provider to correct.\n\n" + to_markdown(frame) + "\n")
+            why.append("; ".join(f"{r} ({format_count(n, study.disclosure)})" for r, n in rules.items()) or "–")
+        unusable += [(study.wave(w).label, u) for u in s["unusable"]]
+    frame = pd.DataFrame(counts, columns=["Wave", "Table", "Accepted", "Quarantined", "All rows delivered"])
+    if len(frame):
+        # accepted + quarantined = delivered: suppress so that no small count can be recovered;
+        # a zero (nothing quarantined) is shown
+        d = suppress_counts(frame.set_index(["Wave", "Table"]), study.disclosure, totals=False, zeros_disclosive=False)
+        frame = d.display.reset_index()
+    frame["Why quarantined"] = why
+    rows = frame.to_dict(orient="records")
+    for wave_label, u in unusable:
+        rows.append({"Wave": wave_label, "Table": "unusable file", "Accepted": "0", "Quarantined": "–",
+                     "All rows delivered": "–", "Why quarantined": u})
+    frame = pd.DataFrame(rows, columns=["Wave", "Table", "All rows delivered", "Accepted", "Quarantined", "Why quarantined"])
+    return ("Counts of rows are counts of records, not of people; like every count in this report, those below "
+            f"the disclosure threshold read \"<{study.disclosure.threshold}\". Quarantined rows are kept, with the "
+            "reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts are in "
+            "`_build/validation/`.\n\n" + to_markdown(frame) + "\n")

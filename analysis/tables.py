@@ -37,7 +37,8 @@ def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
     s = study.disclosure
     ok = disclose.share(p.k, p.n, s).reportable
     text = disclose.format_share(p.k, p.n, s, interval=(p.low, p.high)) if ok else NOT_REPORTABLE
-    return DisclosedProportion(p, ok, text, "n = " + disclose.format_count(p.n, s).lstrip())
+    n = disclose.format_count(p.n, s)
+    return DisclosedProportion(p, ok, text, f"n {n}" if n.startswith("<") else f"n = {n}")
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
@@ -130,7 +131,9 @@ def take_up_by_wave(study: Study, wave: str, indicator=indicators.take_up) -> pd
 
 def take_up_display(frame: pd.DataFrame, denominator: str = "Social workers",
                     measure: str = "On a flexible pattern (95% CI)") -> pd.DataFrame:
-    return frame.rename(columns={"wave_label": "Wave", "n_text": denominator, "text": measure})[["Wave", denominator, measure]]
+    out = frame.rename(columns={"wave_label": "Wave", "n_text": denominator, "text": measure})[["Wave", denominator, measure]]
+    out[denominator] = out[denominator].str.replace(r"^n =? ?", "", regex=True)  # a table column needs no "n ="
+    return out
 
 
 def pattern_split_display(study: Study, workers: pd.DataFrame | None) -> pd.DataFrame:
@@ -171,6 +174,7 @@ def timeliness_by_wave(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
 
 
 def timeliness_display(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
+    frame = frame.assign(n_text=frame["n_text"].str.replace(r"^n =? ?", "", regex=True))
     out = frame.rename(columns={"wave_label": "Wave", "n_text": "Visits",
                                 "text": f"Written up within {study.thresholds['writeup_hours']:.0f} hours (95% CI)"})
     out["Workers"] = [disclose.format_count(n, study.disclosure) for n in frame["workers"]]
@@ -275,7 +279,8 @@ def survey_take_up_display(study: Study, survey: pd.DataFrame | None, survey_wav
                      ("Of those, kept to their plans at least around half the time (Q8)",
                       indicators.consistent_use_survey(survey, study))):
         d = disclosed(p, study)
-        rows.append({"Survey measure": label, "Respondents": d.n_text.replace("n = ", ""), "Share (95% CI)": d.text})
+        rows.append({"Survey measure": label, "Respondents": disclose.format_count(p.n, study.disclosure),
+                     "Share (95% CI)": d.text})
     return pd.DataFrame(rows)
 
 
@@ -369,20 +374,34 @@ def framework_words_by_group(study: Study, wave: str, rq: str | None = None) -> 
 
 
 def interviews_achieved(study: Study, wave: str) -> pd.DataFrame:
-    """Interviews achieved per site and wave against the protocol's plan (design figures)."""
+    """Interviews achieved per site against the protocol's plan, over the waves up to ``wave``.
+
+    Counts are per site over all waves so far (small per-wave counts would fall below the
+    disclosure threshold); each wave is marked as achieved as planned or not.
+    """
     from analysis.synthetic.interviews import schedule_for
 
     plan = schedule_for(study)
     register, _ = interview_tables(study, wave)
+    s = study.disclosure
     rows = []
-    for w in study.waves_up_to(wave):
-        for s in study.sites:
-            planned = sum((plan.get(w.id) or {}).get(s.id, {}).values())
-            got = 0 if register is None else int(((register["site"] == s.id) & (register["wave"] == w.id)).sum())
-            if planned == 0 and got == 0:
+    for site in study.sites:
+        waves, planned, got, short = [], 0, 0, []
+        for w in study.waves_up_to(wave):
+            p = sum((plan.get(w.id) or {}).get(site.id, {}).values())
+            g = 0 if register is None else int(((register["site"] == site.id) & (register["wave"] == w.id)).sum())
+            if p == 0 and g == 0:
                 continue
-            status = "as planned" if got == planned else ("fewer than planned" if got < planned else "more than planned")
-            rows.append({"Site": s.name, "Wave": w.label, "Planned (protocol)": planned, "Achieved": status})
+            waves.append(w.label)
+            planned, got = planned + p, got + g
+            if g < p:
+                short.append(w.label)
+        if not waves:
+            continue
+        rows.append({"Site": site.name, "Waves": ", ".join(waves),
+                     "Planned (protocol)": disclose.format_count(planned, s),
+                     "Achieved": disclose.format_count(got, s),
+                     "Short of plan": ", ".join(short) or "none"})
     return pd.DataFrame(rows) if rows else note("No interviews were planned by this wave.")
 
 

@@ -116,6 +116,7 @@ def write_wave(result: WaveResult) -> None:
         if len(c.quarantined):
             c.quarantined.to_csv(qdir / f"{name}.csv", index=False)
     summary = result.summary()
+    write_validation_html(result)
     (tdir / "validation.json").write_text(json.dumps({
         "wave": result.wave,
         "source_dir": str(result.source_dir.relative_to(paths.ROOT) if result.source_dir.is_relative_to(paths.ROOT) else result.source_dir),
@@ -139,3 +140,31 @@ def validation_summary(wave: str) -> dict:
     if not p.exists():
         validate_wave(wave)
     return json.loads(p.read_text())
+
+
+def write_validation_html(result: WaveResult) -> Path:
+    """A browsable validation report for one wave: the summary per table, files that could not
+    be used, and every quarantined row with its file, row, column, rule and message.
+
+    For the analyst only (it shows quarantined rows as delivered): it stays under ``_build/``.
+    """
+    import html
+
+    out = paths.VALIDATION / f"{result.wave}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parts = [f"<h1>Validation: {html.escape(result.wave)}</h1>",
+             f"<p>Files read from <code>{html.escape(str(result.source_dir))}</code>. Rows delivered = "
+             "rows accepted + rows quarantined, for every table.</p>",
+             result.summary().drop(columns=["wave"]).to_html(index=False, escape=True)]
+    if result.unusable:
+        parts.append("<h2>Files that could not be used</h2><ul>" +
+                     "".join(f"<li>{html.escape(str(u))}</li>" for u in result.unusable) + "</ul>")
+    for name, c in result.checked.items():
+        if len(c.quarantined):
+            parts.append(f"<h2>{html.escape(name)}: {len(c.quarantined)} row(s) quarantined</h2>")
+            parts.append(c.quarantined.to_html(index=False, escape=True, na_rep=""))
+    style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:80em} table{border-collapse:collapse;"
+             "font-size:.9em} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left} th{background:#f3f5f8}")
+    out.write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation {html.escape(result.wave)}"
+                   f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>", encoding="utf-8")
+    return out

@@ -2,6 +2,15 @@
 problem is found in one pass. Failing rows are quarantined as delivered, with the file, row,
 column, rule and a message; the rest become typed tidy tables. Rows delivered = accepted +
 quarantined, always.
+
+Speed: a visits extract can hold tens of millions of rows. Columns read by
+:func:`analysis.load.read_csv_fast` are Arrow strings, and every rule is first computed as a
+vectorised mask over the whole column (Arrow compute kernels, pandas' Arrow-backed ``isin``):
+the common exact date format is parsed by Arrow's ISO 8601 cast and only the cells it cannot
+read go to the general parser; uniqueness is found by sorting; pandera checks only the rows some
+mask flags, so its failure cases, rule names and messages are those it always gave; and a
+:class:`Problem` is made only for a failing row. Columns of Python objects (Excel cells, or a
+CSV that :func:`analysis.load.read_csv_text` read) take the same rules.
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from analysis.load import ROW, Delivered
@@ -23,6 +34,9 @@ QUARANTINE_COLUMNS = ["file", "row", "column", "rule", "message"]
 RULE_NAMES = {"isin": "allowed_values", "less_than_or_equal_to": "maximum", "greater_than_or_equal_to": "minimum",
               "not_nullable": "not_null", "field_uniqueness": "unique", "dtype": "type", "coerce_dtype": "type"}
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+LOCAL_TZ = "Europe/London"  # a date-time given with a UTC offset or zone is read as the clock time in England
+# a time followed by a zone: Z, an offset (+01:00, +0100, -05) or UTC / GMT
+_ZONED = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
 
 
 @dataclass
@@ -56,14 +70,141 @@ class Checked:
         return self.quarantined["rule"].value_counts()
 
 
+# -- Arrow-backed text ------------------------------------------------------------------------
+# Columns of Arrow strings are worked on a chunk at a time (a chunk is a block of the CSV reader,
+# some tens of thousands of cells), so that no step holds a second copy of a whole column.
+
+_TIMESTAMP = pyarrow.timestamp("ns")  # pandas' range: a year outside 1677-2262 is not cast
+_NULL_TEXT = pyarrow.scalar(None, pyarrow.string())
+_ISO_EXACT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
+_YEARS = (1678, 2261)  # whole years inside pandas' nanosecond range; the edges go to the general parser
+_SECOND = 1_000_000_000  # nanoseconds
+
+
+def _arrow(s: pd.Series) -> pyarrow.ChunkedArray | None:
+    """The cells of an Arrow-backed text column, without a copy (else ``None``)."""
+    dtype = s.dtype
+    arrow_string = (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")) or (
+        isinstance(dtype, pd.ArrowDtype) and (pyarrow.types.is_string(dtype.pyarrow_dtype)
+                                              or pyarrow.types.is_large_string(dtype.pyarrow_dtype)))
+    if not arrow_string:
+        return None
+    cells = s.array.__arrow_array__()
+    return cells if isinstance(cells, pyarrow.ChunkedArray) else pyarrow.chunked_array([cells])
+
+
+def _text(s: pd.Series) -> pyarrow.ChunkedArray | None:
+    """The cells as Arrow strings when every cell is text or missing (else ``None``: Excel
+    numbers and dates keep their own types)."""
+    cells = _arrow(s)
+    if cells is not None or s.dtype != object:
+        return cells
+    try:
+        return pyarrow.chunked_array([pyarrow.array(s.to_numpy(), type=pyarrow.string(), from_pandas=True)])
+    except (pyarrow.ArrowTypeError, pyarrow.ArrowInvalid):
+        return None
+
+
+def _text_bytes(chunk: pyarrow.Array) -> int:
+    return pc.sum(pc.binary_length(chunk)).as_py() or 0
+
+
+def _strip(cells: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray:
+    """White space removed from both ends of every cell: the characters Python's
+    ``str.strip()`` removes (Arrow's Unicode white space is the same set). A chunk with no such
+    character is returned as it is, sharing the delivered buffers."""
+    out = []
+    for chunk in cells.chunks:
+        stripped = pc.utf8_trim_whitespace(chunk)
+        out.append(chunk if _text_bytes(stripped) == _text_bytes(chunk) else stripped)
+    return pyarrow.chunked_array(out, type=cells.type)
+
+
+def _numpy_bool(cells) -> np.ndarray:
+    return np.asarray(cells.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _empty(stripped: pyarrow.ChunkedArray) -> np.ndarray:
+    """Missing, or nothing but white space (``stripped``: the cells after :func:`_strip`)."""
+    return _numpy_bool(pc.or_kleene(pc.is_null(stripped), pc.equal(pc.utf8_length(stripped), 0)).fill_null(True))
+
+
 # -- coercion ---------------------------------------------------------------------------------
 
 def _blank(s: pd.Series) -> pd.Series:
+    cells = _arrow(s)
+    if cells is not None:
+        return pd.Series(_empty(_strip(cells)), index=s.index)
     return s.isna() | s.astype(str).str.strip().eq("")
 
 
-def _to_datetime(s: pd.Series) -> pd.Series:
-    """Dates and date-times as Excel cells, Excel serial numbers, ISO text or UK day-first text."""
+def _iso(cells: pyarrow.Array) -> pyarrow.Array:
+    """Arrow's ISO 8601 cast of a chunk of text cells, null where it does not apply.
+
+    A clean chunk is one cast. In a chunk the cast rejects (a 30 February, a 24:00, a word), the
+    cells in the exact formats ``YYYY-MM-DD``, ``YYYY-MM-DD hh:mm`` and ``YYYY-MM-DD hh:mm:ss``
+    (or with ``T``) whose fields are a real date and time are cast; every other cell is left
+    null for the general parser, which decides what it is.
+    """
+    try:
+        return pc.cast(cells, _TIMESTAMP)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+        pass
+    exact = pc.if_else(pc.match_substring_regex(cells, _ISO_EXACT), cells, _NULL_TEXT)
+    padded = pc.utf8_rpad(exact, width=19, padding="0")  # a date alone reads as midnight
+
+    def field(start: int, stop: int) -> np.ndarray:
+        part = pc.cast(pc.utf8_slice_codeunits(padded, start, stop), pyarrow.int32())
+        return np.asarray(part.fill_null(0).to_numpy(zero_copy_only=False))
+
+    year, month, day = field(0, 4), field(5, 7), field(8, 10)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
+    real = ((year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+            & (field(11, 13) <= 23) & (field(14, 16) <= 59) & (field(17, 19) <= 59))
+    try:
+        return pc.cast(pc.if_else(pyarrow.array(real), exact, _NULL_TEXT), _TIMESTAMP)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+        return pyarrow.nulls(len(cells), _TIMESTAMP)  # not expected: the general parser reads them all
+
+
+def _iso_column(stripped: pyarrow.ChunkedArray) -> np.ndarray:
+    """``datetime64[ns]`` of every cell Arrow's ISO cast reads (NaT elsewhere), rounded to the
+    second as :func:`_to_datetime_general` rounds."""
+    out = np.empty(len(stripped), dtype="datetime64[ns]")
+    at = 0
+    for chunk in stripped.chunks:
+        parsed = _iso(pc.if_else(pc.equal(pc.utf8_length(chunk), 0), _NULL_TEXT, chunk))
+        values = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+        ns = values.view("int64")
+        if (ns[~np.isnat(values)] % _SECOND).any():
+            values = pd.DatetimeIndex(values).round("s").to_numpy()
+        out[at:at + len(values)] = values
+        at += len(values)
+    return out
+
+
+def _to_datetime(s: pd.Series, stripped: pyarrow.ChunkedArray | None = None) -> pd.Series:
+    """Dates and date-times as Excel cells, Excel serial numbers, ISO text or UK day-first text.
+
+    Text cells in ISO 8601 (``2021-03-02 10:30``, the format the data request asks for) are
+    parsed by Arrow, vectorised; the rest (serial numbers, day-first text, ...) by
+    :func:`_to_datetime_general`, which gives the same result for an ISO cell.
+    """
+    if stripped is None:
+        cells = _text(s)
+        if cells is None:
+            return _to_datetime_general(s)
+        stripped = _strip(cells)
+    out = pd.Series(_iso_column(stripped), index=s.index)
+    left = out.isna().to_numpy() & ~_empty(stripped)
+    if left.any():
+        out[left] = _to_datetime_general(s[left])
+    return out
+
+
+def _to_datetime_general(s: pd.Series) -> pd.Series:
+    """The general parser: Excel cells, Excel serial numbers, ISO text or UK day-first text."""
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     is_dt = s.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
     if is_dt.any():
@@ -74,13 +215,38 @@ def _to_datetime(s: pd.Series) -> pd.Series:
     if serial.any():
         out[serial[serial].index] = EXCEL_EPOCH + pd.to_timedelta(num[serial], unit="D")
     text = rest[~serial & rest.ne("")]
-    if len(text):
-        iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        left = iso.isna()
-        if left.any():
-            iso[left] = pd.to_datetime(text[left], dayfirst=True, errors="coerce", format="mixed")
-        out[text.index] = iso
+    zoned = text.str.contains(_ZONED, case=False, regex=True)
+    for part, utc in ((text[~zoned], False), (text[zoned], True)):
+        if len(part):
+            iso = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=utc)
+            left = iso.isna()
+            if left.any():
+                iso[left] = pd.to_datetime(part[left], dayfirst=True, errors="coerce", format="mixed", utc=utc)
+            out[part.index] = iso.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None) if utc else iso
     return out.dt.round("s") if len(out) else out
+
+
+def _text_column(stripped: pyarrow.ChunkedArray, allowed: tuple[str, ...], index: pd.Index) -> pd.Series:
+    """A ``str`` or ``category`` column typed with Arrow: stripped, canonical spelling of the
+    allowed values (each distinct value looked up once), empty cells missing."""
+    t = stripped
+    if allowed:
+        canon = {" ".join(a.lower().split()): a for a in allowed}
+        distinct = pc.unique(t)
+        spelled = pyarrow.array([None if v is None else canon.get(" ".join(v.lower().split()), v)
+                                 for v in distinct.to_pylist()], type=pyarrow.string())
+        t = pc.take(spelled, pc.index_in(t, value_set=distinct))
+    empty = pc.equal(pc.utf8_length(t), 0)
+    if pc.any(empty).as_py():
+        # an empty cell is missing (no allowed value is empty, so spelling keeps empty cells empty)
+        t = pc.if_else(empty, _NULL_TEXT, t)
+    return pd.Series(pd.arrays.ArrowStringArray(t), index=index)
+
+
+def _cells(s: pd.Series, mask) -> list:
+    """The delivered cells where ``mask`` holds (each the value ``s[i]`` gives)."""
+    picked = s[mask]
+    return picked.tolist() if _arrow(s) is not None else [picked.iat[k] for k in range(len(picked))]
 
 
 def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
@@ -91,13 +257,19 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
     problems: list[Problem] = []
     for col in spec.columns:
         s = frame[col.name]
-        blank = _blank(s)
+        # text cells stripped once, in Arrow (Arrow-backed columns; for dates also object text)
+        cells = _text(s) if col.kind in ("datetime", "date") else _arrow(s)
+        stripped = _strip(cells) if cells is not None else None
+        blank = pd.Series(_empty(stripped), index=s.index) if stripped is not None else _blank(s)
         if col.kind in ("str", "category"):
-            t = s.astype("string").str.strip()
-            if col.allowed:  # canonical spelling, case- and space-insensitive
-                canon = {" ".join(a.lower().split()): a for a in col.allowed}
-                t = t.map(lambda v: canon.get(" ".join(str(v).lower().split()), v) if not pd.isna(v) else v).astype("string")
-            t[blank] = pd.NA
+            if stripped is not None:
+                t = _text_column(stripped, col.allowed, s.index)
+            else:
+                t = s.astype("string").str.strip()
+                if col.allowed:  # canonical spelling, case- and space-insensitive
+                    canon = {" ".join(a.lower().split()): a for a in col.allowed}
+                    t = t.map(lambda v: canon.get(" ".join(str(v).lower().split()), v) if not pd.isna(v) else v).astype("string")
+                t[blank] = pd.NA
             bad = pd.Series(False, index=s.index)
         elif col.kind in ("int", "float"):
             t = pd.to_numeric(s.astype(str).str.strip().str.replace(",", ".", regex=False), errors="coerce")
@@ -109,12 +281,13 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
             else:
                 t = t.astype("float64")
         else:  # datetime, date
-            t = _to_datetime(s)
+            t = _to_datetime(s, stripped)
             bad = t.isna() & ~blank
             if col.kind == "date":
                 t = t.dt.normalize()
-        for i in s.index[bad]:
-            problems.append(Problem(i, col.name, "type", f"{col.name} must be a {col.kind}; got {s[i]!r}"))
+        if bad.any():
+            for i, v in zip(s.index[bad], _cells(s, bad)):
+                problems.append(Problem(i, col.name, "type", f"{col.name} must be a {col.kind}; got {v!r}"))
         if not col.nullable:
             for i in s.index[blank]:
                 problems.append(Problem(i, col.name, "not_null", f"{col.name} is required but empty"))
@@ -122,13 +295,80 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
     return typed, problems
 
 
+def _kept(index: pd.Index, skip: set[int]) -> np.ndarray:
+    """True for the rows not in ``skip`` (rows already quarantined for their types)."""
+    return ~index.isin(list(skip)) if skip else np.ones(len(index), dtype=bool)
+
+
+def _failing(t: pd.Series, col) -> np.ndarray:
+    """Rows that fail one of the column's schema checks (a superset of what pandera reports)."""
+    present = t.notna().to_numpy()
+    out = ~present if not col.nullable else np.zeros(len(t), dtype=bool)
+    if col.allowed:
+        out |= present & ~np.asarray(t.isin(list(col.allowed)), dtype=bool)
+    for bound, holds in ((col.minimum, t.ge), (col.maximum, t.le)):
+        if bound is not None:
+            within = holds(bound)
+            within = within.fillna(True) if within.dtype != bool else within
+            out |= present & ~within.to_numpy(dtype=bool)
+    return out
+
+
+def _duplicated(t: pd.Series, kept: np.ndarray) -> np.ndarray:
+    """Rows (among ``kept``) whose value appears more than once among ``kept``.
+
+    Arrow text is sorted (an index array) and neighbours compared: for ten million ids this
+    takes less time and far less memory than a hash table of every value.
+    """
+    dup = np.zeros(len(t), dtype=bool)
+    cells = _arrow(t)
+    if cells is None:
+        ok = t[kept]
+        dup[np.flatnonzero(kept)] = (ok.notna() & ok.duplicated(keep=False)).to_numpy()
+        return dup
+    some = not kept.all()
+    if some:
+        cells = cells.filter(pyarrow.array(kept))
+    valid = len(cells) - cells.null_count
+    if valid < 2:
+        return dup
+    order = pc.sort_indices(cells).slice(0, valid)  # nulls sort last
+    ordered = pc.take(cells, order)
+    same = _numpy_bool(pc.equal(ordered.slice(1), ordered.slice(0, valid - 1)))
+    if not same.any():
+        return dup
+    repeated = np.zeros(valid, dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    rows = order.to_numpy()[repeated]
+    dup[np.flatnonzero(kept)[rows] if some else rows] = True
+    return dup
+
+
+def _for_pandera(rows: pd.DataFrame) -> pd.DataFrame:
+    """Arrow-backed text as the ``string`` dtype the schema states (only the rows pandera sees)."""
+    out = rows.copy()
+    for c in out.columns:
+        if _arrow(out[c]) is not None:
+            out[c] = out[c].astype(pd.StringDtype("python"))
+    return out
+
+
 def schema_problems(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> list[Problem]:
-    """Run the pandera schema lazily (every failure in one pass) on rows that typed cleanly."""
-    ok = typed.drop(index=list(skip))
+    """Run the pandera schema lazily (every failure in one pass) on rows that typed cleanly.
+
+    The checks are first computed as masks over whole columns; pandera then validates only the
+    rows a mask flags, so the failure cases (and so the rules and messages) are pandera's.
+    """
+    kept = _kept(typed.index, skip)
+    flagged = np.zeros(len(typed), dtype=bool)
+    for col in spec.columns:
+        if col.name in typed.columns:
+            flagged |= _failing(typed[col.name], col)
     schema = pandera_schema(spec)
     problems: list[Problem] = []
     try:
-        schema.validate(ok, lazy=True)
+        schema.validate(_for_pandera(typed[flagged & kept]), lazy=True)
     except SchemaErrors as err:
         fc = err.failure_cases
         for rec in fc.itertuples(index=False):
@@ -141,9 +381,9 @@ def schema_problems(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> lis
                                     f"{rec.column} fails {check}: got {rec.failure_case!r}"))
     for col in spec.columns:
         if col.unique:
-            dup = ok[col.name].notna() & ok[col.name].duplicated(keep=False)
-            for i in ok.index[dup]:
-                problems.append(Problem(i, col.name, "unique", f"{col.name} {ok.at[i, col.name]!r} appears more than once"))
+            t = typed[col.name]
+            for i in typed.index[_duplicated(t, kept)]:
+                problems.append(Problem(i, col.name, "unique", f"{col.name} {t.at[i]!r} appears more than once"))
     return problems
 
 
@@ -177,22 +417,24 @@ def check_table(delivered: Delivered, spec: TableSpec, extra: list[Problem] | No
     problems += extra_rules(typed, spec, bad_types)
     problems += extra or []
     idx, q = quarantine(delivered, problems)
-    accepted = typed.drop(index=idx).reset_index(drop=True)
-    return Checked(spec.name, delivered.file, delivered.n, accepted, q, problems)
+    if len(idx) or not typed.index.equals(pd.RangeIndex(len(typed))):
+        typed = typed[~typed.index.isin(idx)].reset_index(drop=True)
+    return Checked(spec.name, delivered.file, delivered.n, typed, q, problems)
 
 
 def extra_rules(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> list[Problem]:
     """Row rules that involve more than one column of the same table."""
     out: list[Problem] = []
-    ok = typed.drop(index=list(skip))
+    kept = _kept(typed.index, skip)
     if spec.name == "visits":
-        before = ok["writeup_datetime"].notna() & (ok["writeup_datetime"] < ok["visit_datetime"])
-        for i in ok.index[before]:
+        w, v = typed["writeup_datetime"], typed["visit_datetime"]
+        before = kept & (w.notna() & (w < v)).to_numpy()
+        for i in typed.index[before]:
             out.append(Problem(i, "writeup_datetime", "writeup_not_before_visit",
-                               f"write-up {ok.at[i, 'writeup_datetime']} is before the visit {ok.at[i, 'visit_datetime']}"))
+                               f"write-up {typed.at[i, 'writeup_datetime']} is before the visit {typed.at[i, 'visit_datetime']}"))
     if spec.name == "workers":
-        std = ok["working_pattern"].eq("standard") & ok["planned_flex_days_last_month"].fillna(0).gt(0)
-        for i in ok.index[std.fillna(False)]:
+        std = typed["working_pattern"].eq("standard") & typed["planned_flex_days_last_month"].fillna(0).gt(0)
+        for i in typed.index[kept & std.fillna(False).to_numpy(dtype=bool)]:
             out.append(Problem(i, "planned_flex_days_last_month", "standard_pattern_has_no_planned_days",
                                "a worker on the standard pattern has planned flexible days"))
     return out
@@ -200,7 +442,17 @@ def extra_rules(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> list[Pr
 
 def unknown_workers(delivered_visits: Delivered, known: pd.Series) -> list[Problem]:
     """Visits whose worker_id is not among the accepted workers of the same wave."""
-    ids = delivered_visits.frame["worker_id"].astype(str).str.strip()
-    missing = ~ids.isin(set(known.astype(str))) & ids.ne("")
-    return [Problem(i, "worker_id", "worker_known", f"worker_id {ids[i]!r} is not in the workers table")
-            for i in ids.index[missing]]
+    column = delivered_visits.frame["worker_id"]
+    cells = _arrow(column)
+    if cells is None:
+        ids = column.astype(str).str.strip()
+        missing = ~ids.isin(set(known.astype(str))) & ids.ne("")
+        return [Problem(i, "worker_id", "worker_known", f"worker_id {ids[i]!r} is not in the workers table")
+                for i in ids.index[missing]]
+    ids = _strip(cells)
+    ids = ids.fill_null("") if ids.null_count else ids
+    known_ids = pyarrow.array(sorted(set(known.astype(str))), type=pyarrow.string())
+    missing = pc.and_(pc.invert(pc.is_in(ids, value_set=known_ids)), pc.greater(pc.utf8_length(ids), 0))
+    flags = _numpy_bool(missing)
+    return [Problem(i, "worker_id", "worker_known", f"worker_id {v!r} is not in the workers table")
+            for i, v in zip(column.index[flags], pc.filter(ids, missing).to_pylist())]

@@ -1,12 +1,45 @@
-"""Shared fixtures."""
+"""Shared fixtures: the study, and one end-to-end build of both reports from fresh synthetic
+data in a temporary copy of the project (built once per test session)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from analysis import paths
 from analysis.config import load_study
+
+SOURCES = ["config", "notebooks", "report", "_quarto.yml"]
 
 
 @pytest.fixture(scope="session")
 def study():
     return load_study()
+
+
+def copy_project(root: Path) -> Path:
+    """The project's sources (not its data or build) in ``root``."""
+    for name in SOURCES:
+        src = paths.ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
+    return root
+
+
+def run_analysis(root: Path, *args: str, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """``python -m analysis ...`` with the project root moved to ``root``."""
+    env = {**os.environ, "FLEXITIME_ROOT": str(root), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "analysis", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    proc = run_analysis(root, "report", "--renderer", "builtin")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return root

@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis import paths
-
 pytestmark = pytest.mark.e2e
-
-SOURCES = ["config", "notebooks", "report", "_quarto.yml"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("project")
-    for name in SOURCES:
-        src = paths.ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
-    proc = subprocess.run([sys.executable, "-m", "analysis", "report", "--renderer", "builtin"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    return root
 
 
 def identifiers(root: Path) -> set[str]:
+    """Every identifier in the tidy tables: worker, visit, survey response and interview ids."""
     ids: set[str] = set()
-    for p in (root / "_build" / "data").glob("*/workers.parquet"):
-        ids |= set(pd.read_parquet(p)["worker_id"].astype(str))
-    for p in (root / "_build" / "data").glob("*/visits.parquet"):
-        v = pd.read_parquet(p)
-        ids |= set(v["visit_id"].astype(str)) | set(v["worker_id"].astype(str))
+    data = root / "_build" / "data"
+    for table, cols in (("workers", ["worker_id"]), ("visits", ["visit_id", "worker_id"]),
+                        ("survey", ["response_id"]), ("interviews", ["interview_id"])):
+        for p in data.glob(f"*/{table}.parquet"):
+            frame = pd.read_parquet(p)
+            for c in cols:
+                ids |= set(frame[c].dropna().astype(str))
     return ids
 
 

@@ -1,0 +1,220 @@
+"""The reports looked at the way a reader does: in a headless browser, as PDF pages and text,
+and scanned for anything that could identify a participant.
+
+The browser and PDF checks need the two optional system packages `chromium` and
+`poppler-utils` (.ci/run installs them); without them these tests are skipped with a message
+saying what to install.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import copy_project, run_analysis
+from tests.test_e2e import identifiers, pdf_text
+
+pytestmark = pytest.mark.e2e
+REPORTS = ["august", "december"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="install the Debian package chromium to run the browser checks")
+needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+                                   reason="install the Debian package poppler-utils to run the PDF checks")
+
+
+def qmd_headings(built: Path, report: str) -> list[str]:
+    text = (built / "report" / f"{report}.qmd").read_text()
+    return [re.sub(r"\s*\{#.*\}\s*$", "", line.lstrip("#").strip()) for line in text.splitlines() if line.startswith("#")]
+
+
+def figure_captions(built: Path, report: str) -> list[str]:
+    """The fig-cap of every figure the report embeds, from the executed notebooks."""
+    import nbformat
+
+    from analysis.render import cell_options
+
+    text = (built / "report" / f"{report}.qmd").read_text()
+    caps = []
+    for nb_rel, label in re.findall(r"\{\{< embed (\S+?)#(fig-[\w-]+) >\}\}", text):
+        nb = nbformat.read(built / "report" / nb_rel, as_version=4)
+        for cell in nb.cells:
+            opts = cell_options(cell.source) if cell.cell_type == "code" else {}
+            if opts.get("label") == label:
+                caps.append(opts["fig-cap"])
+    return caps
+
+
+# -- the browser ---------------------------------------------------------------------------------
+
+@needs_chromium
+@pytest.mark.parametrize("report", REPORTS)
+def test_html_in_a_headless_browser(built, report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            errors, failed = [], []
+            for width, height in ((1280, 900), (390, 844)):  # a laptop and a phone
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("requestfailed", lambda r: failed.append(r.url))
+                page.goto((built / "_output" / f"{report}.html").as_uri())
+                page.wait_for_load_state("load")
+                images = page.eval_on_selector_all(
+                    "figure img", "els => els.map(e => [e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width, e.alt || e.getAttribute('aria-label') || ''])")
+                assert images, "no figure in the report"
+                for natural_w, natural_h, shown_w, alt in images:
+                    assert natural_w > 0 and natural_h > 0 and shown_w > 0   # loaded and visible
+                    assert alt                                               # alt text for screen readers
+                    assert shown_w <= width                                  # fits the screen
+                assert page.locator("#TOC a").count() >= 8                   # a table of contents
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 1, f"the page scrolls sideways by {overflow}px at width {width}"
+                page.screenshot(path=str(tmp_path / f"{report}-{width}.png"))
+                page.close()
+            assert errors == [] and failed == []
+        finally:
+            browser.close()
+
+
+# -- the PDF -------------------------------------------------------------------------------------
+
+@needs_poppler
+@pytest.mark.parametrize("report", REPORTS)
+def test_pdf_pages_toc_sections_and_captions(built, report, tmp_path):
+    pdf = built / "_output" / f"{report}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", re.sub(r"[\u00ad\u2060]\s*", "", text))
+    assert re.search(r"Contents", flat), "no table of contents"
+    for heading in qmd_headings(built, report):
+        assert heading in flat, f"section {heading!r} missing from the PDF"
+    for n, cap in enumerate(figure_captions(built, report), start=1):
+        assert f"Figure {n}: {cap[:40]}" in flat, f"figure {n} caption missing"
+    # pages render, A4, numbered
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 3 and all(p.stat().st_size > 2000 for p in pngs)
+    from pypdf import PdfReader
+
+    box = PdfReader(str(pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)   # A4 in points
+    assert re.search(r"\n\s*2\s*\n", text), "no page number on page 2"
+
+
+# -- nothing that identifies anyone ----------------------------------------------------------------
+
+class _Cells(HTMLParser):
+    """Text of every table cell in an HTML file."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._in, self._buf = [], False, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th"):
+            self._in, self._buf = True, []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._in:
+            self.cells.append("".join(self._buf).strip())
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self._buf.append(data)
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+UK_PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)7\d{3}\s?\d{6}(?!\d)|(?<!\d)0\d{2,4}\s?\d{3}\s?\d{4}(?!\d)")
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_no_identifier_and_no_small_count_in_any_rendered_file(built, report):
+    from analysis.synthetic.interviews import SYNTHETIC_NAMES
+
+    html = (built / "_output" / f"{report}.html").read_text()
+    _, pdf = pdf_text(built / "_output" / f"{report}.pdf")
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]+"', "", html))
+    ids = identifiers(built)
+    assert {i for i in ids if i.startswith("R_")} and {i for i in ids if "-INT-" in i}  # the scan knows them
+    for text in (visible, pdf):
+        for ident in ids:
+            assert ident not in text, ident
+        for name in SYNTHETIC_NAMES:
+            assert not re.search(rf"\b{name}\b", text), name
+        assert not EMAIL.search(text), EMAIL.search(text)
+        assert not UK_PHONE.search(text), UK_PHONE.search(text)
+    # every table cell that is a bare count is 0 or at least the threshold; small counts read "<10"
+    parser = _Cells()
+    parser.feed(html)
+    small = [c for c in parser.cells if re.fullmatch(r"[1-9]", c)]
+    assert small == [], f"counts below the disclosure threshold printed as numbers: {small}"
+    assert "<10" in visible.replace("&lt;", "<")
+
+
+# -- a new wave by configuration alone ------------------------------------------------------------
+
+def test_a_fourth_wave_needs_only_configuration_and_data(tmp_path):
+    root = copy_project(tmp_path / "p")
+    study = yaml.safe_load((root / "config" / "study.yml").read_text())
+    study["waves"].append({"id": "followup", "label": "Follow-up (12 months)", "date": "2022-03-01",
+                           "months_since_launch": 12})
+    next(r for r in study["reports"] if r["id"] == "december")["waves"].append("followup")
+    (root / "config" / "study.yml").write_text(yaml.safe_dump(study, sort_keys=False))
+    (root / "config" / "waves" / "followup.yml").write_text("wave: followup\n")
+    # the follow-up's data arrive as real data would: a folder under data/raw/
+    first = run_analysis(root, "data")
+    assert first.returncode == 0, first.stderr[-2000:]
+    (root / "data" / "raw").mkdir()
+    shutil.copytree(root / "data" / "synthetic" / "followup", root / "data" / "raw" / "followup")
+    shutil.rmtree(root / "data" / "synthetic" / "followup")
+    proc = run_analysis(root, "report", "--renderer", "builtin")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    december = (root / "_output" / "december.html").read_text()
+    august = (root / "_output" / "august.html").read_text()
+    assert "Follow-up (12 months)" in december and "Follow-up (12 months)" not in august
+    assert "12 months" in december  # the success criteria gained the 12-month rows
+    assert "data/raw/followup/visits.csv" in december  # provenance lists the new wave's input files
+
+
+# -- Quarto renders the same sources ----------------------------------------------------------------
+
+QUARTO = shutil.which("quarto")
+
+
+@pytest.mark.quarto
+@pytest.mark.skipif(QUARTO is None, reason="quarto is not on the PATH (the built-in renderer is tested above)")
+@pytest.mark.parametrize("report", REPORTS)
+def test_quarto_and_the_builtin_renderer_agree(built, report, tmp_path):
+    proc = run_analysis(built, "report", "--renderer", "quarto", "--report", report, "--always",
+                        env={"QUARTO_PYTHON": __import__("sys").executable})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    shutil.copyfile(built / "_output" / f"{report}.pdf", tmp_path / "quarto.pdf")
+    quarto_html = (built / "_output" / f"{report}.html").read_text()
+    rebuilt = run_analysis(built, "report", "--renderer", "builtin", "--report", report, "--always")
+    assert rebuilt.returncode == 0
+    builtin_html = (built / "_output" / f"{report}.html").read_text()
+
+    def captions(html: str) -> list[str]:
+        text = re.sub(r"<[^>]+>", "", html).replace("\xa0", " ")  # Quarto puts a no-break space after "Figure"
+        found = re.findall(r"((?:Figure|Table) \d+):", text)
+        return sorted(set(found), key=lambda s: (s.split()[0], int(s.split()[1])))
+
+    assert captions(quarto_html) == captions(builtin_html)
+    words = [" ".join(re.sub(r"<[^>]+>", " ", h).replace("\xa0", " ").split()) for h in (quarto_html, builtin_html)]
+    for heading in qmd_headings(built, report):
+        assert heading in words[0] and heading in words[1], heading
+    _, quarto_pdf = pdf_text(tmp_path / "quarto.pdf")
+    _, builtin_pdf = pdf_text(built / "_output" / f"{report}.pdf")
+    for phrase in ("Success criteria", "not reportable at this threshold", "Summary of findings"):
+        assert phrase in quarto_pdf and phrase in builtin_pdf
