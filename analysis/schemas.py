@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import pandera.pandas as pa
 
 from analysis.config import Study, load_study
@@ -149,7 +148,3 @@ SPECS = {"workers": workers_spec, "visits": visits_spec}
 
 def spec_for(table: str, study: Study | None = None) -> TableSpec:
     return SPECS[table](study)
-
-
-def empty_frame(spec: TableSpec) -> pd.DataFrame:
-    return pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})

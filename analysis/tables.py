@@ -425,7 +425,7 @@ def _top_theme(study: Study, wave: str, rq: str) -> str:
 
 def rq_findings(study: Study, wave: str) -> pd.DataFrame:
     """The protocol's research questions, each with its evidence and a headline, as at ``wave``."""
-    workers = {w.id: tidy_read(w.id, "workers") for w in study.waves_up_to(wave)}
+    workers = _workers(study, wave)
     post = [w for w in study.waves_up_to(wave) if w.months_since_launch > 0 and workers.get(w.id) is not None]
     last = post[-1] if post else None
     if last is not None:
@@ -468,11 +468,6 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
     ]
     return pd.DataFrame(rows, columns=["RQ", "Question", "Evidence", "Headline finding"])
 
-
-def tidy_read(wave: str, table: str) -> pd.DataFrame | None:
-    from analysis import tidy
-
-    return tidy.read(wave, table)
 
 
 SOURCE_LABELS = {"workers": "Workers (local authority)", "visits": "Case visits (local authority)",
