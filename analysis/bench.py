@@ -40,13 +40,13 @@ from analysis import paths
 
 SIZES = (1_000_000, 10_000_000)
 QUICK_SIZES = (100_000, 1_000_000)
-BAR_ROWS = 10_000_000          # the scale bars are stated for ten million rows
-BAR_SPEEDUP = 2.0              # notebook phase: naive papermill loop / our build
+BAR_ROWS = 10_000_000  # the scale bars are stated for ten million rows
+BAR_SPEEDUP = 2.0  # notebook phase: naive papermill loop / our build
 BAR_NO_CHANGE_SECONDS = 3.0
 BAR_SCALE_SECONDS = 60.0
 BAR_SCALE_MB = 4096.0
 PROJECT_PARTS = ("config", "notebooks", "report", "_quarto.yml", "data")
-MARK = "BENCH-JSON "           # prefix of the line a measuring subprocess prints its result on
+MARK = "BENCH-JSON "  # prefix of the line a measuring subprocess prints its result on
 TIMEOUT = 3600
 
 
@@ -72,6 +72,7 @@ class Figure:
 
 
 # -- the pieces, each in a subprocess so that it runs as a user runs it -------------------------
+
 
 def copy_project(source: Path, dest: Path) -> Path:
     """Copy the inputs of a build (not ``_build/`` or ``_output/``) to ``dest``."""
@@ -100,7 +101,7 @@ def _result(proc: subprocess.CompletedProcess) -> dict:
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"benchmark step failed ({' '.join(map(str, proc.args))}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len(MARK):])
+    return json.loads(lines[-1][len(MARK) :])
 
 
 def _build(root: Path, jobs: int) -> tuple[subprocess.CompletedProcess, float]:
@@ -137,9 +138,22 @@ def papermill_loop(root: Path, notebooks: list[str], waves: list[str], out: Path
     for wave in waves:
         (out / wave).mkdir(parents=True, exist_ok=True)
         for nb in notebooks:
-            proc = subprocess.run([papermill, f"notebooks/{nb}.ipynb", str(out / wave / f"{nb}.ipynb"),
-                                   "-f", f"config/waves/{wave}.yml", "--cwd", "notebooks"],
-                                  cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+            proc = subprocess.run(
+                [
+                    papermill,
+                    f"notebooks/{nb}.ipynb",
+                    str(out / wave / f"{nb}.ipynb"),
+                    "-f",
+                    f"config/waves/{wave}.yml",
+                    "--cwd",
+                    "notebooks",
+                ],
+                cwd=root,
+                env=_env(root),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+            )
             failed += proc.returncode != 0
     return time.perf_counter() - t0, failed
 
@@ -184,8 +198,13 @@ def scale_run(n: int, workdir: Path, seed: int = 1) -> dict:
     large_visits(folder / "visits.csv", n, seed)
     made = time.perf_counter() - t0
     try:
-        proc = subprocess.run([sys.executable, "-m", "analysis.bench", "scale", str(folder)], capture_output=True,
-                              text=True, timeout=TIMEOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.run(
+            [sys.executable, "-m", "analysis.bench", "scale", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         out = _result(proc)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -194,8 +213,15 @@ def scale_run(n: int, workdir: Path, seed: int = 1) -> dict:
 
 # -- the whole benchmark --------------------------------------------------------------------------
 
-def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ...] | None = None,
-              source: Path | None = None, out: Path | None = None, echo=print) -> dict:
+
+def run_bench(
+    quick: bool = False,
+    jobs: int | None = None,
+    sizes: tuple[int, ...] | None = None,
+    source: Path | None = None,
+    out: Path | None = None,
+    echo=print,
+) -> dict:
     """Measure every figure, print the table, write ``bench.json``; returns what it writes.
 
     Parameters
@@ -227,9 +253,17 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
     out = Path(out or paths.BUILD / "bench.json")
     study = load_study()
     figures: list[Figure] = []
-    report: dict = {"machine": {"cpus": os.cpu_count(), "jobs": jobs, "python": platform.python_version(),
-                                "platform": platform.platform(), "when": dt.datetime.now().isoformat(timespec="seconds"),
-                                "quick": quick, "sizes": list(sizes)}}
+    report: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "jobs": jobs,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "when": dt.datetime.now().isoformat(timespec="seconds"),
+            "quick": quick,
+            "sizes": list(sizes),
+        }
+    }
     with tempfile.TemporaryDirectory(prefix="flexitime-bench-") as tmp:
         root = copy_project(source, Path(tmp) / "project")
         notebooks = sorted(p.stem for p in (root / "notebooks").glob("*.ipynb"))
@@ -244,16 +278,29 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
         echo("bench: the same notebooks and waves as a serial loop of papermill CLI calls ...")
         naive, naive_failed = papermill_loop(root, notebooks, waves, Path(tmp) / "papermill")
         speedup = naive / ours["seconds"]
-        report["notebooks"] = {"notebooks": len(notebooks), "waves": len(waves), "executions": len(notebooks) * len(waves),
-                               "first_build_seconds": round(first, 2), "build_seconds": round(ours["seconds"], 2),
-                               "build_tasks_run": len(ours["ran"]), "papermill_seconds": round(naive, 2),
-                               "papermill_failed": naive_failed, "speedup": round(speedup, 2)}
+        report["notebooks"] = {
+            "notebooks": len(notebooks),
+            "waves": len(waves),
+            "executions": len(notebooks) * len(waves),
+            "first_build_seconds": round(first, 2),
+            "build_seconds": round(ours["seconds"], 2),
+            "build_tasks_run": len(ours["ran"]),
+            "papermill_seconds": round(naive, 2),
+            "papermill_failed": naive_failed,
+            "speedup": round(speedup, 2),
+        }
         runs = f"{len(notebooks)} notebooks x {len(waves)} waves"
         figures += [
             Figure("notebooks_build_s", f"notebook phase, our build ({runs}, {jobs} workers)", ours["seconds"], "s"),
             Figure("notebooks_papermill_s", "notebook phase, serial papermill CLI loop", naive, "s"),
-            Figure("notebooks_speedup", "speed-up of the build over the loop", speedup, "x",
-                   f">= {BAR_SPEEDUP:g}x", speedup >= BAR_SPEEDUP and naive_failed == 0),
+            Figure(
+                "notebooks_speedup",
+                "speed-up of the build over the loop",
+                speedup,
+                "x",
+                f">= {BAR_SPEEDUP:g}x",
+                speedup >= BAR_SPEEDUP and naive_failed == 0,
+            ),
         ]
 
         # (b) rebuilds: nothing changed; one wave's data changed
@@ -262,7 +309,11 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
         proc, no_change = _build(root, jobs)
         idle = tasks_run(proc.stderr)
         wave = waves[-1]
-        folder = (root / "data" / "raw" / wave) if (root / "data" / "raw" / wave).is_dir() else root / "data" / "synthetic" / wave
+        folder = (
+            (root / "data" / "raw" / wave)
+            if (root / "data" / "raw" / wave).is_dir()
+            else root / "data" / "synthetic" / wave
+        )
         echo(f"bench: rebuild after one visit is added to the {wave} data ...")
         changed, original = append_visit(folder)
         try:
@@ -272,14 +323,32 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
         ran = tasks_run(proc.stderr)
         expected = {f"validate {wave}"} | {f"execute {wave}/{nb}" for nb in notebooks}
         only_wave = set(ran) == expected
-        report["rebuild"] = {"no_change_seconds": round(no_change, 2), "no_change_ran": idle, "changed_wave": wave,
-                             "changed_file": str(changed.relative_to(root)), "one_wave_seconds": round(one_wave, 2),
-                             "one_wave_ran": ran, "only_that_wave": only_wave}
+        report["rebuild"] = {
+            "no_change_seconds": round(no_change, 2),
+            "no_change_ran": idle,
+            "changed_wave": wave,
+            "changed_file": str(changed.relative_to(root)),
+            "one_wave_seconds": round(one_wave, 2),
+            "one_wave_ran": ran,
+            "only_that_wave": only_wave,
+        }
         figures += [
-            Figure("rebuild_no_change_s", "no-change rebuild (python -m analysis build)", no_change, "s",
-                   f"< {BAR_NO_CHANGE_SECONDS:g} s", no_change < BAR_NO_CHANGE_SECONDS and not idle),
-            Figure("rebuild_one_wave_s", f"rebuild after the {wave} data changed ({len(ran)} tasks re-ran)", one_wave,
-                   "s", f"only {wave} re-runs", only_wave),
+            Figure(
+                "rebuild_no_change_s",
+                "no-change rebuild (python -m analysis build)",
+                no_change,
+                "s",
+                f"< {BAR_NO_CHANGE_SECONDS:g} s",
+                no_change < BAR_NO_CHANGE_SECONDS and not idle,
+            ),
+            Figure(
+                "rebuild_one_wave_s",
+                f"rebuild after the {wave} data changed ({len(ran)} tasks re-ran)",
+                one_wave,
+                "s",
+                f"only {wave} re-runs",
+                only_wave,
+            ),
         ]
 
         # (c) scale: load + validate + 48-hour indicator, each size in a fresh process
@@ -290,12 +359,22 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
             report["scale"].append(r)
             at_bar = n == BAR_ROWS
             figures += [
-                Figure(f"scale_{n}_s", f"{n:,} visits: load + validate + 48h indicator", r["seconds"], "s",
-                       f"< {BAR_SCALE_SECONDS:g} s at {BAR_ROWS:,}" if at_bar else None,
-                       r["seconds"] < BAR_SCALE_SECONDS if at_bar else None),
-                Figure(f"scale_{n}_peak_mb", f"{n:,} visits: peak memory", r["peak_mb"], "MB",
-                       f"< {BAR_SCALE_MB / 1024:g} GB at {BAR_ROWS:,}" if at_bar else None,
-                       r["peak_mb"] < BAR_SCALE_MB if at_bar else None),
+                Figure(
+                    f"scale_{n}_s",
+                    f"{n:,} visits: load + validate + 48h indicator",
+                    r["seconds"],
+                    "s",
+                    f"< {BAR_SCALE_SECONDS:g} s at {BAR_ROWS:,}" if at_bar else None,
+                    r["seconds"] < BAR_SCALE_SECONDS if at_bar else None,
+                ),
+                Figure(
+                    f"scale_{n}_peak_mb",
+                    f"{n:,} visits: peak memory",
+                    r["peak_mb"],
+                    "MB",
+                    f"< {BAR_SCALE_MB / 1024:g} GB at {BAR_ROWS:,}" if at_bar else None,
+                    r["peak_mb"] < BAR_SCALE_MB if at_bar else None,
+                ),
             ]
 
     report["figures"] = [asdict(f) for f in figures]
@@ -315,8 +394,9 @@ def run_bench(quick: bool = False, jobs: int | None = None, sizes: tuple[int, ..
 def table(figures: list[Figure], report: dict) -> str:
     """The figures as a fixed-width table, with the machine they were measured on."""
     m = report["machine"]
-    head = (f"flexitime bench: {m['cpus']} cores, {m['jobs']} notebook workers, Python {m['python']}, {m['when']}"
-            + (" (quick)" if m["quick"] else ""))
+    head = f"flexitime bench: {m['cpus']} cores, {m['jobs']} notebook workers, Python {m['python']}, {m['when']}" + (
+        " (quick)" if m["quick"] else ""
+    )
     width = max(len(f.label) for f in figures)
     lines = [head, "", f"{'figure':<{width}}  {'value':>10}  {'bar':<22} result", "-" * (width + 44)]
     for f in figures:
@@ -326,7 +406,9 @@ def table(figures: list[Figure], report: dict) -> str:
     if nb.get("papermill_failed"):
         lines.append(f"warning: {nb['papermill_failed']} papermill run(s) failed")
     if rb:
-        lines.append(f"re-ran after the {rb['changed_wave']} data changed: {', '.join(rb['one_wave_ran']) or 'nothing'}")
+        lines.append(
+            f"re-ran after the {rb['changed_wave']} data changed: {', '.join(rb['one_wave_ran']) or 'nothing'}"
+        )
     return "\n".join(lines)
 
 
@@ -335,6 +417,7 @@ def all_passed(report: dict) -> bool:
 
 
 # -- what the measuring subprocesses run (``python -m analysis.bench <step>``) --------------------
+
 
 def _notebooks_step(jobs: int) -> dict:
     from analysis import build
@@ -363,10 +446,16 @@ def _scale_step(folder: Path) -> dict:
     visits = checked["visits"]
     share = indicators.timeliness(visits.accepted, study)
     seconds = time.perf_counter() - t1
-    return {"seconds": round(seconds, 3), "import_seconds": round(t1 - t0, 3),
-            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "delivered": visits.delivered, "accepted": len(visits.accepted), "quarantined": len(visits.quarantined),
-            "workers_quarantined": len(checked["workers"].quarantined), "on_time_share": share.estimate}
+    return {
+        "seconds": round(seconds, 3),
+        "import_seconds": round(t1 - t0, 3),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "delivered": visits.delivered,
+        "accepted": len(visits.accepted),
+        "quarantined": len(visits.quarantined),
+        "workers_quarantined": len(checked["workers"].quarantined),
+        "on_time_share": share.estimate,
+    }
 
 
 def _main(argv: list[str]) -> int:

@@ -71,6 +71,7 @@ def waves_needing_synthetic(study: Study, data_dir: Path | None) -> list[str]:
 
 # -- actions (run inside doit; heavy imports stay inside) -------------------------------------
 
+
 def make_synthetic() -> None:
     from analysis.provenance import sha256
     from analysis.synthetic import generate_all
@@ -114,8 +115,10 @@ class BuildState:
 def failure_block(o) -> str:
     rel_nb = f"notebooks/{o.notebook}.ipynb"
     cell = f"cell {o.cell}" if o.cell is not None else "kernel"
-    return (f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}\n"
-            f"  the executed notebook is kept at {_rel(Path(o.failed_copy))}")
+    return (
+        f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}\n"
+        f"  the executed notebook is kept at {_rel(Path(o.failed_copy))}"
+    )
 
 
 def execute(state: BuildState, notebook: str, wave: str):
@@ -132,8 +135,12 @@ def execute(state: BuildState, notebook: str, wave: str):
 def record_execution(o) -> None:
     log = paths.BUILD / "executions.json"
     old = json.loads(log.read_text()) if log.exists() else {}
-    old[f"{o.wave}/{o.notebook}"] = {"notebook": f"notebooks/{o.notebook}.ipynb", "wave": o.wave,
-                                     "parameters": o.parameters, "seconds": round(o.seconds, 2)}
+    old[f"{o.wave}/{o.notebook}"] = {
+        "notebook": f"notebooks/{o.notebook}.ipynb",
+        "wave": o.wave,
+        "parameters": o.parameters,
+        "seconds": round(o.seconds, 2),
+    }
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(json.dumps(dict(sorted(old.items())), indent=2))
 
@@ -164,8 +171,9 @@ def report(state: BuildState, report_id: str):
         renderer = "quarto" if render.quarto_available() else "builtin"
     dest = stage_report(report_id, study)
     (dest / "validation.md").write_text(provenance.validation_markdown(study, report_id), encoding="utf-8")
-    (dest / "provenance.md").write_text(provenance.provenance_markdown(study, report_id, renderer, state.data_dir),
-                                        encoding="utf-8")
+    (dest / "provenance.md").write_text(
+        provenance.provenance_markdown(study, report_id, renderer, state.data_dir), encoding="utf-8"
+    )
     try:
         render.render(report_id, renderer)
     except render.RenderError as exc:
@@ -174,6 +182,7 @@ def report(state: BuildState, report_id: str):
 
 
 # -- the graph ---------------------------------------------------------------------------------
+
 
 def data_tasks(study: Study, data_dir: Path | None) -> list[dict]:
     if not waves_needing_synthetic(study, data_dir):
@@ -184,15 +193,25 @@ def data_tasks(study: Study, data_dir: Path | None) -> list[dict]:
         m = synthetic_manifest()
         return m.exists() and all((paths.ROOT / f).exists() for f in json.loads(m.read_text()))
 
-    return [{"basename": "data", "actions": [make_synthetic], "file_dep": gen,
-             "targets": [str(synthetic_manifest())], "uptodate": [files_present], "doc": "synthetic data"}]
+    return [
+        {
+            "basename": "data",
+            "actions": [make_synthetic],
+            "file_dep": gen,
+            "targets": [str(synthetic_manifest())],
+            "uptodate": [files_present],
+            "doc": "synthetic data",
+        }
+    ]
 
 
 def graph(study: Study, state: BuildState, waves: list[str], reports: list[str]) -> list[dict]:
     """Task dictionaries for the selected waves and reports (doit's format)."""
     tasks: list[dict] = []
     pkg, cfg = package_sources(), config_files()
-    loaders = [s for s in pkg if Path(s).stem in ("load", "validate", "schemas", "tidy", "qualtrics", "qda", "config", "paths")]
+    loaders = [
+        s for s in pkg if Path(s).stem in ("load", "validate", "schemas", "tidy", "qualtrics", "qda", "config", "paths")
+    ]
     needed = set(waves)
     for r in reports:
         needed |= set(study.report(r).waves)
@@ -201,28 +220,56 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
     for w in ordered:
         folder = paths.raw_wave_dir(w, state.data_dir)
         files = sorted(str(p) for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
-        tasks.append({"basename": "validate", "name": w, "actions": [(validate, [w, str(state.data_dir) if state.data_dir else None])],
-                      "file_dep": files + cfg + loaders, "targets": [str(validation_record(w))], "doc": f"validate {w}"})
+        tasks.append(
+            {
+                "basename": "validate",
+                "name": w,
+                "actions": [(validate, [w, str(state.data_dir) if state.data_dir else None])],
+                "file_dep": files + cfg + loaders,
+                "targets": [str(validation_record(w))],
+                "doc": f"validate {w}",
+            }
+        )
     exec_waves = [w for w in ordered if w in needed]
     for w in exec_waves:
         upstream = [str(validation_record(x.id)) for x in study.waves_up_to(w)]
         for nb in notebook_names():
-            tasks.append({"basename": "execute", "name": f"{w}/{nb}", "actions": [(execute, [state, nb, w])],
-                          "file_dep": [str(paths.notebook_template(nb)), str(paths.wave_config(w))] + cfg + pkg + upstream,
-                          "targets": [str(paths.executed_notebook(w, nb))], "doc": f"{nb} [{w}]"})
+            tasks.append(
+                {
+                    "basename": "execute",
+                    "name": f"{w}/{nb}",
+                    "actions": [(execute, [state, nb, w])],
+                    "file_dep": [str(paths.notebook_template(nb)), str(paths.wave_config(w))] + cfg + pkg + upstream,
+                    "targets": [str(paths.executed_notebook(w, nb))],
+                    "doc": f"{nb} [{w}]",
+                }
+            )
     for r in reports:
         rep = study.report(r)
         deps = [str(paths.executed_notebook(rep.last_wave, nb)) for nb in notebook_names()]
         deps += [str(validation_record(w)) for w in rep.waves]
-        deps += [str(paths.wave_config(w)) for w in rep.waves]  # the provenance appendix lists every execution's parameters
-        deps += [str(paths.REPORT / f"{r}.qmd"), str(paths.QUARTO_PROJECT)] + sorted(str(p) for p in paths.REPORT.glob("*.css"))
+        deps += [
+            str(paths.wave_config(w)) for w in rep.waves
+        ]  # the provenance appendix lists every execution's parameters
+        deps += [str(paths.REPORT / f"{r}.qmd"), str(paths.QUARTO_PROJECT)] + sorted(
+            str(p) for p in paths.REPORT.glob("*.css")
+        )
         deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build")]
-        tasks.append({"basename": "report", "name": r, "actions": [(report, [state, r])], "file_dep": deps,
-                      "targets": [str(paths.OUTPUT / f"{r}.html"), str(paths.OUTPUT / f"{r}.pdf")], "doc": f"report {r}"})
+        tasks.append(
+            {
+                "basename": "report",
+                "name": r,
+                "actions": [(report, [state, r])],
+                "file_dep": deps,
+                "targets": [str(paths.OUTPUT / f"{r}.html"), str(paths.OUTPUT / f"{r}.pdf")],
+                "doc": f"report {r}",
+            }
+        )
     return tasks
 
 
 # -- running it --------------------------------------------------------------------------------
+
 
 class ProgressReporter:
     """One line per task: what starts, what is done and how long it took, what failed and why."""
@@ -231,8 +278,12 @@ class ProgressReporter:
         from rich.console import Console
 
         # sys.__stderr__: doit swaps sys.stderr for its capturing writers while tasks run in threads
-        self.console = Console(file=sys.__stderr__ if outstream is None else outstream, highlight=False,
-                               force_terminal=None, soft_wrap=True)
+        self.console = Console(
+            file=sys.__stderr__ if outstream is None else outstream,
+            highlight=False,
+            force_terminal=None,
+            soft_wrap=True,
+        )
         self.started: dict[str, float] = {}
         self.ran: list[str] = []
         self.uptodate: list[str] = []
@@ -266,7 +317,9 @@ class ProgressReporter:
             msg = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
             self.failed.append((task.name, msg))
             if type(fail).__name__ == "UnmetDependency":
-                self.console.print(f"[yellow]⊘ skipped[/] {self._label(task)}: it needs {msg.replace(':', ' ', 1)}, which failed")
+                self.console.print(
+                    f"[yellow]⊘ skipped[/] {self._label(task)}: it needs {msg.replace(':', ' ', 1)}, which failed"
+                )
             else:
                 self.console.print(f"[bold red]✗ FAILED[/]  {self._label(task)}\n  {msg}")
 
@@ -298,8 +351,14 @@ class RunResult:
     outcomes: list
 
 
-def run(waves: list[str] | None = None, reports: list[str] | None = None, jobs: int | None = None,
-        renderer: str = "auto", data_dir: Path | None = None, always: bool = False) -> RunResult:
+def run(
+    waves: list[str] | None = None,
+    reports: list[str] | None = None,
+    jobs: int | None = None,
+    renderer: str = "auto",
+    data_dir: Path | None = None,
+    always: bool = False,
+) -> RunResult:
     """Bring the selected waves' notebooks (and reports) up to date."""
     from doit.cmd_base import TaskLoader2
     from doit.doit_cmd import DoitMain
@@ -321,9 +380,16 @@ def run(waves: list[str] | None = None, reports: list[str] | None = None, jobs: 
     def one_pass(task_dicts: list[dict]) -> int:
         class Loader(TaskLoader2):
             def load_doit_config(self):
-                return {"dep_file": str(paths.BUILD / "doit.json"), "backend": "json", "reporter": Reporter,
-                        "num_process": state.jobs, "par_type": "thread", "continue": True, "verbosity": 0,
-                        "check_file_uptodate": "md5"}
+                return {
+                    "dep_file": str(paths.BUILD / "doit.json"),
+                    "backend": "json",
+                    "reporter": Reporter,
+                    "num_process": state.jobs,
+                    "par_type": "thread",
+                    "continue": True,
+                    "verbosity": 0,
+                    "check_file_uptodate": "md5",
+                }
 
             def load_tasks(self, cmd, pos_args):
                 groups: dict[str, list[dict]] = {}
@@ -361,7 +427,10 @@ def run(waves: list[str] | None = None, reports: list[str] | None = None, jobs: 
             state.pool.close()
     line = f"{len(ran)} task(s) run, {len(up)} up to date"
     if failed:
-        line += f", [bold red]{len(failed)} failed[/]; reports that depend on them were not rebuilt (_output/ left as it was)"
+        line += (
+            f", [bold red]{len(failed)} failed[/]; reports that depend on them were not rebuilt"
+            " (_output/ left as it was)"
+        )
     from rich.console import Console
 
     Console(file=sys.__stderr__, highlight=False).print(f"{line} [dim]({time.perf_counter() - t_start:.1f}s)[/]")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from analysis import paths
@@ -62,8 +61,9 @@ def cmd_build(args) -> int:
     """Validate and execute every notebook for every wave (only what changed)."""
     from analysis import build
 
-    res = build.run(waves=_waves(args, load_study()), reports=[], jobs=_jobs(args), data_dir=args.data_dir,
-                    always=args.always)
+    res = build.run(
+        waves=_waves(args, load_study()), reports=[], jobs=_jobs(args), data_dir=args.data_dir, always=args.always
+    )
     return 1 if res.code else 0
 
 
@@ -73,8 +73,9 @@ def cmd_report(args) -> int:
 
     study = load_study()
     reports = [args.report] if args.report else [r.id for r in study.reports]
-    res = build.run(waves=[], reports=reports, jobs=_jobs(args), renderer=args.renderer, data_dir=args.data_dir,
-                    always=args.always)
+    res = build.run(
+        waves=[], reports=reports, jobs=_jobs(args), renderer=args.renderer, data_dir=args.data_dir, always=args.always
+    )
     if res.code == 0:
         for r in reports:
             print(f"{paths.OUTPUT.relative_to(paths.ROOT)}/{r}.html and .pdf are up to date")
@@ -108,17 +109,25 @@ def cmd_clean(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis", description="Flexitime pilot evaluation: data, validation, notebooks, reports.")
+    p = argparse.ArgumentParser(
+        prog="python -m analysis", description="Flexitime pilot evaluation: data, validation, notebooks, reports."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp, wave=True):
         if wave:
             sp.add_argument("--wave", help="one wave id (default: every wave in config/study.yml)")
-        sp.add_argument("--data-dir", type=Path, default=None,
-                        help="folder holding <wave>/ folders (default: data/raw, else data/synthetic)")
+        sp.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="folder holding <wave>/ folders (default: data/raw, else data/synthetic)",
+        )
 
     def build_opts(sp):
-        sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)")
+        sp.add_argument(
+            "--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)"
+        )
         sp.add_argument("--always", action="store_true", help="re-run every task even if it is up to date")
 
     sp = sub.add_parser("data", help="write the deterministic synthetic data set to data/synthetic/")
@@ -133,13 +142,19 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("report", help="build, then render the reports to _output/ (HTML and PDF)")
     common(sp, wave=False)
     sp.add_argument("--report", help="one report id (default: all reports in config/study.yml)")
-    sp.add_argument("--renderer", choices=["auto", "quarto", "builtin"], default="auto",
-                    help="auto uses Quarto when it is on the PATH, else the built-in renderer")
+    sp.add_argument(
+        "--renderer",
+        choices=["auto", "quarto", "builtin"],
+        default="auto",
+        help="auto uses Quarto when it is on the PATH, else the built-in renderer",
+    )
     build_opts(sp)
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("bench", help="measure build speed and scale; print the figures and write _build/bench.json")
     sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)")
-    sp.add_argument("--quick", action="store_true", help="scale at 100,000 and 1 million visits instead of 1 and 10 million")
+    sp.add_argument(
+        "--quick", action="store_true", help="scale at 100,000 and 1 million visits instead of 1 and 10 million"
+    )
     sp.set_defaults(func=cmd_bench)
     sp = sub.add_parser("template", help="write the data request workbook to _output/data_request_template.xlsx")
     sp.set_defaults(func=cmd_template)

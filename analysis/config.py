@@ -98,8 +98,7 @@ class Study:
             if r.id == report_id:
                 return r
         raise ConfigError(
-            f"Report '{report_id}' is not in {paths.STUDY_CONFIG} "
-            f"(reports: {', '.join(r.id for r in self.reports)})."
+            f"Report '{report_id}' is not in {paths.STUDY_CONFIG} (reports: {', '.join(r.id for r in self.reports)})."
         )
 
     def site(self, site_id: str) -> Site:
@@ -143,7 +142,13 @@ def parse_study(data: dict[str, Any]) -> Study:
             Site(s["id"], s["name"], tuple(s.get("sources", [])), tuple(s.get("teams", []))) for s in data["sites"]
         )
         reports = tuple(
-            Report(r["id"], r["title"], r.get("subtitle", ""), _date(r["date"], f"reports.{r['id']}.date"), tuple(r["waves"]))
+            Report(
+                r["id"],
+                r["title"],
+                r.get("subtitle", ""),
+                _date(r["date"], f"reports.{r['id']}.date"),
+                tuple(r["waves"]),
+            )
             for r in data["reports"]
         )
         d = data["disclosure"]
@@ -156,7 +161,9 @@ def parse_study(data: dict[str, Any]) -> Study:
             sites=sites,
             waves=waves,
             thresholds={k: float(v) for k, v in data["thresholds"].items()},
-            disclosure=Disclosure(int(d["threshold"]), int(d["dominance_n"]), float(d["dominance_k"]), float(d["p_ratio"])),
+            disclosure=Disclosure(
+                int(d["threshold"]), int(d["dominance_n"]), float(d["dominance_k"]), float(d["p_ratio"])
+            ),
             roles=tuple(data["roles"]),
             working_patterns=tuple(data["working_patterns"]),
             flexible_patterns=tuple(data["flexible_patterns"]),

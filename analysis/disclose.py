@@ -94,6 +94,7 @@ class DisclosureError(AnalysisError, ValueError):
 
 # -- the rule, in words -------------------------------------------------------------------------
 
+
 def rule_text(settings: Disclosure, *, zeros_disclosive: bool = True) -> str:
     """The disclosure rule, stated in full, for the report and its provenance appendix.
 
@@ -102,13 +103,16 @@ def rule_text(settings: Disclosure, *, zeros_disclosive: bool = True) -> str:
     'Counts below 10 are suppressed and shown as "<10", and so are zero counts '
     """
     t = settings.threshold
-    zeros = (", and so are zero counts (a zero can show that everyone in a group shares a characteristic)"
-             if zeros_disclosive else "")
+    zeros = (
+        ", and so are zero counts (a zero can show that everyone in a group shares a characteristic)"
+        if zeros_disclosive
+        else ""
+    )
     return (
-        f"Counts below {t} are suppressed and shown as \"<{t}\"{zeros}, unless zero by definition. "
-        f"Further cells are suppressed, and also shown as \"<{t}\", where the totals would otherwise let a "
+        f'Counts below {t} are suppressed and shown as "<{t}"{zeros}, unless zero by definition. '
+        f'Further cells are suppressed, and also shown as "<{t}", where the totals would otherwise let a '
         f"suppressed count be worked out or show that suppressed counts add up to fewer than {t} "
-        f"(secondary suppression), so a \"<{t}\" cell may hold {t} or more. "
+        f'(secondary suppression), so a "<{t}" cell may hold {t} or more. '
         f"A percentage is shown only when its numerator, its denominator and the remainder "
         f"(denominator less numerator) are all at least {t}. "
         f"Sums and means of individual values (such as hours) are shown only with at least {t} "
@@ -121,6 +125,7 @@ def rule_text(settings: Disclosure, *, zeros_disclosive: bool = True) -> str:
 
 
 # -- formatting: one place for "<10", percentages and intervals ---------------------------------
+
 
 def _is_missing(x: Any) -> bool:
     return x is None or (isinstance(x, float | np.floating) and math.isnan(x)) or x is pd.NA
@@ -159,8 +164,15 @@ def _percent(x: float) -> str:
     return f"{x:.0%}"
 
 
-def format_share(k: int, n: int, settings: Disclosure, interval: Any = None, *,
-                 confidence: float | None = None, complement: bool = True) -> str:
+def format_share(
+    k: int,
+    n: int,
+    settings: Disclosure,
+    interval: Any = None,
+    *,
+    confidence: float | None = None,
+    complement: bool = True,
+) -> str:
     """A share as a report shows it, with its interval when given, or the suppressed marker.
 
     ``interval`` is ``(low, high)`` or an object with ``low``, ``high`` (and ``confidence``, e.g.
@@ -194,6 +206,7 @@ def format_share(k: int, n: int, settings: Disclosure, interval: Any = None, *,
 
 # -- shares -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Share:
     """A share after disclosure control."""
@@ -201,7 +214,7 @@ class Share:
     k: int
     n: int
     reportable: bool
-    reason: str          # "" when reportable, else which count is below the threshold
+    reason: str  # "" when reportable, else which count is below the threshold
 
     @property
     def estimate(self) -> float:
@@ -241,6 +254,7 @@ def share(numerator: int, denominator: int, settings: Disclosure, *, complement:
 
 
 # -- the result of disclosure control on a table ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DisclosedTable:
@@ -308,11 +322,14 @@ def _lines(n_rows: int, n_cols: int, r_tot: int | None, c_tot: int | None) -> li
     cols_in = [j for j in range(n_cols) if j != c_tot]
     out: list[_Line] = []
     if c_tot is not None:
-        out += [_Line("row" if i != r_tot else "total", tuple((i, j) for j in cols_in), (i, c_tot))
-                for i in range(n_rows)]
+        out += [
+            _Line("row" if i != r_tot else "total", tuple((i, j) for j in cols_in), (i, c_tot)) for i in range(n_rows)
+        ]
     if r_tot is not None:
-        out += [_Line("column" if j != c_tot else "total", tuple((i, j) for i in rows_in), (r_tot, j))
-                for j in range(n_cols)]
+        out += [
+            _Line("column" if j != c_tot else "total", tuple((i, j) for i in rows_in), (r_tot, j))
+            for j in range(n_cols)
+        ]
     return out
 
 
@@ -340,8 +357,15 @@ def _determined_cells(suppressed: np.ndarray, lines: Sequence[_Line]) -> list[Ce
     return [c for c in unknown if not np.any(np.abs(null[:, pos[c]]) > 1e-7)]
 
 
-def _protect(values: np.ndarray, suppressed: np.ndarray, known: np.ndarray, margin: np.ndarray,
-             lines: list[_Line], sum_floor: float | None, zeros_ok: bool) -> dict[Cell, str]:
+def _protect(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    known: np.ndarray,
+    margin: np.ndarray,
+    lines: list[_Line],
+    sum_floor: float | None,
+    zeros_ok: bool,
+) -> dict[Cell, str]:
     """Secondary suppression (see the module docstring). Mutates ``suppressed``; returns the cells
     added with why: "<line kind>:one", "<line kind>:sum" or "combined"."""
     added: dict[Cell, str] = {}
@@ -418,11 +442,14 @@ def _secondary_reasons(added: dict[Cell, str], threshold: int) -> list[str]:
     for why in added.values():
         k = "sum" if why.endswith(":sum") else why
         tally[k] = tally.get(k, 0) + 1
-    return [f"{_plural(n, 'cell')} suppressed {_SECONDARY_TEXT[k].format(t=threshold)} (secondary)"
-            for k, n in tally.items()]
+    return [
+        f"{_plural(n, 'cell')} suppressed {_SECONDARY_TEXT[k].format(t=threshold)} (secondary)"
+        for k, n in tally.items()
+    ]
 
 
 # -- totals: find them, or add them -------------------------------------------------------------
+
 
 def _is_total_label(label: Hashable) -> bool:
     if isinstance(label, tuple):
@@ -447,7 +474,8 @@ def _find_total(counts: pd.DataFrame, axis: Literal[0, 1]) -> int | None:
         what = "row" if axis == 0 else "column"
         raise ValueError(
             f"The last {what}, {labels[-1]!r}, is labelled as a total but is not the sum of the other "
-            f"{what}s. Rename it, or correct it, before disclosure control.")
+            f"{what}s. Rename it, or correct it, before disclosure control."
+        )
     return len(labels) - 1
 
 
@@ -464,9 +492,17 @@ def _check_counts(frame: pd.DataFrame) -> None:
 
 # -- frequency tables ---------------------------------------------------------------------------
 
-def suppress_counts(table: pd.DataFrame, settings: Disclosure, *, value_cols: Sequence[Hashable] | None = None,
-                    totals: bool = True, zeros_disclosive: bool = True,
-                    structural_zeros: pd.DataFrame | None = None, margins_name: str = "Total") -> DisclosedTable:
+
+def suppress_counts(
+    table: pd.DataFrame,
+    settings: Disclosure,
+    *,
+    value_cols: Sequence[Hashable] | None = None,
+    totals: bool = True,
+    zeros_disclosive: bool = True,
+    structural_zeros: pd.DataFrame | None = None,
+    margins_name: str = "Total",
+) -> DisclosedTable:
     """Disclosure control for a frequency table: primary, then secondary suppression.
 
     Parameters
@@ -530,8 +566,10 @@ def suppress_counts(table: pd.DataFrame, settings: Disclosure, *, value_cols: Se
         c_tot = len(cols) - 1
     if totals and r_tot is None and len(work) >= 2:
         label = _margin_label(work.index, margins_name)
-        row = pd.DataFrame([{c: (work[c].sum() if c in cols else "") for c in work.columns}],
-                           index=pd.Index([label]) if work.index.nlevels == 1 else pd.MultiIndex.from_tuples([label]))
+        row = pd.DataFrame(
+            [{c: (work[c].sum() if c in cols else "") for c in work.columns}],
+            index=pd.Index([label]) if work.index.nlevels == 1 else pd.MultiIndex.from_tuples([label]),
+        )
         row.index.names = work.index.names
         work = pd.concat([work, row.astype({c: work[c].dtype for c in cols})])
         r_tot = len(work) - 1
@@ -545,7 +583,9 @@ def suppress_counts(table: pd.DataFrame, settings: Disclosure, *, value_cols: Se
         margin[:, c_tot] = True
     known = np.zeros(values.shape, bool)
     if structural_zeros is not None:
-        sz = structural_zeros.astype(bool).reindex(index=work.index, columns=cols, fill_value=False).to_numpy(dtype=bool)
+        sz = (
+            structural_zeros.astype(bool).reindex(index=work.index, columns=cols, fill_value=False).to_numpy(dtype=bool)
+        )
         if (values[sz] != 0).any():
             raise ValueError("A cell marked as a structural zero holds a count other than 0.")
         known |= sz & ~margin
@@ -571,15 +611,35 @@ def suppress_counts(table: pd.DataFrame, settings: Disclosure, *, value_cols: Se
     if small.any():
         reasons.append(f"{_plural(int(small.sum()), 'cell')} below {t} suppressed (threshold)")
     if zero.any():
-        reasons.append(f"{_plural(int(zero.sum()), 'zero cell')} suppressed (a zero can show that everyone "
-                       "in a row or column shares a characteristic)")
+        reasons.append(
+            f"{_plural(int(zero.sum()), 'zero cell')} suppressed (a zero can show that everyone "
+            "in a row or column shares a characteristic)"
+        )
     reasons += _secondary_reasons(added, t)
-    return _assemble(work, cols, values, suppressed, codes, reasons, rule_text(settings, zeros_disclosive=zeros_disclosive),
-                     fmt=lambda v: f"{int(round(v)):,}", marker=f"<{t}")
+    return _assemble(
+        work,
+        cols,
+        values,
+        suppressed,
+        codes,
+        reasons,
+        rule_text(settings, zeros_disclosive=zeros_disclosive),
+        fmt=lambda v: f"{int(round(v)):,}",
+        marker=f"<{t}",
+    )
 
 
-def _assemble(work: pd.DataFrame, cols: list[Hashable], values: np.ndarray, suppressed: np.ndarray,
-              codes: np.ndarray, reasons: list[str], rule: str, fmt: Callable[[float], str], marker: str) -> DisclosedTable:
+def _assemble(
+    work: pd.DataFrame,
+    cols: list[Hashable],
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    codes: np.ndarray,
+    reasons: list[str],
+    rule: str,
+    fmt: Callable[[float], str],
+    marker: str,
+) -> DisclosedTable:
     mask = pd.DataFrame(False, index=work.index, columns=work.columns)
     cell_reasons = pd.DataFrame("", index=work.index, columns=work.columns)
     numeric = work.copy()
@@ -589,13 +649,19 @@ def _assemble(work: pd.DataFrame, cols: list[Hashable], values: np.ndarray, supp
         mask.iloc[:, k] = suppressed[:, j]
         cell_reasons.iloc[:, k] = codes[:, j]
         numeric[c] = np.where(suppressed[:, j], np.nan, values[:, j])
-        display[c] = [marker if s else ("" if math.isnan(v) else fmt(v)) for s, v in zip(suppressed[:, j], values[:, j])]
+        display[c] = [
+            marker if s else ("" if math.isnan(v) else fmt(v))
+            for s, v in zip(suppressed[:, j], values[:, j], strict=False)
+        ]
     return DisclosedTable(display, numeric, mask.astype(bool), reasons, rule, cell_reasons)
 
 
 # -- shrinking categories so that something survives --------------------------------------------
 
-def three_point_mapping(choices: Sequence[str], labels: Sequence[str] = ("Worse", "About the same", "Better")) -> dict[str, str]:
+
+def three_point_mapping(
+    choices: Sequence[str], labels: Sequence[str] = ("Worse", "About the same", "Better")
+) -> dict[str, str]:
     """Map an odd-length ordered scale (worst first) onto three groups: below, middle, above.
 
     >>> three_point_mapping(["much worse", "worse", "same", "better", "much better"])["worse"]
@@ -608,8 +674,12 @@ def three_point_mapping(choices: Sequence[str], labels: Sequence[str] = ("Worse"
     return {c: labels[0] if i < half else labels[1] if i == half else labels[2] for i, c in enumerate(choices)}
 
 
-def collapse_likert(counts: pd.DataFrame | pd.Series, mapping: Mapping[Hashable, Hashable], *,
-                    axis: Literal["columns", "index"] = "columns") -> pd.DataFrame | pd.Series:
+def collapse_likert(
+    counts: pd.DataFrame | pd.Series,
+    mapping: Mapping[Hashable, Hashable],
+    *,
+    axis: Literal["columns", "index"] = "columns",
+) -> pd.DataFrame | pd.Series:
     """Add up categories according to ``mapping`` (old label -> new label).
 
     The categories are the columns (``axis="columns"``) or the index (``axis="index"``; always
@@ -632,16 +702,24 @@ def collapse_likert(counts: pd.DataFrame | pd.Series, mapping: Mapping[Hashable,
     if unmapped:
         raise ValueError(f"collapse_likert: no mapping for {unmapped}; map every category (it may map to itself).")
     targets = list(dict.fromkeys(mapping.values()))
-    out = pd.DataFrame({new: frame[[lab for lab in labels if lab in mapping and mapping[lab] == new]].sum(axis=1)
-                        for new in targets}, index=frame.index)
+    out = pd.DataFrame(
+        {new: frame[[lab for lab in labels if lab in mapping and mapping[lab] == new]].sum(axis=1) for new in targets},
+        index=frame.index,
+    )
     for lab in passthrough:
         out[lab] = frame[lab]
     out.columns.name = frame.columns.name
     return out if axis == "columns" else out.T
 
 
-def suppress_with_collapse(counts: pd.DataFrame, settings: Disclosure, collapses: Sequence[Mapping[Hashable, Hashable]], *,
-                           axis: Literal["columns", "index"] = "columns", **options: Any) -> DisclosedTable:
+def suppress_with_collapse(
+    counts: pd.DataFrame,
+    settings: Disclosure,
+    collapses: Sequence[Mapping[Hashable, Hashable]],
+    *,
+    axis: Literal["columns", "index"] = "columns",
+    **options: Any,
+) -> DisclosedTable:
     """Disclose a table of ordered categories, collapsing them if that saves cells.
 
     Policy: the full table, then each mapping in ``collapses`` (finer first), goes through
@@ -667,15 +745,19 @@ def suppress_with_collapse(counts: pd.DataFrame, settings: Disclosure, collapses
     for old, new in mapping.items():
         groups.setdefault(new, []).append(str(old))
     note = "categories collapsed so that fewer cells are suppressed: " + "; ".join(
-        f"{new} = {' + '.join(olds)}" for new, olds in groups.items())
+        f"{new} = {' + '.join(olds)}" for new, olds in groups.items()
+    )
     return dataclasses.replace(result, reasons=[note, *result.reasons])
 
 
 # -- magnitude tables (sums and means of individual values) -------------------------------------
 
-_EXTREME_LABELS = re.compile(r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|0%|100%)\s*$", re.IGNORECASE)
-_EXTREME_STATS = re.compile(r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|first|last|idxmin|idxmax)\s*$",
-                            re.IGNORECASE)
+_EXTREME_LABELS = re.compile(
+    r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|0%|100%)\s*$", re.IGNORECASE
+)
+_EXTREME_STATS = re.compile(
+    r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|first|last|idxmin|idxmax)\s*$", re.IGNORECASE
+)
 
 
 def refuse_extremes(statistic: str | Callable) -> None:
@@ -683,16 +765,17 @@ def refuse_extremes(statistic: str | Callable) -> None:
     maximum, range, first, last).
 
     >>> refuse_extremes("mean")
-    >>> refuse_extremes("max")
+    >>> refuse_extremes("max")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.disclose.DisclosureError: 'max' is the value of a single person and is never shown (disclosure rule: no minimum or maximum of individual values). Report a mean or a sum instead.
+    analysis.disclose.DisclosureError: 'max' is the value of a single person and is never shown ...
     """
     name = statistic if isinstance(statistic, str) else getattr(statistic, "__name__", str(statistic))
     if _EXTREME_STATS.match(name):
         raise DisclosureError(
             f"{name!r} is the value of a single person and is never shown (disclosure rule: no minimum or "
-            "maximum of individual values). Report a mean or a sum instead.")
+            "maximum of individual values). Report a mean or a sum instead."
+        )
 
 
 def drop_extremes(summary: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
@@ -703,10 +786,12 @@ def drop_extremes(summary: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series
     >>> list(drop_extremes(d).index)
     ['count', 'mean', 'std', '25%', '50%', '75%']
     """
+
     def keep(labels: pd.Index) -> np.ndarray:
         def ok(lab: Hashable) -> bool:
             parts = lab if isinstance(lab, tuple) else (lab,)
             return not any(_EXTREME_LABELS.match(str(p)) for p in parts)
+
         return np.array([ok(lab) for lab in labels], dtype=bool)
 
     out = summary.loc[keep(summary.index)]
@@ -725,14 +810,16 @@ def _cell_stats(data: pd.DataFrame, keys: list[str], value: str, unit: str | Non
         d = d.assign(_all=0)
         keys = ["_all"]
     g = d.groupby(keys, observed=True, sort=False, dropna=False)[value]
-    return pd.DataFrame({
-        "n": g.count(),
-        "sum": g.sum(),
-        "top_n": g.apply(lambda s: s.nlargest(top_n).sum()),
-        "top_2": g.apply(lambda s: s.nlargest(2).sum()),
-        "top_1": g.max(),
-        "negative": g.apply(lambda s: int((s < 0).sum())),
-    })
+    return pd.DataFrame(
+        {
+            "n": g.count(),
+            "sum": g.sum(),
+            "top_n": g.apply(lambda s: s.nlargest(top_n).sum()),
+            "top_2": g.apply(lambda s: s.nlargest(2).sum()),
+            "top_1": g.max(),
+            "negative": g.apply(lambda s: int((s < 0).sum())),
+        }
+    )
 
 
 def _levels(data: pd.DataFrame, keys: list[str]) -> pd.Index | pd.MultiIndex:
@@ -743,7 +830,9 @@ def _levels(data: pd.DataFrame, keys: list[str]) -> pd.Index | pd.MultiIndex:
     uniques = []
     for k in keys:
         s = data[k]
-        uniques.append(list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique()))
+        uniques.append(
+            list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique())
+        )
     if len(keys) == 1:
         return pd.Index(uniques[0], name=keys[0])
     if all(isinstance(data[k].dtype, pd.CategoricalDtype) for k in keys):
@@ -751,10 +840,21 @@ def _levels(data: pd.DataFrame, keys: list[str]) -> pd.Index | pd.MultiIndex:
     return pd.MultiIndex.from_frame(data[keys].drop_duplicates().sort_values(keys)).set_names(keys)
 
 
-def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: str, rows: str | Sequence[str],
-                        columns: str | Sequence[str] | None = None, statistic: str = "mean", unit: str | None = None,
-                        totals: bool = False, zeros_disclosive: bool = True, decimals: int = 1,
-                        marker: str = MAGNITUDE_MARKER, margins_name: str = "Total") -> DisclosedTable:
+def suppress_magnitudes(
+    values: pd.DataFrame,
+    settings: Disclosure,
+    *,
+    value: str,
+    rows: str | Sequence[str],
+    columns: str | Sequence[str] | None = None,
+    statistic: str = "mean",
+    unit: str | None = None,
+    totals: bool = False,
+    zeros_disclosive: bool = True,
+    decimals: int = 1,
+    marker: str = MAGNITUDE_MARKER,
+    margins_name: str = "Total",
+) -> DisclosedTable:
     """A table of sums or means of individual values, with the threshold, dominance and p-ratio rules.
 
     Parameters
@@ -836,11 +936,18 @@ def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: st
 
     if columns:
         full = pd.MultiIndex.from_tuples(
-            [(*(r if isinstance(r, tuple) else (r,)), *(c if isinstance(c, tuple) else (c,))) for r in row_idx for c in col_idx],
-            names=[*rows, *columns])
+            [
+                (*(r if isinstance(r, tuple) else (r,)), *(c if isinstance(c, tuple) else (c,)))
+                for r in row_idx
+                for c in col_idx
+            ],
+            names=[*rows, *columns],
+        )
         inner_full = inner.reindex(full).fillna(0)
         for f in fields:
-            grid[f][:len(row_idx), :len(col_idx)] = inner_full[f].to_numpy(dtype=float).reshape(len(row_idx), len(col_idx))
+            grid[f][: len(row_idx), : len(col_idx)] = (
+                inner_full[f].to_numpy(dtype=float).reshape(len(row_idx), len(col_idx))
+            )
     else:
         put(inner, slice(0, len(row_idx)), 0, row_idx)
     if add_col:
@@ -860,8 +967,11 @@ def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: st
         negative = ~few & (neg > 0)
         ok = ~few & ~negative
         dominance = ok & (total > 0) & (grid["top_n"] / np.where(total > 0, total, 1) >= settings.dominance_k)
-        p_fail = ok & (grid["top_1"] > 0) & ((total - grid["top_2"]) / np.where(grid["top_1"] > 0, grid["top_1"], 1)
-                                             < settings.p_ratio)
+        p_fail = (
+            ok
+            & (grid["top_1"] > 0)
+            & ((total - grid["top_2"]) / np.where(grid["top_1"] > 0, grid["top_1"], 1) < settings.p_ratio)
+        )
         zero = ok & zeros_disclosive & (total == 0)
         stat = total / np.where(n > 0, n, np.nan) if statistic == "mean" else np.where(n > 0, total, np.nan)
 
@@ -880,8 +990,15 @@ def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: st
             margin[r_tot, :] = True
         if c_tot is not None:
             margin[:, c_tot] = True
-        added = _protect(total, suppressed, np.zeros(n.shape, bool), margin, _lines(n_rows, n_cols, r_tot, c_tot),
-                         sum_floor=None, zeros_ok=True)
+        added = _protect(
+            total,
+            suppressed,
+            np.zeros(n.shape, bool),
+            margin,
+            _lines(n_rows, n_cols, r_tot, c_tot),
+            sum_floor=None,
+            zeros_ok=True,
+        )
         for c, why in added.items():
             codes[c] = f"{SECONDARY} ({why})"
 
@@ -890,7 +1007,10 @@ def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: st
     for flag, text in (
         (few, f"with fewer than {t} contributors suppressed (threshold)"),
         (negative, "with negative contributions suppressed (dominance is not defined)"),
-        (dominance, f"where the largest {n_top} contributions make up {k_text} or more of the total suppressed (dominance)"),
+        (
+            dominance,
+            f"where the largest {n_top} contributions make up {k_text} or more of the total suppressed (dominance)",
+        ),
         (p_fail, f"failing the {settings.p_ratio:.0%} p-ratio rule suppressed (p-ratio)"),
         (zero, "where every contribution is zero suppressed (it would show each contributor's value)"),
     ):
@@ -908,5 +1028,14 @@ def suppress_magnitudes(values: pd.DataFrame, settings: Disclosure, *, value: st
     else:
         out_cols = pd.Index([value])
     work = pd.DataFrame(stat, index=out_rows, columns=out_cols)
-    return _assemble(work, list(work.columns), stat, suppressed, codes, reasons, rule_text(settings, zeros_disclosive=zeros_disclosive),
-                     fmt=lambda v: f"{v:,.{decimals}f}", marker=marker)
+    return _assemble(
+        work,
+        list(work.columns),
+        stat,
+        suppressed,
+        codes,
+        reasons,
+        rule_text(settings, zeros_disclosive=zeros_disclosive),
+        fmt=lambda v: f"{v:,.{decimals}f}",
+        marker=marker,
+    )

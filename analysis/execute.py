@@ -59,11 +59,11 @@ class Outcome:
     parameters: dict
     seconds: float
     ok: bool
-    cell: int | None = None        # execution count of the failing cell
-    error: str = ""                # "ExceptionType: message"
-    failed_copy: str = ""          # where the failed executed notebook was kept
+    cell: int | None = None  # execution count of the failing cell
+    error: str = ""  # "ExceptionType: message"
+    failed_copy: str = ""  # where the failed executed notebook was kept
     worker: int = 0
-    connection: str = ""           # the kernel's socket address (for the no-clash test)
+    connection: str = ""  # the kernel's socket address (for the no-clash test)
 
 
 class WarmKernel:
@@ -76,12 +76,15 @@ class WarmKernel:
         from jupyter_client.utils import run_sync
 
         self._dir = Path(tempfile.mkdtemp(prefix="flexitime-kernel-"))
-        self.km = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                     ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}"))
+        self.km = AsyncKernelManager(
+            kernel_name="python3", transport="ipc", ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}")
+        )
         # no history database: resetting the execution counter would otherwise clash with it
-        run_sync(self.km.start_kernel)(cwd=str(cwd or paths.NOTEBOOKS),
-                                       extra_arguments=["--HistoryManager.enabled=False"],
-                                       env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        run_sync(self.km.start_kernel)(
+            cwd=str(cwd or paths.NOTEBOOKS),
+            extra_arguments=["--HistoryManager.enabled=False"],
+            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        )
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -97,7 +100,9 @@ class WarmKernel:
     def _run(self, code: str) -> None:
         reply = self.kc.execute_interactive(code, silent=True, store_history=False, timeout=300)
         if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"kernel set-up failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+            raise RuntimeError(
+                f"kernel set-up failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+            )
 
     def reset(self) -> None:
         self._run(RESET)
@@ -117,8 +122,16 @@ def run_papermill(template: Path, output: Path, parameters: dict, km=None) -> No
     import papermill as pm
 
     kwargs = {"km": km} if km is not None else {}
-    pm.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
-                        progress_bar=False, log_output=False, cwd=str(paths.NOTEBOOKS), **kwargs)
+    pm.execute_notebook(
+        str(template),
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        cwd=str(paths.NOTEBOOKS),
+        **kwargs,
+    )
 
 
 def failure_details(exc: BaseException) -> tuple[int | None, str]:
@@ -141,16 +154,35 @@ def execute_one(kernel: WarmKernel | None, notebook: str, wave: str, parameters:
         if kernel is not None:
             kernel.reset()
         run_papermill(template, out, parameters, kernel.km if kernel is not None else None)
-        return Outcome(notebook, wave, str(out), parameters, time.perf_counter() - t0, True, worker=worker,
-                       connection=kernel.connection if kernel else "")
+        return Outcome(
+            notebook,
+            wave,
+            str(out),
+            parameters,
+            time.perf_counter() - t0,
+            True,
+            worker=worker,
+            connection=kernel.connection if kernel else "",
+        )
     except Exception as exc:  # a failing cell, or a kernel that died
         cell, error = failure_details(exc)
         failed = paths.FAILED / wave / f"{notebook}.ipynb"
         failed.parent.mkdir(parents=True, exist_ok=True)
         if out.exists():  # papermill saved the notebook up to the failing cell: keep it aside
             os.replace(out, failed)
-        return Outcome(notebook, wave, str(out), parameters, time.perf_counter() - t0, False, cell, error,
-                       str(failed), worker, kernel.connection if kernel else "")
+        return Outcome(
+            notebook,
+            wave,
+            str(out),
+            parameters,
+            time.perf_counter() - t0,
+            False,
+            cell,
+            error,
+            str(failed),
+            worker,
+            kernel.connection if kernel else "",
+        )
 
 
 # -- the worker pool -------------------------------------------------------------------------
@@ -194,8 +226,9 @@ class KernelPool:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"),
-                                             initializer=_init_worker, initargs=(str(paths.ROOT),))
+            self._pool = ProcessPoolExecutor(
+                self.jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(str(paths.ROOT),)
+            )
         return self._pool.submit(_work, notebook, wave, parameters)
 
     def close(self) -> None:

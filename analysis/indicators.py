@@ -75,11 +75,19 @@ def timeliness_by_worker(visits: pd.DataFrame, study: Study) -> pd.DataFrame:
 # -- survey ------------------------------------------------------------------------------------
 
 STICK_CONSISTENT = ("Always / every week", "Often / most weeks", "Around half the time")
-LIKERT_ITEMS = {"q10_work_life_balance": "Work-life balance", "q11_motivation": "Motivation at work",
-                "q12_autonomy": "Sense of autonomy", "q13_productivity": "Productivity"}
+LIKERT_ITEMS = {
+    "q10_work_life_balance": "Work-life balance",
+    "q11_motivation": "Motivation at work",
+    "q12_autonomy": "Sense of autonomy",
+    "q13_productivity": "Productivity",
+}
 LIKERT_LABELS = ["Much worse", "Somewhat worse", "About the same", "Somewhat better", "Much better"]
-Q9_REASONS = {"q9_workload": "Workload", "q9_manager": "Unable to agree time with manager",
-              "q9_coworkers_leave": "Co-workers on leave", "q9_other": "Other reason"}
+Q9_REASONS = {
+    "q9_workload": "Workload",
+    "q9_manager": "Unable to agree time with manager",
+    "q9_coworkers_leave": "Co-workers on leave",
+    "q9_other": "Other reason",
+}
 
 
 def consistent_use_survey(survey: pd.DataFrame, study: Study) -> Proportion:
@@ -111,8 +119,10 @@ def likert_counts(survey: pd.DataFrame) -> pd.DataFrame:
 def q9_reasons(survey: pd.DataFrame) -> pd.DataFrame:
     """Q9: how many respondents gave each reason for not sticking to compressed hours."""
     answered = survey[[c for c in Q9_REASONS]].any(axis=1)
-    rows = [{"reason": label, "respondents": int(survey[col].fillna(False).astype(bool).sum())}
-            for col, label in Q9_REASONS.items()]
+    rows = [
+        {"reason": label, "respondents": int(survey[col].fillna(False).astype(bool).sum())}
+        for col, label in Q9_REASONS.items()
+    ]
     out = pd.DataFrame(rows)
     out.attrs["answered"] = int(answered.sum())
     return out

@@ -77,8 +77,11 @@ def _check_text_file(path: Path, raw: bytes) -> None:
     if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
         raise UnusableFileError(path, "the file is empty.", "Ask the local authority to send the extract again.")
     if raw[:2] == b"PK" or b"\x00" in raw[:4096]:
-        raise UnusableFileError(path, "this is not a text (CSV) file.",
-                                "Save it as CSV (comma or semicolon separated) or send the Excel workbook as .xlsx.")
+        raise UnusableFileError(
+            path,
+            "this is not a text (CSV) file.",
+            "Save it as CSV (comma or semicolon separated) or send the Excel workbook as .xlsx.",
+        )
 
 
 def read_csv_text(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -94,14 +97,24 @@ def read_csv_text(path: Path) -> tuple[pd.DataFrame, list[int]]:
         # index (which shifts every column); pandas warns instead, and the warning stops the read here
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
-                                skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL, index_col=False)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                skip_blank_lines=True,
+                quoting=csv.QUOTE_MINIMAL,
+                index_col=False,
+            )
         except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
             raise UnusableFileError(
-                path, "the file could not be read as CSV: a line has more cells than the header "
+                path,
+                "the file could not be read as CSV: a line has more cells than the header "
                 f"({' '.join(str(exc).split())}).",
                 "A cell that holds the delimiter (such as a team name with a comma) must be in double quotes: "
-                "export the file again, or send the Excel workbook (.xlsx).") from exc
+                "export the file again, or send the Excel workbook (.xlsx).",
+            ) from exc
     # line numbers: the header is line 1; blank lines are skipped, so count them out
     lines = text.splitlines()
     rows = [i + 1 for i, line in enumerate(lines[1:], start=1) if line.strip()]
@@ -124,7 +137,7 @@ def _scan(path: Path) -> tuple[int, bool]:
     end = tail.rstrip(b"\r\n")
     if not end:
         return 0, quoted
-    return newlines - tail[len(end):].count(b"\n") + 1, quoted
+    return newlines - tail[len(end) :].count(b"\n") + 1, quoted
 
 
 def _read_csv_arrow(path: Path, head: bytes, encoding: str, sep: str) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -148,10 +161,19 @@ def _read_csv_arrow(path: Path, head: bytes, encoding: str, sep: str) -> tuple[p
         table = pacsv.read_csv(
             source,
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),  # the header is row 0
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
-                                             newlines_in_values=quoted, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=quoted,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None  # a ragged row, invalid text, ...: pandas decides what it means
@@ -212,8 +234,9 @@ def read_csv_fast(path: Path) -> tuple[pd.DataFrame, np.ndarray | list[int]]:
     return fast if fast is not None else read_csv_text(path)
 
 
-def read_excel_cells(path: Path, sheet: str | int | None = None,
-                     table: str | None = None) -> tuple[pd.DataFrame, list[int]]:
+def read_excel_cells(
+    path: Path, sheet: str | int | None = None, table: str | None = None
+) -> tuple[pd.DataFrame, list[int]]:
     """Read one sheet of an .xlsx workbook, cells as their own values, with each row's sheet row.
 
     The sheet is ``sheet`` (a name, or a position from 0) when given; otherwise the sheet named
@@ -240,8 +263,9 @@ def read_excel_cells(path: Path, sheet: str | int | None = None,
         else:
             title = sheet if sheet in names else None
         if title is None:
-            raise UnusableFileError(path, f"the workbook has no sheet {sheet!r} (its sheets: {', '.join(names)}).",
-                                    "Check the sheet name.")
+            raise UnusableFileError(
+                path, f"the workbook has no sheet {sheet!r} (its sheets: {', '.join(names)}).", "Check the sheet name."
+            )
         grid = [list(r) for r in wb[title].iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -310,9 +334,12 @@ def read_table(path: Path, spec: TableSpec, sheet: str | int | None = None) -> D
         raise UnusableFileError(path, f"files of type '{suffix}' are not read.", "Deliver .xlsx or .csv.")
     frame = map_headers(frame, spec, path)
     if not len(frame):
-        raise UnusableFileError(path, f"the {spec.name} table has a header row but no data rows.",
-                                "Ask the local authority to send the extract again (check that no filter was left "
-                                "on when it was exported).")
+        raise UnusableFileError(
+            path,
+            f"the {spec.name} table has a header row but no data rows.",
+            "Ask the local authority to send the extract again (check that no filter was left "
+            "on when it was exported).",
+        )
     frame[ROW] = rows
     return Delivered(spec.name, path, frame.reset_index(drop=True))
 

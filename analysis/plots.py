@@ -22,11 +22,19 @@ FIGSIZE = (7.0, 3.6)
 def set_style() -> None:
     """Apply the house style (called on import, so every notebook shares it)."""
     sns.set_theme(style="whitegrid", context="notebook", palette=OKABE_ITO, font_scale=0.95)
-    plt.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": FIGSIZE,
-        "axes.titleweight": "bold", "axes.titlesize": 11, "axes.titlelocation": "left",
-        "axes.spines.top": False, "axes.spines.right": False, "figure.constrained_layout.use": True,
-    })
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 150,
+            "figure.figsize": FIGSIZE,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 11,
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
 set_style()
@@ -37,8 +45,15 @@ def _pct(ax: plt.Axes, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def proportion_by_wave(frame: pd.DataFrame, *, title: str, ylabel: str, threshold: float | None = None,
-                       threshold_label: str = "", note: str = "") -> plt.Figure:
+def proportion_by_wave(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str,
+    threshold: float | None = None,
+    threshold_label: str = "",
+    note: str = "",
+) -> plt.Figure:
     """Estimates with 95% intervals per wave; suppressed waves are marked, not drawn.
 
     ``frame`` has columns ``wave_label``, ``estimate``, ``low``, ``high`` (NaN when suppressed),
@@ -46,20 +61,43 @@ def proportion_by_wave(frame: pd.DataFrame, *, title: str, ylabel: str, threshol
     """
     fig, ax = plt.subplots(figsize=FIGSIZE)
     x = list(range(len(frame)))
-    for i, r in zip(x, frame.itertuples()):
+    for i, r in zip(x, frame.itertuples(), strict=False):
         if r.reportable and not math.isnan(r.estimate):
-            ax.errorbar(i, r.estimate, yerr=[[r.estimate - r.low], [r.high - r.estimate]], fmt="o",
-                        color=OKABE_ITO[0], ecolor=OKABE_ITO[0], capsize=6, markersize=8, lw=2)
-            ax.annotate(f"{r.estimate:.0%}", (i, r.estimate), xytext=(10, 0), textcoords="offset points",
-                        va="center", fontsize=10)
+            ax.errorbar(
+                i,
+                r.estimate,
+                yerr=[[r.estimate - r.low], [r.high - r.estimate]],
+                fmt="o",
+                color=OKABE_ITO[0],
+                ecolor=OKABE_ITO[0],
+                capsize=6,
+                markersize=8,
+                lw=2,
+            )
+            ax.annotate(
+                f"{r.estimate:.0%}",
+                (i, r.estimate),
+                xytext=(10, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=10,
+            )
         else:
-            ax.text(i, 0.5, "not reportable\n(counts below the\ndisclosure threshold)", ha="center",
-                    va="center", fontsize=8.5, color="#555555",
-                    bbox=dict(boxstyle="round", fc="#f2f2f2", ec="#bbbbbb"))
+            ax.text(
+                i,
+                0.5,
+                "not reportable\n(counts below the\ndisclosure threshold)",
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="#555555",
+                bbox=dict(boxstyle="round", fc="#f2f2f2", ec="#bbbbbb"),
+            )
     if threshold is not None:
         ax.axhline(threshold, color=OKABE_ITO[5], ls="--", lw=1.5)
-        ax.text(len(frame) - 0.5, threshold, f" {threshold_label}", color=OKABE_ITO[5], va="bottom",
-                ha="right", fontsize=9)
+        ax.text(
+            len(frame) - 0.5, threshold, f" {threshold_label}", color=OKABE_ITO[5], va="bottom", ha="right", fontsize=9
+        )
     ax.set_xticks(x, [f"{r.wave_label}\n{r.n_text}" for r in frame.itertuples()])
     ax.set_xlim(-0.6, len(frame) - 0.4)
     ax.set_ylim(0, 1)
@@ -76,8 +114,17 @@ def placeholder(title: str, message: str) -> plt.Figure:
     """A figure that says why there is nothing to draw (not reportable, or no data yet)."""
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], 1.8))
     ax.axis("off")
-    ax.text(0.5, 0.45, message, ha="center", va="center", fontsize=10, color="#444444", wrap=True,
-            bbox=dict(boxstyle="round", fc="#f2f2f2", ec="#bbbbbb"))
+    ax.text(
+        0.5,
+        0.45,
+        message,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="#444444",
+        wrap=True,
+        bbox=dict(boxstyle="round", fc="#f2f2f2", ec="#bbbbbb"),
+    )
     ax.set_title(title)
     return fig
 
@@ -99,16 +146,30 @@ def likert_diverging(table: pd.DataFrame, *, title: str, note: str = "") -> plt.
         n = row.get("All who answered")
         cells = [row.get(c) for c in LEVEL_COLOURS]
         if any(pd.isna(v) for v in cells) or pd.isna(n) or not n:
-            ax.text(0, i, "not reportable (counts below the disclosure threshold)", ha="center", va="center",
-                    fontsize=8.5, color="#555555")
+            ax.text(
+                0,
+                i,
+                "not reportable (counts below the disclosure threshold)",
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="#555555",
+            )
             continue
         worse, same, better = (float(v) / float(n) for v in cells)
         left = -worse - same / 2
-        for share, (label, colour) in zip((worse, same, better), LEVEL_COLOURS.items()):
+        for share, (label, colour) in zip((worse, same, better), LEVEL_COLOURS.items(), strict=False):
             ax.barh(i, share, left=left, color=colour, edgecolor="white", height=0.6, label=label if i == 0 else None)
             if share >= 0.08:
-                ax.text(left + share / 2, i, f"{share:.0%}", ha="center", va="center", fontsize=8.5,
-                        color="white" if label != "About the same" else "#222222")
+                ax.text(
+                    left + share / 2,
+                    i,
+                    f"{share:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color="white" if label != "About the same" else "#222222",
+                )
             left += share
         ax.text(1.02, i, f"n = {int(n)}", va="center", fontsize=8.5, transform=ax.get_yaxis_transform())
     ax.axvline(0, color="#333333", lw=0.8)
@@ -130,15 +191,27 @@ PREVALENCE_ORDER = ["none", "a few", "some", "many", "most", "all"]
 
 def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
     """Codes × respondent groups, each cell a prevalence word, shaded by level (no counts)."""
-    level = words.apply(lambda col: col.map(lambda w: PREVALENCE_ORDER.index(w) if w in PREVALENCE_ORDER else float("nan")))
+    level = words.apply(
+        lambda col: col.map(lambda w: PREVALENCE_ORDER.index(w) if w in PREVALENCE_ORDER else float("nan"))
+    )
     height = 0.32 * len(words) + 1.6
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(height, 2.5)))
     cmap = matplotlib.colors.ListedColormap(["#f7f7f7", "#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"])
     ax.imshow(level.to_numpy(dtype=float), cmap=cmap, vmin=-0.5, vmax=5.5, aspect="auto")
     for (r, c), w in pd.DataFrame(words.to_numpy()).stack().items():
         if isinstance(w, str) and w:
-            ax.text(c, r, w, ha="center", va="center", fontsize=7.5, color="white" if PREVALENCE_ORDER.index(w) >= 4 else "#222222")
-    ax.set_xticks(range(words.shape[1]), [str(c).capitalize() for c in words.columns], rotation=20, ha="right", fontsize=8.5)
+            ax.text(
+                c,
+                r,
+                w,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white" if PREVALENCE_ORDER.index(w) >= 4 else "#222222",
+            )
+    ax.set_xticks(
+        range(words.shape[1]), [str(c).capitalize() for c in words.columns], rotation=20, ha="right", fontsize=8.5
+    )
     ax.set_yticks(range(words.shape[0]), list(words.index), fontsize=8)
     ax.grid(False)
     ax.set_xlabel("Respondent group (interviews across sites and waves)")

@@ -14,8 +14,23 @@ import pandas as pd
 from analysis import paths
 from analysis.config import Study
 
-PACKAGES = ["pandas", "numpy", "statsmodels", "matplotlib", "seaborn", "pandera", "papermill", "acro",
-            "pyarrow", "openpyxl", "typst", "pypandoc-binary", "doit", "nbclient", "ipykernel"]
+PACKAGES = [
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pandera",
+    "papermill",
+    "acro",
+    "pyarrow",
+    "openpyxl",
+    "typst",
+    "pypandoc-binary",
+    "doit",
+    "nbclient",
+    "ipykernel",
+]
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -30,9 +45,16 @@ def git_state(root: Path | None = None) -> tuple[str, bool]:
     """(commit, dirty) of the working tree; ("not a git checkout", False) outside git."""
     root = root or paths.ROOT
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return commit, bool(status)
     except (subprocess.CalledProcessError, FileNotFoundError):
         return "not a git checkout", False
@@ -68,12 +90,21 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
     log_path = paths.BUILD / "executions.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     runs = [v for k, v in log.items() if v["wave"] in report.waves]
-    execs = pd.DataFrame([{"Notebook": f"`{r['notebook']}`", "Wave": r["wave"],
-                           "Parameters": ", ".join(f"{k}={v}" for k, v in r["parameters"].items())} for r in runs],
-                         columns=["Notebook", "Wave", "Parameters"])
+    execs = pd.DataFrame(
+        [
+            {
+                "Notebook": f"`{r['notebook']}`",
+                "Wave": r["wave"],
+                "Parameters": ", ".join(f"{k}={v}" for k, v in r["parameters"].items()),
+            }
+            for r in runs
+        ],
+        columns=["Notebook", "Wave", "Parameters"],
+    )
     lines = [
-        f"- **Git commit**: `{commit}`{' (working tree had uncommitted changes)' if dirty else ' (clean working tree)'}",
-        f"- **Built**: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- **Git commit**: `{commit}`"
+        f"{' (working tree had uncommitted changes)' if dirty else ' (clean working tree)'}",
+        f"- **Built**: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- **Renderer**: {renderer}",
         f"- **Waves in this report**: {', '.join(study.wave(w).label for w in report.waves)}",
         f"- **Disclosure rule**: {rule_text(study.disclosure)}",
@@ -97,17 +128,23 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
 def validation_markdown(study: Study, report_id: str) -> str:
     """The validation appendix: rows delivered, accepted and quarantined per table and why."""
     from analysis import tidy
-    from analysis.tables import to_markdown
-
     from analysis.disclose import format_count, suppress_counts
+    from analysis.tables import to_markdown
 
     counts, why = [], []
     unusable = []
     for w in study.report(report_id).waves:
         s = tidy.validation_summary(w)
         for t in s["tables"]:
-            counts.append({"Wave": study.wave(w).label, "Table": t["table"], "Accepted": t["accepted"],
-                           "Quarantined": t["quarantined"], "All rows delivered": t["delivered"]})
+            counts.append(
+                {
+                    "Wave": study.wave(w).label,
+                    "Table": t["table"],
+                    "Accepted": t["accepted"],
+                    "Quarantined": t["quarantined"],
+                    "All rows delivered": t["delivered"],
+                }
+            )
             rules = s["rules"].get(t["table"], {})
             why.append("; ".join(f"{r} ({format_count(n, study.disclosure)})" for r, n in rules.items()) or "–")
         unusable += [(study.wave(w).label, u) for u in s["unusable"]]
@@ -120,10 +157,22 @@ def validation_markdown(study: Study, report_id: str) -> str:
     frame["Why quarantined"] = why
     rows = frame.to_dict(orient="records")
     for wave_label, u in unusable:
-        rows.append({"Wave": wave_label, "Table": "unusable file", "Accepted": "0", "Quarantined": "–",
-                     "All rows delivered": "–", "Why quarantined": u})
-    frame = pd.DataFrame(rows, columns=["Wave", "Table", "All rows delivered", "Accepted", "Quarantined", "Why quarantined"])
-    return ("Counts of rows are counts of records, not of people; like every count in this report, those below "
-            f"the disclosure threshold read \"<{study.disclosure.threshold}\". Quarantined rows are kept, with the "
-            "reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts are in "
-            "`_build/validation/`.\n\n" + to_markdown(frame) + "\n")
+        rows.append(
+            {
+                "Wave": wave_label,
+                "Table": "unusable file",
+                "Accepted": "0",
+                "Quarantined": "–",
+                "All rows delivered": "–",
+                "Why quarantined": u,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["Wave", "Table", "All rows delivered", "Accepted", "Quarantined", "Why quarantined"]
+    )
+    return (
+        "Counts of rows are counts of records, not of people; like every count in this report, those below "
+        f'the disclosure threshold read "<{study.disclosure.threshold}". Quarantined rows are kept, with the '
+        "reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts are in "
+        "`_build/validation/`.\n\n" + to_markdown(frame) + "\n"
+    )

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
@@ -52,22 +53,30 @@ from analysis.schemas import Column, TableSpec
 from analysis.validate import Checked, Problem, coerce, quarantine, schema_problems
 
 QDA_NAMESPACE = "urn:QDA-XML:project:1.0"
-REGISTER = "interviews_register"          # <folder>/interviews_register.csv or .xlsx
+REGISTER = "interviews_register"  # <folder>/interviews_register.csv or .xlsx
 QDPX_FILE = "interviews.qdpx"
 SEGMENTS_FILE = "segments.csv"
 CODEBOOK_FILE = paths.CODEBOOK
-MAX_MEMBER_BYTES = 256 * 1024 * 1024      # a transcript or project.qde larger than this is refused (zip bombs)
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a transcript or project.qde larger than this is refused (zip bombs)
 
 # The protocol's respondent groups (contract 4). A study may override them with a
 # `respondent_groups:` list in config/study.yml.
 RESPONDENT_GROUPS = ("team manager", "flexitime user", "non-user", "recent user", "service leader")
 # Other spellings seen in registers -> the canonical group (plurals are handled separately)
 GROUP_ALIASES = {
-    "tm": "team manager", "manager": "team manager",
-    "user": "flexitime user", "long-term user": "flexitime user", "long term user": "flexitime user",
-    "flexi user": "flexitime user", "flexi-time user": "flexitime user",
-    "non user": "non-user", "nonuser": "non-user", "non-flexitime user": "non-user",
-    "new user": "recent user", "sl": "service leader", "senior leader": "service leader",
+    "tm": "team manager",
+    "manager": "team manager",
+    "user": "flexitime user",
+    "long-term user": "flexitime user",
+    "long term user": "flexitime user",
+    "flexi user": "flexitime user",
+    "flexi-time user": "flexitime user",
+    "non user": "non-user",
+    "nonuser": "non-user",
+    "non-flexitime user": "non-user",
+    "new user": "recent user",
+    "sl": "service leader",
+    "senior leader": "service leader",
 }
 TRANSCRIPT_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".pdf", ".odt")
 CODEBOOK_COLUMNS = ["id", "name", "rq", "type", "parent", "description"]
@@ -76,6 +85,7 @@ CODE_TYPES = ("deductive", "inductive")
 
 
 # -- the codebook ------------------------------------------------------------------------------
+
 
 def _key(text: Any) -> str:
     """Case-, space- and underscore-insensitive matching key.
@@ -149,10 +159,16 @@ def load_codebook(path: Path | None = None) -> pd.DataFrame:
                 raise ConfigError(f"{p}: code '{raw['id']}' has type {typ!r}; use one of {', '.join(CODE_TYPES)}.")
             rq = raw.get("rq")
             rq_list = [] if rq is None else [str(r).strip() for r in (rq if isinstance(rq, list) else [rq])]
-            entries.append({"id": str(raw["id"]).strip(), "name": " ".join(str(raw["name"]).split()),
-                            "rq": rq_list, "type": typ,
-                            "parent": str(raw["parent"]).strip() if raw.get("parent") else None,
-                            "description": " ".join(str(raw.get("description", "")).split())})
+            entries.append(
+                {
+                    "id": str(raw["id"]).strip(),
+                    "name": " ".join(str(raw["name"]).split()),
+                    "rq": rq_list,
+                    "type": typ,
+                    "parent": str(raw["parent"]).strip() if raw.get("parent") else None,
+                    "description": " ".join(str(raw.get("description", "")).split()),
+                }
+            )
     by_id: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     for e in entries:
@@ -161,8 +177,10 @@ def load_codebook(path: Path | None = None) -> pd.DataFrame:
         by_id[e["id"]] = e
         for k in {_key(e["id"]), _key(e["name"])}:
             if k in names and names[k] != e["id"]:
-                raise ConfigError(f"{p}: '{e['name']}' ({e['id']}) cannot be told apart from code '{names[k]}' "
-                                  "(codings are matched by id or name, ignoring case); rename one.")
+                raise ConfigError(
+                    f"{p}: '{e['name']}' ({e['id']}) cannot be told apart from code '{names[k]}' "
+                    "(codings are matched by id or name, ignoring case); rename one."
+                )
             names[k] = e["id"]
     for e in entries:
         seen = [e["id"]]
@@ -186,8 +204,10 @@ def load_codebook(path: Path | None = None) -> pd.DataFrame:
             raise ConfigError(f"{p}: code '{e['id']}' has no research question (`rq:`) and no parent to take one from.")
         unknown = [r for r in own if rqs and r not in rqs]
         if unknown:
-            raise ConfigError(f"{p}: code '{e['id']}' names research question(s) {unknown}, "
-                              f"which are not under `research_questions:` ({', '.join(rqs)}).")
+            raise ConfigError(
+                f"{p}: code '{e['id']}' names research question(s) {unknown}, "
+                f"which are not under `research_questions:` ({', '.join(rqs)})."
+            )
         for r in own:
             rows.append({**e, "rq": r})
     frame = pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
@@ -198,13 +218,14 @@ def _code_lookup(codebook: pd.DataFrame) -> tuple[dict[str, str], pd.DataFrame]:
     """Matching key (of id and of name) -> code id; and one row per code."""
     codes = codebook.drop_duplicates("id").set_index("id", drop=False)
     lookup: dict[str, str] = {}
-    for cid, name in zip(codes["id"], codes["name"]):
+    for cid, name in zip(codes["id"], codes["name"], strict=False):
         lookup[_key(name)] = cid
         lookup[_key(cid)] = cid
     return lookup, codes
 
 
 # -- the register ------------------------------------------------------------------------------
+
 
 def respondent_groups(study: Study) -> tuple[str, ...]:
     """The respondent groups: the study's `respondent_groups:` list, or the protocol's five."""
@@ -219,16 +240,39 @@ def register_spec(study: Study) -> TableSpec:
         name="interviews",
         description="One row per interview: the register kept by the research team.",
         columns=(
-            Column("interview_id", "str", "Identifier of the interview, as the transcript is named in the QDA project",
-                   "CRO-BAS-01", aliases=("interview", "id", "transcript", "source", "source_name"), unique=True),
-            Column("site", "category", "Local authority (site id or name)", sites[0].id,
-                   aliases=("local_authority", "la", "authority"), allowed=tuple(s.id for s in sites)),
-            Column("wave", "category", "Data collection wave (wave id or label)", waves[0].id,
-                   aliases=("round", "time_point", "timepoint"), allowed=tuple(w.id for w in waves)),
+            Column(
+                "interview_id",
+                "str",
+                "Identifier of the interview, as the transcript is named in the QDA project",
+                "CRO-BAS-01",
+                aliases=("interview", "id", "transcript", "source", "source_name"),
+                unique=True,
+            ),
+            Column(
+                "site",
+                "category",
+                "Local authority (site id or name)",
+                sites[0].id,
+                aliases=("local_authority", "la", "authority"),
+                allowed=tuple(s.id for s in sites),
+            ),
+            Column(
+                "wave",
+                "category",
+                "Data collection wave (wave id or label)",
+                waves[0].id,
+                aliases=("round", "time_point", "timepoint"),
+                allowed=tuple(w.id for w in waves),
+            ),
             Column("date", "date", "Date of the interview", str(waves[0].date), aliases=("interview_date",)),
-            Column("group", "category", "Respondent group", respondent_groups(study)[0],
-                   aliases=("respondent_group", "participant_group", "role", "respondent_type"),
-                   allowed=respondent_groups(study)),
+            Column(
+                "group",
+                "category",
+                "Respondent group",
+                respondent_groups(study)[0],
+                aliases=("respondent_group", "participant_group", "role", "respondent_type"),
+                allowed=respondent_groups(study),
+            ),
         ),
     )
 
@@ -272,8 +316,9 @@ def read_register(path: Path, study: Study) -> Delivered:
     elif suffix in (".csv", ".txt"):
         frame, rows = read_csv_text(path)
     else:
-        raise UnusableFileError(path, f"an interview register of type '{suffix}' is not read.",
-                                "Save the register as .csv or .xlsx.")
+        raise UnusableFileError(
+            path, f"an interview register of type '{suffix}' is not read.", "Save the register as .csv or .xlsx."
+        )
     frame = map_headers(frame, spec, path)
     frame[ROW] = rows
     return Delivered(spec.name, path, frame.reset_index(drop=True))
@@ -320,26 +365,65 @@ def _interview_key(value: Any) -> Any:
 
 # -- coded segments: the REFI-QDA project ------------------------------------------------------
 
+
 def segments_spec() -> TableSpec:
     """Coded segments as delivered (the CSV fallback's contract; the .qdpx reader fills the same)."""
     return TableSpec(
         name="segments",
         description="One row per coded segment: a span of a transcript coded with one code.",
         columns=(
-            Column("interview_id", "str", "The interview (the transcript's name in the QDA project)", "CRO-BAS-01",
-                   aliases=("source", "source_name", "interview", "document", "transcript", "file")),
-            Column("code", "str", "The code: its name in the QDA tool or its codebook id", "Team cover",
-                   aliases=("code_name", "code_id", "node", "theme")),
-            Column("start", "int", "Zero-based character offset where the segment starts", "120",
-                   aliases=("start_position", "startposition", "begin", "from")),
-            Column("end", "int", "Character offset just after the segment's last character", "184",
-                   aliases=("end_position", "endposition", "to", "stop")),
-            Column("text", "str", "The coded text", "We set up a buddy system for cover.",
-                   aliases=("quote", "segment", "coded_text", "selected_text", "content"), nullable=True),
-            Column("selection", "str", "The selection's GUID in the QDA project (.qdpx only)", "",
-                   required=False, nullable=True),
-            Column("source_chars", "int", "Length of the transcript in characters (.qdpx only)", "",
-                   required=False, nullable=True),
+            Column(
+                "interview_id",
+                "str",
+                "The interview (the transcript's name in the QDA project)",
+                "CRO-BAS-01",
+                aliases=("source", "source_name", "interview", "document", "transcript", "file"),
+            ),
+            Column(
+                "code",
+                "str",
+                "The code: its name in the QDA tool or its codebook id",
+                "Team cover",
+                aliases=("code_name", "code_id", "node", "theme"),
+            ),
+            Column(
+                "start",
+                "int",
+                "Zero-based character offset where the segment starts",
+                "120",
+                aliases=("start_position", "startposition", "begin", "from"),
+            ),
+            Column(
+                "end",
+                "int",
+                "Character offset just after the segment's last character",
+                "184",
+                aliases=("end_position", "endposition", "to", "stop"),
+            ),
+            Column(
+                "text",
+                "str",
+                "The coded text",
+                "We set up a buddy system for cover.",
+                aliases=("quote", "segment", "coded_text", "selected_text", "content"),
+                nullable=True,
+            ),
+            Column(
+                "selection",
+                "str",
+                "The selection's GUID in the QDA project (.qdpx only)",
+                "",
+                required=False,
+                nullable=True,
+            ),
+            Column(
+                "source_chars",
+                "int",
+                "Length of the transcript in characters (.qdpx only)",
+                "",
+                required=False,
+                nullable=True,
+            ),
         ),
         row_checks=(
             ("selection_in_source", "The selection lies within its transcript (0 <= start < end <= length)"),
@@ -367,7 +451,8 @@ class QdaProject:
 
 def _unusable_qdpx(path: Path, problem: str) -> UnusableFileError:
     return UnusableFileError(
-        path, problem,
+        path,
+        problem,
         "Export the project again from the QDA tool (NVivo: File > Export > Export Project as REFI-QDA; "
         "ATLAS.ti, MAXQDA, QualCoder: export as a REFI-QDA project, .qdpx), copy it into the wave folder "
         f"as {QDPX_FILE}, and check that it opens; or deliver the coded segments as {SEGMENTS_FILE} "
@@ -388,9 +473,12 @@ def _parse_qde(path: Path, data: bytes) -> ET.Element:
     try:
         checker.Parse(data, True)
     except expat.ExpatError as exc:
-        raise _unusable_qdpx(path, f"project.qde inside the archive is not well-formed XML "
-                                   f"({expat.ErrorString(exc.code)} at line {exc.lineno}, column {exc.offset}); "
-                                   "the file was probably cut short or edited by hand.") from exc
+        raise _unusable_qdpx(
+            path,
+            f"project.qde inside the archive is not well-formed XML "
+            f"({expat.ErrorString(exc.code)} at line {exc.lineno}, column {exc.offset}); "
+            "the file was probably cut short or edited by hand.",
+        ) from exc
     except ValueError as exc:
         raise _unusable_qdpx(path, f"project.qde contains {exc}; it was refused for safety.") from exc
     return ET.fromstring(data)
@@ -399,20 +487,26 @@ def _parse_qde(path: Path, data: bytes) -> ET.Element:
 def _member(zf: zipfile.ZipFile, path: Path, name: str) -> bytes:
     info = zf.getinfo(name)
     if info.file_size > MAX_MEMBER_BYTES:
-        raise _unusable_qdpx(path, f"{name} inside the archive is {info.file_size:,} bytes uncompressed, "
-                                   f"more than the {MAX_MEMBER_BYTES:,} bytes a project file or transcript may be.")
+        raise _unusable_qdpx(
+            path,
+            f"{name} inside the archive is {info.file_size:,} bytes uncompressed, "
+            f"more than the {MAX_MEMBER_BYTES:,} bytes a project file or transcript may be.",
+        )
     try:
         return zf.read(name)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise _unusable_qdpx(path, f"{name} inside the archive cannot be read ({exc}); the archive is damaged.") from exc
+        raise _unusable_qdpx(
+            path, f"{name} inside the archive cannot be read ({exc}); the archive is damaged."
+        ) from exc
 
 
 def _source_text(zf: zipfile.ZipFile, path: Path, members: dict[str, str], ref: str) -> tuple[str | None, str]:
     """A transcript's text from ``internal://<file>`` (stored under ``sources/``), or why not."""
     if not ref.lower().startswith("internal://"):
-        return None, (f"its text is outside the archive ({ref}); only transcripts inside the .qdpx "
-                      "(internal://) are read")
-    name = ref[len("internal://"):]
+        return None, (
+            f"its text is outside the archive ({ref}); only transcripts inside the .qdpx (internal://) are read"
+        )
+    name = ref[len("internal://") :]
     member = members.get(f"sources/{name}".lower()) or members.get(name.lower())
     if member is None:
         return None, f"its text file sources/{name} is not in the archive"
@@ -450,8 +544,11 @@ def read_qdpx(path: Path) -> QdaProject:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         head = path.read_bytes()[:4] if path.is_file() else b""
-        what = ("a damaged or truncated zip archive" if head.startswith(b"PK")
-                else "not a zip archive, so not a REFI-QDA project (.qdpx)")
+        what = (
+            "a damaged or truncated zip archive"
+            if head.startswith(b"PK")
+            else "not a zip archive, so not a REFI-QDA project (.qdpx)"
+        )
         raise _unusable_qdpx(path, f"this is {what} ({exc}).") from exc
     with zf:
         members = {n.lower(): n for n in zf.namelist()}
@@ -459,14 +556,20 @@ def read_qdpx(path: Path) -> QdaProject:
         if qde is None:
             root_qde = [n for n in zf.namelist() if n.lower().endswith(".qde") and "/" not in n]
             if len(root_qde) != 1:
-                raise _unusable_qdpx(path, "the archive has no project.qde (the REFI-QDA project XML); "
-                                           f"it holds: {', '.join(sorted(zf.namelist())[:8]) or 'nothing'}.")
+                raise _unusable_qdpx(
+                    path,
+                    "the archive has no project.qde (the REFI-QDA project XML); "
+                    f"it holds: {', '.join(sorted(zf.namelist())[:8]) or 'nothing'}.",
+                )
             qde = root_qde[0]
         root = _parse_qde(path, _member(zf, path, qde))
         ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
         if root.tag.rsplit("}", 1)[-1] != "Project" or ns not in (QDA_NAMESPACE, ""):
-            raise _unusable_qdpx(path, f"project.qde is XML but not a REFI-QDA project (root element {root.tag!r}; "
-                                       f"expected Project in namespace {QDA_NAMESPACE}).")
+            raise _unusable_qdpx(
+                path,
+                f"project.qde is XML but not a REFI-QDA project (root element {root.tag!r}; "
+                f"expected Project in namespace {QDA_NAMESPACE}).",
+            )
 
         def q(tag: str) -> str:
             return f"{{{ns}}}{tag}" if ns else tag
@@ -475,10 +578,15 @@ def read_qdpx(path: Path) -> QdaProject:
 
         def walk(node: ET.Element, parent: ET.Element | None, depth: int) -> None:
             for code in node.findall(q("Code")):
-                codes.append({"guid": code.get("guid", ""), "name": " ".join(code.get("name", "").split()),
-                              "parent_guid": parent.get("guid") if parent is not None else None,
-                              "parent_name": parent.get("name") if parent is not None else None,
-                              "depth": depth})
+                codes.append(
+                    {
+                        "guid": code.get("guid", ""),
+                        "name": " ".join(code.get("name", "").split()),
+                        "parent_guid": parent.get("guid") if parent is not None else None,
+                        "parent_name": parent.get("name") if parent is not None else None,
+                        "depth": depth,
+                    }
+                )
                 walk(code, code, depth + 1)
 
         codes_node = root.find(f"{q('CodeBook')}/{q('Codes')}")
@@ -504,26 +612,58 @@ def read_qdpx(path: Path) -> QdaProject:
                     target = ref.get("targetGUID", "") if ref is not None else ""
                     code = code_names.get(target.strip("{}").lower(), target)
                     selected = ""
-                    if text is not None and s.strip().isdigit() and e.strip().isdigit() and int(s) < int(e) <= len(text):
-                        selected = text[int(s):int(e)]
-                    rows.append({"interview_id": name, "code": code, "start": s, "end": e, "text": selected,
-                                 "selection": sel.get("guid", ""), "source_chars": "" if text is None else str(len(text))})
+                    if (
+                        text is not None
+                        and s.strip().isdigit()
+                        and e.strip().isdigit()
+                        and int(s) < int(e) <= len(text)
+                    ):
+                        selected = text[int(s) : int(e)]
+                    rows.append(
+                        {
+                            "interview_id": name,
+                            "code": code,
+                            "start": s,
+                            "end": e,
+                            "text": selected,
+                            "selection": sel.get("guid", ""),
+                            "source_chars": "" if text is None else str(len(text)),
+                        }
+                    )
                     spans.append((text, why, s, e, target if code == target else None))
     frame = pd.DataFrame(rows, columns=[c.name for c in segments_spec().columns])
     frame[ROW] = range(1, len(frame) + 1)
     problems = []
     for i, (text, why, s, e, lost) in enumerate(spans):
         if lost is not None:
-            problems.append(Problem(i, "code", "code_in_codebook",
-                                    f"the coding points to code GUID {lost or '(none)'}, which is not a code in the "
-                                    "project's own CodeBook (the code was probably deleted after coding)"))
+            problems.append(
+                Problem(
+                    i,
+                    "code",
+                    "code_in_codebook",
+                    f"the coding points to code GUID {lost or '(none)'}, which is not a code in the "
+                    "project's own CodeBook (the code was probably deleted after coding)",
+                )
+            )
         if text is None:
-            problems.append(Problem(i, "start", "selection_in_source",
-                                    f"the transcript '{frame.at[i, 'interview_id']}' cannot be read: {why}"))
+            problems.append(
+                Problem(
+                    i,
+                    "start",
+                    "selection_in_source",
+                    f"the transcript '{frame.at[i, 'interview_id']}' cannot be read: {why}",
+                )
+            )
         elif s.strip().isdigit() and e.strip().isdigit() and int(e) > len(text):
-            problems.append(Problem(i, "end", "selection_in_source",
-                                    f"the selection {s}-{e} ends after the transcript '{frame.at[i, 'interview_id']}', "
-                                    f"which has {len(text)} characters"))
+            problems.append(
+                Problem(
+                    i,
+                    "end",
+                    "selection_in_source",
+                    f"the selection {s}-{e} ends after the transcript '{frame.at[i, 'interview_id']}', "
+                    f"which has {len(text)} characters",
+                )
+            )
     return QdaProject(
         codes=pd.DataFrame(codes, columns=["guid", "name", "parent_guid", "parent_name", "depth"]),
         sources=pd.DataFrame(sources, columns=["guid", "name", "chars"]),
@@ -533,6 +673,7 @@ def read_qdpx(path: Path) -> QdaProject:
 
 
 # -- coded segments: the CSV fallback ----------------------------------------------------------
+
 
 def read_segments_csv(path: Path) -> Delivered:
     """Read ``segments.csv`` (``interview_id, code, start, end, text``) as delivered."""
@@ -546,8 +687,10 @@ def read_segments_csv(path: Path) -> Delivered:
 
 # -- checking segments -------------------------------------------------------------------------
 
-def check_segments(delivered: Delivered, codebook: pd.DataFrame, register: Checked | None,
-                   extra: Iterable[Problem] = ()) -> Checked:
+
+def check_segments(
+    delivered: Delivered, codebook: pd.DataFrame, register: Checked | None, extra: Iterable[Problem] = ()
+) -> Checked:
     """Validate coded segments against the codebook and the register and make the tidy table.
 
     Parameters
@@ -584,40 +727,61 @@ def check_segments(delivered: Delivered, codebook: pd.DataFrame, register: Check
     for i in typed.index:
         iid, code = typed.at[i, "interview_id"], typed.at[i, "code"]
         if not pd.isna(iid) and str(iid) not in accepted_ids:
-            why = ("its register row was quarantined (see the interviews quarantine file)" if str(iid) in set_aside
-                   else "it is not in the interview register")
-            problems.append(Problem(i, "interview_id", "interview_in_register",
-                                    f"interview_id {iid!r}: {why}"))
+            why = (
+                "its register row was quarantined (see the interviews quarantine file)"
+                if str(iid) in set_aside
+                else "it is not in the interview register"
+            )
+            problems.append(Problem(i, "interview_id", "interview_in_register", f"interview_id {iid!r}: {why}"))
         if not pd.isna(code) and _key(code) not in lookup:
-            problems.append(Problem(i, "code", "code_in_codebook",
-                                    f"code {code!r} is not in the codebook ({Path(CODEBOOK_FILE).name}) by name or id; "
-                                    "add it (under `inductive:` if it emerged in analysis) or rename it in the QDA tool"))
+            problems.append(
+                Problem(
+                    i,
+                    "code",
+                    "code_in_codebook",
+                    f"code {code!r} is not in the codebook ({Path(CODEBOOK_FILE).name}) by name or id; "
+                    "add it (under `inductive:` if it emerged in analysis) or rename it in the QDA tool",
+                )
+            )
         if i in bad:
             continue
         s, e = typed.at[i, "start"], typed.at[i, "end"]
         if s < 0 or e <= s:
-            problems.append(Problem(i, "start", "selection_in_source",
-                                    f"the selection {s}-{e} is empty or reversed (start must be >= 0 and before end)"))
+            problems.append(
+                Problem(
+                    i,
+                    "start",
+                    "selection_in_source",
+                    f"the selection {s}-{e} is empty or reversed (start must be >= 0 and before end)",
+                )
+            )
     idx, q = quarantine(delivered, problems)
     ok = typed.drop(index=idx)
     code_id = ok["code"].map(lambda c: lookup[_key(c)])
-    tidy = pd.DataFrame({
-        "interview_id": ok["interview_id"].astype("string"),
-        "code_id": code_id.astype("string"),
-        "code_name": code_id.map(codes["name"]).astype("string"),
-        "parent_id": code_id.map(codes["parent"]).astype("string"),
-        "start": ok["start"].astype("Int64"),
-        "end": ok["end"].astype("Int64"),
-        "text": ok["text"].fillna("").astype("string"),
-    }, columns=SEGMENT_COLUMNS)
+    tidy = pd.DataFrame(
+        {
+            "interview_id": ok["interview_id"].astype("string"),
+            "code_id": code_id.astype("string"),
+            "code_name": code_id.map(codes["name"]).astype("string"),
+            "parent_id": code_id.map(codes["parent"]).astype("string"),
+            "start": ok["start"].astype("Int64"),
+            "end": ok["end"].astype("Int64"),
+            "text": ok["text"].fillna("").astype("string"),
+        },
+        columns=SEGMENT_COLUMNS,
+    )
     tidy = tidy.sort_values(["interview_id", "start", "end", "code_id"], kind="stable").reset_index(drop=True)
     return Checked(spec.name, delivered.file, delivered.n, tidy, q, problems)
 
 
 # -- one wave folder ---------------------------------------------------------------------------
 
-def check_interviews_source(folder: Path, study: Study, codebook: pd.DataFrame | None = None,
-                            ) -> tuple[dict[str, Checked], list[UnusableFileError]]:
+
+def check_interviews_source(
+    folder: Path,
+    study: Study,
+    codebook: pd.DataFrame | None = None,
+) -> tuple[dict[str, Checked], list[UnusableFileError]]:
     """Validate a wave folder's interview files: the register and the coded segments.
 
     Reads ``interviews_register.csv`` (or ``.xlsx``) and ``interviews.qdpx`` (preferred) or else
@@ -655,13 +819,15 @@ def check_interviews_source(folder: Path, study: Study, codebook: pd.DataFrame |
         return checked, unusable
     if "interviews" not in checked:
         missing = register_file is None
-        unusable.append(UnusableFileError(
-            seg_file,
-            "the coded segments were not read because the interview register "
-            + ("is missing" if missing else f"({register_file.name}) could not be used")
-            + ", so no segment can be attributed to a respondent group, site and wave.",
-            f"Deliver {REGISTER}.csv (interview_id, site, wave, date, group) in the same folder.",
-        ))
+        unusable.append(
+            UnusableFileError(
+                seg_file,
+                "the coded segments were not read because the interview register "
+                + ("is missing" if missing else f"({register_file.name}) could not be used")
+                + ", so no segment can be attributed to a respondent group, site and wave.",
+                f"Deliver {REGISTER}.csv (interview_id, site, wave, date, group) in the same folder.",
+            )
+        )
         return checked, unusable
     codebook = load_codebook() if codebook is None else codebook
     try:
@@ -686,7 +852,19 @@ def segments_csv_frame(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "QDA_NAMESPACE", "RESPONDENT_GROUPS", "QdaProject", "check_interviews_source", "check_register",
-    "check_segments", "load_codebook", "load_research_questions", "read_qdpx", "read_register",
-    "read_segments_csv", "register_spec", "respondent_groups", "segments_spec", "segments_csv_frame",
+    "QDA_NAMESPACE",
+    "RESPONDENT_GROUPS",
+    "QdaProject",
+    "check_interviews_source",
+    "check_register",
+    "check_segments",
+    "load_codebook",
+    "load_research_questions",
+    "read_qdpx",
+    "read_register",
+    "read_segments_csv",
+    "register_spec",
+    "respondent_groups",
+    "segments_spec",
+    "segments_csv_frame",
 ]

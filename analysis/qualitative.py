@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -27,9 +27,9 @@ from analysis.config import Study
 # Prevalence words: the share of interviews k/n at or above each bound (checked in this order).
 # "all" needs every interview, "none" no interview; "a few" is anything above zero below 20%.
 PREVALENCE_BOUNDS: tuple[tuple[Fraction, str], ...] = (
-    (Fraction(3, 5), "most"),    # 60% or more (but not all)
-    (Fraction(2, 5), "many"),    # 40% to under 60%
-    (Fraction(1, 5), "some"),    # 20% to under 40%
+    (Fraction(3, 5), "most"),  # 60% or more (but not all)
+    (Fraction(2, 5), "many"),  # 40% to under 60%
+    (Fraction(1, 5), "some"),  # 20% to under 40%
 )
 PREVALENCE_ORDER = ("all", "most", "many", "some", "a few", "none")
 MATRIX_COLUMNS = ["code_id", "code_name", "parent_id", "site", "wave", "group", "mentioning", "interviews"]
@@ -73,13 +73,14 @@ def prevalence_word(k: int, n: int) -> str:
 
 # -- the framework -----------------------------------------------------------------------------
 
+
 def _codes(codebook: pd.DataFrame) -> pd.DataFrame:
     """One row per code, in codebook order."""
     return codebook.drop_duplicates("id").reset_index(drop=True)
 
 
 def _ancestors(codes: pd.DataFrame) -> dict[str, list[str]]:
-    parent = dict(zip(codes["id"], codes["parent"]))
+    parent = dict(zip(codes["id"], codes["parent"], strict=False))
     out: dict[str, list[str]] = {}
     for cid in codes["id"]:
         chain, p = [], parent.get(cid)
@@ -109,8 +110,13 @@ def _ordered(values: pd.Series, order: Sequence[str] | None) -> list[str]:
     return [v for v in order if v in seen] + [v for v in seen if v not in order]
 
 
-def framework_matrix(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.DataFrame,
-                     aggregate: bool = True, order: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+def framework_matrix(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    aggregate: bool = True,
+    order: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
     """The framework matrix: for every code and every (site, wave, respondent group) cell of the
     register, the number of distinct interviews mentioning the code and the number of interviews.
 
@@ -149,7 +155,8 @@ def framework_matrix(segments: pd.DataFrame, register: pd.DataFrame, codebook: p
     code_rank = {c: i for i, c in enumerate(codes["id"])}
     keys = {col: {v: i for i, v in enumerate(_ordered(reg[col], order.get(col)))} for col in CELL}
     out = out.sort_values(
-        ["code_id", *CELL], key=lambda s: s.map(code_rank if s.name == "code_id" else keys[s.name]), kind="stable")
+        ["code_id", *CELL], key=lambda s: s.map(code_rank if s.name == "code_id" else keys[s.name]), kind="stable"
+    )
     return out[MATRIX_COLUMNS].reset_index(drop=True)
 
 
@@ -158,16 +165,22 @@ def framework_words(matrix: pd.DataFrame) -> pd.DataFrame:
     a prevalence word (no counts).
     """
     m = matrix.copy()
-    m["word"] = [prevalence_word(k, n) for k, n in zip(m["mentioning"], m["interviews"])]
-    cols = list(dict.fromkeys(zip(m["site"], m["wave"], m["group"])))
+    m["word"] = [prevalence_word(k, n) for k, n in zip(m["mentioning"], m["interviews"], strict=False)]
+    cols = list(dict.fromkeys(zip(m["site"], m["wave"], m["group"], strict=False)))
     rows = list(dict.fromkeys(m["code_name"]))
     wide = m.pivot_table(index="code_name", columns=CELL, values="word", aggfunc="first", sort=False)
     return wide.reindex(index=rows, columns=pd.MultiIndex.from_tuples(cols, names=CELL))
 
 
-def themes_by_rq(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.DataFrame,
-                 rq: str | None = None, aggregate: bool = True, counts: bool = False,
-                 groups: Sequence[str] | None = None) -> pd.DataFrame:
+def themes_by_rq(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    rq: str | None = None,
+    aggregate: bool = True,
+    counts: bool = False,
+    groups: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """For each research question, its codes with how widely they came up, in words.
 
     Parameters
@@ -204,15 +217,23 @@ def themes_by_rq(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.Da
     rows = []
     for _, c in cb.iterrows():
         k = int(k_all.get(c["id"], 0))
-        row = {"rq": c["rq"], "code_id": c["id"], "code_name": c["name"], "parent_id": c["parent"],
-               "prevalence": prevalence_word(k, n_all) if n_all else "", "_share": Fraction(k, n_all) if n_all else 0,
-               "_rank": rank[c["id"]]}
+        row = {
+            "rq": c["rq"],
+            "code_id": c["id"],
+            "code_name": c["name"],
+            "parent_id": c["parent"],
+            "prevalence": prevalence_word(k, n_all) if n_all else "",
+            "_share": Fraction(k, n_all) if n_all else 0,
+            "_rank": rank[c["id"]],
+        }
         for g in group_list:
             row[g] = prevalence_word(int(k_group.get((c["id"], g), 0)), int(n_group[g])) if g in n_group else ""
         if counts:
             row["mentioning"], row["interviews"] = k, n_all
         rows.append(row)
-    cols = ["rq", "code_id", "code_name", "parent_id", "prevalence", *group_list] + (["mentioning", "interviews"] if counts else [])
+    cols = ["rq", "code_id", "code_name", "parent_id", "prevalence", *group_list] + (
+        ["mentioning", "interviews"] if counts else []
+    )
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
@@ -228,25 +249,86 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A
 # UK numbers: 0 or +44 (optionally "(0)") then 9 or 10 more digits, spaces, hyphens or brackets between
 _PHONE = re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|\(?0)(?:\d[\s\-)]{0,2}){8,9}\d(?!\d)")
 _POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b")
-_STREET = (r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Place|Gardens|Terrace|Court|Grove"
-           r"|Hill|Square|Row|Walk|Mews|Park|Rise|Parade|Estate)")
-_ADDRESS = re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'\-]+\s+){{1,3}}{_STREET}\b"
-                      rf"|\b(?:[A-Z][a-z'\-]+\s+){{1,2}}(?:Road|Street|Avenue|Lane|Close|Crescent|Gardens|Terrace|Mews)\b")
+_STREET = (
+    r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Place|Gardens|Terrace|Court|Grove"
+    r"|Hill|Square|Row|Walk|Mews|Park|Rise|Parade|Estate)"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'\-]+\s+){{1,3}}{_STREET}\b"
+    rf"|\b(?:[A-Z][a-z'\-]+\s+){{1,2}}(?:Road|Street|Avenue|Lane|Close|Crescent|Gardens|Terrace|Mews)\b"
+)
 _DOB = re.compile(r"\b(?:born\s+(?:on|in)\b|d\.?o\.?b\b|date\s+of\s+birth|birthday)", re.IGNORECASE)
 _LONG_NUMBER = re.compile(r"(?<!\d)\d{6,}(?!\d)")
-_ROLE = (r"(?:(?:team|line|service|practice|deputy|assistant|senior)\s+)?"
-         r"(?:manager|colleague|supervisor|boss|leader|social\s+worker|practitioner|director|head\s+of\s+service"
-         r"|husband|wife|partner|son|daughter|mum|mother|dad|father|friend|child|sister|brother)")
+_ROLE = (
+    r"(?:(?:team|line|service|practice|deputy|assistant|senior)\s+)?"
+    r"(?:manager|colleague|supervisor|boss|leader|social\s+worker|practitioner|director|head\s+of\s+service"
+    r"|husband|wife|partner|son|daughter|mum|mother|dad|father|friend|child|sister|brother)"
+)
 _NAME_CUES = re.compile(
     rf"\b(?:my|our|his|her|their|the)\s+{_ROLE}\b[\s,:(\-]*(?:(?:is|was|called|named)\s+)?([A-Z][a-z'\-]+)"
     r"|\b(?:called|named)\s+([A-Z][a-z'\-]+)"
-    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+([A-Z][a-z'\-]+)", re.IGNORECASE)
+    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+([A-Z][a-z'\-]+)",
+    re.IGNORECASE,
+)
 # Capitalised words after a cue that are not names
 _NOT_NAMES = {
-    "i", "i'm", "i've", "i'd", "he", "she", "they", "we", "it", "you", "and", "but", "so", "the", "then", "when", "if",
-    "because", "who", "that", "this", "there", "as", "at", "in", "on", "for", "to", "or", "not", "just", "also",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "covid", "hr", "team", "is", "was",
-    "has", "had", "would", "said", "says", "does", "did", "can", "could", "will", "really", "always", "never",
+    "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "he",
+    "she",
+    "they",
+    "we",
+    "it",
+    "you",
+    "and",
+    "but",
+    "so",
+    "the",
+    "then",
+    "when",
+    "if",
+    "because",
+    "who",
+    "that",
+    "this",
+    "there",
+    "as",
+    "at",
+    "in",
+    "on",
+    "for",
+    "to",
+    "or",
+    "not",
+    "just",
+    "also",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "covid",
+    "hr",
+    "team",
+    "is",
+    "was",
+    "has",
+    "had",
+    "would",
+    "said",
+    "says",
+    "does",
+    "did",
+    "can",
+    "could",
+    "will",
+    "really",
+    "always",
+    "never",
 }
 
 
@@ -316,9 +398,17 @@ def _stable_key(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
-def select_quotes(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.DataFrame, rq: str,
-                  names: Iterable[str], k: int = 2, study: Study | None = None,
-                  min_chars: int = 40, max_chars: int = 400) -> pd.DataFrame:
+def select_quotes(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    rq: str,
+    names: Iterable[str],
+    k: int = 2,
+    study: Study | None = None,
+    min_chars: int = 40,
+    max_chars: int = 400,
+) -> pd.DataFrame:
     """Illustrative quotes for a research question that pass :func:`screen_quote`.
 
     For each code of ``rq`` (most prevalent first) up to ``k`` quotes, from segments coded to
@@ -364,9 +454,10 @@ def select_quotes(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.D
     flags = seg["quote"].map(lambda t: bool(screen_quote(t, names))).astype(bool)
     screened_out = int(flags.sum())
     seg = seg.loc[~flags]
-    seg = seg.assign(_key=[_stable_key(i, c, s) for i, c, s in zip(seg["interview_id"], seg["code_id"], seg["start"])])
+    keys = zip(seg["interview_id"], seg["code_id"], seg["start"], strict=False)
+    seg = seg.assign(_key=[_stable_key(i, c, s) for i, c, s in keys])
     seg = seg.sort_values("_key", kind="stable")
-    used: set[str] = set()       # interviews quoted (one quote each at most)
+    used: set[str] = set()  # interviews quoted (one quote each at most)
     used_text: set[str] = set()  # the same words are not quoted twice
     rows = []
     for code in order.itertuples(index=False):
@@ -377,18 +468,30 @@ def select_quotes(segments: pd.DataFrame, register: pd.DataFrame, codebook: pd.D
             for _, r in cand.iterrows():
                 if len(picked) >= k:
                     break
-                if (r["interview_id"] in used or r["quote"] in used_text
-                        or (prefer_new_group and r["group"] in groups_seen)):
+                if (
+                    r["interview_id"] in used
+                    or r["quote"] in used_text
+                    or (prefer_new_group and r["group"] in groups_seen)
+                ):
                     continue
                 picked.append(r)
                 used.add(r["interview_id"])
                 used_text.add(r["quote"])
                 groups_seen.add(r["group"])
         for r in picked:
-            attribution = f"{r['group'][:1].upper()}{r['group'][1:]}, {site_name.get(r['site'], r['site'])}, " \
-                          f"{wave_label.get(r['wave'], r['wave'])}"
-            rows.append({"rq": rq, "code_id": code.code_id, "code_name": code.code_name,
-                         "quote": r["quote"], "attribution": attribution})
+            attribution = (
+                f"{r['group'][:1].upper()}{r['group'][1:]}, {site_name.get(r['site'], r['site'])}, "
+                f"{wave_label.get(r['wave'], r['wave'])}"
+            )
+            rows.append(
+                {
+                    "rq": rq,
+                    "code_id": code.code_id,
+                    "code_name": code.code_name,
+                    "quote": r["quote"],
+                    "attribution": attribution,
+                }
+            )
     out = pd.DataFrame(rows, columns=cols)
     out.attrs["screened_out"] = screened_out
     return out

@@ -47,15 +47,20 @@ SURVEY_CONFIG = paths.SURVEY_CONFIG
 # Qualtrics' own metadata columns: part of the export format, not of the study.
 STATUS, PROGRESS, FINISHED, RECORDED_DATE, RESPONSE_ID = "Status", "Progress", "Finished", "RecordedDate", "ResponseId"
 REQUIRED_METADATA = (STATUS, PROGRESS, FINISHED, RECORDED_DATE, RESPONSE_ID)
-PREVIEW_STATUS = ("survey preview", "1")     # choice-text and numeric value of a preview
+PREVIEW_STATUS = ("survey preview", "1")  # choice-text and numeric value of a preview
 TRUE_TEXT, FALSE_TEXT = ("true", "1"), ("false", "0")
-HEADER_ROWS = 3                               # column ids, question texts, ImportIds
-METADATA_COLUMNS = {"response_id": RESPONSE_ID, "recorded_date": RECORDED_DATE,
-                    "finished": FINISHED, "progress": PROGRESS}
+HEADER_ROWS = 3  # column ids, question texts, ImportIds
+METADATA_COLUMNS = {
+    "response_id": RESPONSE_ID,
+    "recorded_date": RECORDED_DATE,
+    "finished": FINISHED,
+    "progress": PROGRESS,
+}
 QUESTION_TYPES = ("number", "choice", "scale", "multiple", "text")
 
 
 # -- the survey configuration ----------------------------------------------------------------
+
 
 def load_survey_config(path: Path | None = None, study: Study | None = None) -> dict[str, Any]:
     """The survey configuration: questions, choices, recode values, ranges and display logic.
@@ -86,8 +91,10 @@ def load_survey_config(path: Path | None = None, study: Study | None = None) -> 
     else:
         p = Path(path) if path else SURVEY_CONFIG
         if not p.exists():
-            raise ConfigError(f"The survey configuration {p} is missing; it lists the questions, choices and "
-                              "recode values the survey reader needs.")
+            raise ConfigError(
+                f"The survey configuration {p} is missing; it lists the questions, choices and "
+                "recode values the survey reader needs."
+            )
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         if not isinstance(data.get("survey"), dict):
             raise ConfigError(f"{p}: the file must hold a `survey:` mapping with `questions:` under it.")
@@ -144,7 +151,8 @@ class Question:
     @property
     def dtype(self) -> Any:
         return {"number": "float64", "text": "string", "scale": "Int64"}.get(
-            self.type, pd.CategoricalDtype(list(self.choices), ordered=self.ordered))
+            self.type, pd.CategoricalDtype(list(self.choices), ordered=self.ordered)
+        )
 
 
 def questions(config: dict[str, Any], where: Path | str = "the survey configuration") -> list[Question]:
@@ -161,10 +169,19 @@ def questions(config: dict[str, Any], where: Path | str = "the survey configurat
             show = q.get("show_if")
             show_if = (str(next(iter(show))), str(next(iter(show.values())))) if show else None
             if kind == "multiple":
-                options = tuple(Option(str(o["id"]), str(o["text"]), o["column"], o.get("text_column"))
-                                for o in q["choices"])
-                out.append(Question(str(qid), kind, q.get("text", ""), options=options, show_if=show_if,
-                                    selected_value=float(q.get("selected_value", 1))))
+                options = tuple(
+                    Option(str(o["id"]), str(o["text"]), o["column"], o.get("text_column")) for o in q["choices"]
+                )
+                out.append(
+                    Question(
+                        str(qid),
+                        kind,
+                        q.get("text", ""),
+                        options=options,
+                        show_if=show_if,
+                        selected_value=float(q.get("selected_value", 1)),
+                    )
+                )
                 continue
             choices = tuple(str(c) for c in q.get("choices", ()))
             recode = tuple((str(k), float(v)) for k, v in (q.get("recode") or {}).items())
@@ -174,16 +191,32 @@ def questions(config: dict[str, Any], where: Path | str = "the survey configurat
                 unknown = [k for k, _ in recode if k not in choices]
                 values = [v for _, v in recode]
                 if unknown or len(set(values)) != len(values):
-                    raise ConfigError(f"{where}: question {qid}: every recode value must belong to one of its "
-                                      f"choices and be different (check {unknown or values}).")
-            out.append(Question(str(qid), kind, q.get("text", ""), q["column"], choices, recode,
-                                bool(q.get("ordered", False)), q.get("minimum"), q.get("maximum"), show_if))
+                    raise ConfigError(
+                        f"{where}: question {qid}: every recode value must belong to one of its "
+                        f"choices and be different (check {unknown or values})."
+                    )
+            out.append(
+                Question(
+                    str(qid),
+                    kind,
+                    q.get("text", ""),
+                    q["column"],
+                    choices,
+                    recode,
+                    bool(q.get("ordered", False)),
+                    q.get("minimum"),
+                    q.get("maximum"),
+                    show_if,
+                )
+            )
         except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
             raise ConfigError(f"{where}: question {qid} is incomplete or malformed ({exc!r}).") from exc
     ids = {q.id for q in out}
     for q in out:
         if q.show_if and q.show_if[0] not in ids:
-            raise ConfigError(f"{where}: question {q.id} is shown depending on {q.show_if[0]}, which is not a question.")
+            raise ConfigError(
+                f"{where}: question {q.id} is shown depending on {q.show_if[0]}, which is not a question."
+            )
     return out
 
 
@@ -227,10 +260,13 @@ def tidy_schema(config: dict[str, Any]) -> pa.DataFrameSchema:
 
 # -- reading the export ----------------------------------------------------------------------
 
+
 def _action() -> str:
-    return ("Export the responses again from Qualtrics (Data & Analysis > Export & Import > Export data > CSV, "
-            "with 'Download all fields' and either 'Use choice text' or 'Use numeric values'), do not open and "
-            "re-save it in Excel, and put the file in the wave folder as survey.csv (or survey_numeric.csv).")
+    return (
+        "Export the responses again from Qualtrics (Data & Analysis > Export & Import > Export data > CSV, "
+        "with 'Download all fields' and either 'Use choice text' or 'Use numeric values'), do not open and "
+        "re-save it in Excel, and put the file in the wave folder as survey.csv (or survey_numeric.csv)."
+    )
 
 
 def read_export(path: Path, config: dict[str, Any]) -> Delivered:
@@ -244,8 +280,9 @@ def read_export(path: Path, config: dict[str, Any]) -> Delivered:
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise UnusableFileError(path, "this is a UTF-16 file (Qualtrics' tab-separated export), not the CSV export.",
-                                _action())
+        raise UnusableFileError(
+            path, "this is a UTF-16 file (Qualtrics' tab-separated export), not the CSV export.", _action()
+        )
     try:
         frame, rows = read_csv_text(path)
     except UnusableFileError as exc:  # empty, or not text: the survey's own advice
@@ -263,32 +300,43 @@ def read_export(path: Path, config: dict[str, Any]) -> Delivered:
             renames[by_lower[want.lower()]] = want
     frame = frame.rename(columns=renames)
     if RESPONSE_ID not in frame.columns:
-        raise UnusableFileError(path, f"there is no {RESPONSE_ID} column, so this is not a Qualtrics response export "
-                                "(or its first header row was removed).", _action())
+        raise UnusableFileError(
+            path,
+            f"there is no {RESPONSE_ID} column, so this is not a Qualtrics response export "
+            "(or its first header row was removed).",
+            _action(),
+        )
     if len(frame) < HEADER_ROWS - 1 or not _is_import_id_row(frame.iloc[HEADER_ROWS - 2]):
         second = frame.iloc[0] if len(frame) else None
-        problem = ("the question-text row (row 2) is missing: row 2 holds the ImportIds that belong in row 3."
-                   if second is not None and _is_import_id_row(second) else
-                   "it does not have Qualtrics' three header rows (column ids, question texts, ImportIds); "
-                   "row 3 should hold an ImportId such as {\"ImportId\":\"QID1\"} in every column.")
+        problem = (
+            "the question-text row (row 2) is missing: row 2 holds the ImportIds that belong in row 3."
+            if second is not None and _is_import_id_row(second)
+            else "it does not have Qualtrics' three header rows (column ids, question texts, ImportIds); "
+            'row 3 should hold an ImportId such as {"ImportId":"QID1"} in every column.'
+        )
         raise UnusableFileError(path, problem, _action())
     missing = [c for c in expected if c not in frame.columns]
     if missing:
-        raise UnusableFileError(path, f"column(s) {', '.join(missing)} are missing from the export.",
-                                "Check that the questions in the survey configuration (config/survey.yml) match "
-                                "the survey that was exported and that no columns were deleted. " + _action())
-    responses = frame.iloc[HEADER_ROWS - 1:].reset_index(drop=True)
-    responses[ROW] = rows[HEADER_ROWS - 1:]
+        raise UnusableFileError(
+            path,
+            f"column(s) {', '.join(missing)} are missing from the export.",
+            "Check that the questions in the survey configuration (config/survey.yml) match "
+            "the survey that was exported and that no columns were deleted. " + _action(),
+        )
+    responses = frame.iloc[HEADER_ROWS - 1 :].reset_index(drop=True)
+    responses[ROW] = rows[HEADER_ROWS - 1 :]
     return Delivered(TABLE, path, responses)
 
 
 def _is_import_id_row(row: pd.Series) -> bool:
     """Row 3 of an export: ImportId JSON in (nearly) every column, and certainly for ResponseId."""
+
     def is_id(v: Any) -> bool:
         try:
             return "ImportId" in json.loads(str(v))
         except (ValueError, TypeError):
             return False
+
     flags = [is_id(v) for v in row]
     return is_id(row.get(RESPONSE_ID, "")) and sum(flags) * 2 > len(flags)
 
@@ -354,7 +402,7 @@ def _datetime(text: str) -> pd.Timestamp | None:
 class _Coerced:
     tidy: pd.DataFrame
     problems: list[Problem]
-    bad_cells: set[tuple[int, str]]     # (row index, export column) that did not coerce
+    bad_cells: set[tuple[int, str]]  # (row index, export column) that did not coerce
 
 
 def _coerce(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> _Coerced:
@@ -376,7 +424,12 @@ def _coerce(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> _Coerce
     for i in idx[raw.eq("")]:
         flag(i, RECORDED_DATE, "not_null", f"{RECORDED_DATE} is empty")
     for i in idx[when.isna() & raw.ne("")]:
-        flag(i, RECORDED_DATE, "type", f"{RECORDED_DATE} must be a date and time like 2021-06-07 09:15:00; got {raw[i]!r}")
+        flag(
+            i,
+            RECORDED_DATE,
+            "type",
+            f"{RECORDED_DATE} must be a date and time like 2021-06-07 09:15:00; got {raw[i]!r}",
+        )
     out["recorded_date"] = when.astype("datetime64[ns]").dt.round("s")
 
     fin = resp[FINISHED].astype(str).str.strip().str.lower()
@@ -396,7 +449,8 @@ def _coerce(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> _Coerce
         flag(i, PROGRESS, "not_null", f"{PROGRESS} is empty")
     for i in idx[~whole & prog.ne("")]:
         flag(i, PROGRESS, "type", f"{PROGRESS} must be a whole number of per cent; got {resp.at[i, PROGRESS]!r}")
-    out["progress"] = pd.Series([int(v) if ok else pd.NA for v, ok in zip(num, whole)], index=idx, dtype="Int64")
+    progress = [int(v) if ok else pd.NA for v, ok in zip(num, whole, strict=False)]
+    out["progress"] = pd.Series(progress, index=idx, dtype="Int64")
 
     for q in questions(config):
         if q.type == "multiple":
@@ -404,13 +458,15 @@ def _coerce(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> _Coerce
                 col = f"{q.id}_{o.id}"
                 cell = resp[col].astype(str).str.strip()
                 if flavour == "numeric":
-                    ticked = cell.map(lambda v: _number(v) == q.selected_value)
+                    ticked = cell.map(lambda v, q=q: _number(v) == q.selected_value)
                     expect = f"{q.selected_value:g} (ticked) or empty"
                 else:
-                    ticked = cell.map(lambda v: normalise_choice(v) == normalise_choice(o.text))
+                    ticked = cell.map(lambda v, o=o: normalise_choice(v) == normalise_choice(o.text))
                     expect = f"{o.text!r} (ticked) or empty"
                 for i in idx[~ticked & cell.ne("")]:
-                    flag(i, col, "allowed_values", f"{col} ({q.id}: {o.text}) must be {expect}; got {resp.at[i, col]!r}")
+                    flag(
+                        i, col, "allowed_values", f"{col} ({q.id}: {o.text}) must be {expect}; got {resp.at[i, col]!r}"
+                    )
                 out[o.column] = ticked.astype(bool)
                 if o.text_column:
                     out[o.text_column] = _text(resp[f"{q.id}_{o.id}_TEXT"])
@@ -453,13 +509,20 @@ def _choices(cell: pd.Series, q: Question, flavour: str) -> pd.Series:
 def _choice_message(q: Question, flavour: str, got: Any) -> str:
     if flavour == "numeric":
         codes = ", ".join(f"{v:g} = {c}" for c, v in q.recode)
-        return (f"{q.id} must be one of its recode values ({codes}) in a numeric export; got {got!r}. If the survey's "
-                "recode values changed, update them in the survey configuration.")
-    hint = " (it looks like a numeric recode value, but this file has choice texts)" if _number(str(got)) is not None else ""
+        return (
+            f"{q.id} must be one of its recode values ({codes}) in a numeric export; got {got!r}. If the survey's "
+            "recode values changed, update them in the survey configuration."
+        )
+    hint = (
+        " (it looks like a numeric recode value, but this file has choice texts)"
+        if _number(str(got)) is not None
+        else ""
+    )
     return f"{q.id} must be one of {', '.join(repr(c) for c in q.choices)}; got {got!r}{hint}"
 
 
 # -- row rules ---------------------------------------------------------------------------------
+
 
 def _display_logic(resp: pd.DataFrame, coerced: _Coerced, config: dict[str, Any]) -> list[Problem]:
     """A value in a question the display logic hides is a problem (its column is named)."""
@@ -481,17 +544,25 @@ def _display_logic(resp: pd.DataFrame, coerced: _Coerced, config: dict[str, Any]
                 val = str(resp.at[i, col]).strip()
                 if val:
                     got = "no answer" if pd.isna(ctrl_values[i]) else repr(str(ctrl_values[i]))
-                    out.append(Problem(int(i), col, "display_logic",
-                                       f"{col} is answered ({val[:40]!r}) but the survey shows {q.id} only when "
-                                       f"{ctrl_id} = {wanted!r}, and this response has {ctrl_id} = {got}"))
+                    out.append(
+                        Problem(
+                            int(i),
+                            col,
+                            "display_logic",
+                            f"{col} is answered ({val[:40]!r}) but the survey shows {q.id} only when "
+                            f"{ctrl_id} = {wanted!r}, and this response has {ctrl_id} = {got}",
+                        )
+                    )
     return out
 
 
 def _unique_ids(tidy: pd.DataFrame) -> list[Problem]:
     ids = tidy["response_id"]
     dup = ids.notna() & ids.duplicated(keep=False)
-    return [Problem(int(i), RESPONSE_ID, "unique", f"{RESPONSE_ID} {ids[i]!r} appears more than once")
-            for i in tidy.index[dup.fillna(False)]]
+    return [
+        Problem(int(i), RESPONSE_ID, "unique", f"{RESPONSE_ID} {ids[i]!r} appears more than once")
+        for i in tidy.index[dup.fillna(False)]
+    ]
 
 
 def _schema_problems(tidy: pd.DataFrame, config: dict[str, Any], skip: set[int]) -> list[Problem]:
@@ -525,6 +596,7 @@ def _final_types(tidy: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- public entry points ---------------------------------------------------------------------
+
 
 def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Checked:
     """Read and validate a Qualtrics export (choice-text or numeric) into the tidy survey table.
@@ -568,8 +640,10 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
     resp = delivered.frame
     status = resp[STATUS].astype(str).str.strip().str.lower()
     preview = status.isin(PREVIEW_STATUS)
-    problems = [Problem(int(i), STATUS, "preview", "a survey preview, not a response (excluded from the analysis)")
-                for i in resp.index[preview]]
+    problems = [
+        Problem(int(i), STATUS, "preview", "a survey preview, not a response (excluded from the analysis)")
+        for i in resp.index[preview]
+    ]
     answers = resp.loc[~preview]
     coerced = _coerce(answers, config, detect_export(answers))
     problems += coerced.problems

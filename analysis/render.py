@@ -48,6 +48,7 @@ def pandoc_path() -> str:
 
 # -- notebook cells ------------------------------------------------------------------------------
 
+
 def cell_options(source: str) -> dict:
     """Quarto cell options: the leading ``#| key: value`` lines of a code cell, as YAML."""
     lines = []
@@ -72,8 +73,8 @@ def find_cell(nb_path: Path, label: str) -> tuple[dict, list]:
 @dataclass
 class Resolved:
     markdown: str
-    images: dict[str, bytes] = field(default_factory=dict)   # file name -> PNG bytes
-    numbers: dict[str, int] = field(default_factory=dict)    # label -> number within its kind
+    images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG bytes
+    numbers: dict[str, int] = field(default_factory=dict)  # label -> number within its kind
 
 
 def _embed_markdown(nb_path: Path, label: str, images: dict[str, bytes]) -> str:
@@ -130,8 +131,10 @@ def resolve(qmd: Path, _depth: int = 0) -> Resolved:
     def embed(m: re.Match) -> str:
         nb_path = (qmd.parent / m.group(1)).resolve()
         if not nb_path.exists():
-            raise RenderError(f"{qmd}: embedded notebook {m.group(1)} does not exist ({nb_path}). "
-                              "Run `make report` (or `python -m analysis build`) to execute the notebooks.")
+            raise RenderError(
+                f"{qmd}: embedded notebook {m.group(1)} does not exist ({nb_path}). "
+                "Run `make report` (or `python -m analysis build`) to execute the notebooks."
+            )
         return _embed_markdown(nb_path, m.group(2), images)
 
     text = EMBED.sub(embed, text)
@@ -188,6 +191,7 @@ def number(markdown: str) -> tuple[str, dict[str, tuple[str, int]]]:
 
 def _prefix_captions(markdown: str, found: dict[str, tuple[str, int]]) -> str:
     """HTML captions read "Figure N: ..." as Quarto writes them (typst numbers its own)."""
+
     def fig(m: re.Match) -> str:
         word, n = found[m.group(3)]
         return f"![{word} {n}: {m.group(1)}]({m.group(2)}){{#{m.group(3)}"
@@ -233,7 +237,9 @@ def _meta_args(meta: dict) -> list[str]:
     return args
 
 
-def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None) -> list[Path]:
+def render_builtin(
+    report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None
+) -> list[Path]:
     """Render ``report/<report>.qmd`` without Quarto."""
     qmd = paths.REPORT / f"{report}.qmd"
     if not qmd.exists():
@@ -251,8 +257,18 @@ def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), outp
         if "html" in formats:
             opts = project_options("html")
             (work / "report.md").write_text(_prefix_captions(body, found), encoding="utf-8")
-            args = ["report.md", "--from", "markdown", "--to", "html5", "--standalone", "--embed-resources",
-                    "--output", "report.html", *(_meta_args(meta))]
+            args = [
+                "report.md",
+                "--from",
+                "markdown",
+                "--to",
+                "html5",
+                "--standalone",
+                "--embed-resources",
+                "--output",
+                "report.html",
+                *(_meta_args(meta)),
+            ]
             if opts.get("toc", True):
                 args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
             if opts.get("number-sections"):
@@ -267,8 +283,19 @@ def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), outp
         if "pdf" in formats:
             opts = project_options("typst")
             (work / "report-typst.md").write_text(body, encoding="utf-8")
-            args = ["report-typst.md", "--from", "markdown", "--to", "typst", "--standalone", "--output",
-                    "report.typ", *(_meta_args(meta)), "-V", f"papersize={opts.get('papersize', 'a4')}"]
+            args = [
+                "report-typst.md",
+                "--from",
+                "markdown",
+                "--to",
+                "typst",
+                "--standalone",
+                "--output",
+                "report.typ",
+                *(_meta_args(meta)),
+                "-V",
+                f"papersize={opts.get('papersize', 'a4')}",
+            ]
             if opts.get("toc", True):
                 args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
             if opts.get("number-sections"):
@@ -298,7 +325,9 @@ def render_builtin(report: str, formats: tuple[str, ...] = ("html", "pdf"), outp
     return written
 
 
-def render_quarto(report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None) -> list[Path]:
+def render_quarto(
+    report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None
+) -> list[Path]:
     """Render with Quarto (``quarto render report/<report>.qmd --to html|typst``)."""
     quarto = quarto_available()
     if not quarto:
@@ -313,8 +342,13 @@ def render_quarto(report: str, formats: tuple[str, ...] = ("html", "pdf"), outpu
     for fmt, to, ext in (("html", "html", "html"), ("pdf", "typst", "pdf")):
         if fmt not in formats:
             continue
-        proc = subprocess.run([quarto, "render", f"report/{report}.qmd", "--to", to], cwd=paths.ROOT, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [quarto, "render", f"report/{report}.qmd", "--to", to],
+            cwd=paths.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise RenderError(f"quarto render {report} --to {to} failed:\n{proc.stderr[-3000:]}")
         produced = [p for p in qdir.rglob(f"{report}.{ext}")]
@@ -325,8 +359,9 @@ def render_quarto(report: str, formats: tuple[str, ...] = ("html", "pdf"), outpu
     return written
 
 
-def render(report: str, renderer: str = "auto", formats: tuple[str, ...] = ("html", "pdf"),
-           output_dir: Path | None = None) -> tuple[str, list[Path]]:
+def render(
+    report: str, renderer: str = "auto", formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None
+) -> tuple[str, list[Path]]:
     """Render one report; ``renderer`` is ``auto`` (Quarto when installed), ``quarto`` or ``builtin``."""
     use = renderer
     if renderer == "auto":

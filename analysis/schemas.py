@@ -24,8 +24,8 @@ class Column:
     description: str
     example: str
     aliases: tuple[str, ...] = ()
-    required: bool = True          # the column must be present in the file
-    nullable: bool = False         # an empty cell is allowed
+    required: bool = True  # the column must be present in the file
+    nullable: bool = False  # an empty cell is allowed
     allowed: tuple[str, ...] = ()  # for categories
     minimum: float | None = None
     maximum: float | None = None
@@ -37,7 +37,10 @@ class Column:
         if self.allowed:
             bits.append("Allowed: " + ", ".join(self.allowed))
         if self.minimum is not None or self.maximum is not None:
-            bits.append(f"Range: {self.minimum if self.minimum is not None else ''} to {self.maximum if self.maximum is not None else ''}")
+            bits.append(
+                f"Range: {self.minimum if self.minimum is not None else ''}"
+                f" to {self.maximum if self.maximum is not None else ''}"
+            )
         bits.append("May be empty" if self.nullable else "Required")
         bits.append(f"Example: {self.example}")
         return ". ".join(bits)
@@ -79,21 +82,66 @@ def workers_spec(study: Study | None = None) -> TableSpec:
         name="workers",
         description="One row per pseudonymised worker in the participating teams, at this wave.",
         columns=(
-            Column("worker_id", "str", "Meaningless identifier made by the local authority, the same at every wave",
-                   "W0001", aliases=("worker", "worker_ref", "staff_id", "pseudonym"), unique=True),
-            Column("team", "category", "Team the worker belongs to", study.admin_site.teams[0] if study.admin_site.teams else "Team A",
-                   aliases=("team_name",), allowed=study.admin_site.teams),
+            Column(
+                "worker_id",
+                "str",
+                "Meaningless identifier made by the local authority, the same at every wave",
+                "W0001",
+                aliases=("worker", "worker_ref", "staff_id", "pseudonym"),
+                unique=True,
+            ),
+            Column(
+                "team",
+                "category",
+                "Team the worker belongs to",
+                study.admin_site.teams[0] if study.admin_site.teams else "Team A",
+                aliases=("team_name",),
+                allowed=study.admin_site.teams,
+            ),
             Column("role", "category", "Role", "social worker", aliases=("job_role", "position"), allowed=study.roles),
-            Column("fte", "float", "Full-time equivalent", "1.0", aliases=("fte_hours", "full_time_equivalent"),
-                   minimum=0.1, maximum=1.0),
-            Column("working_pattern", "category", "Working pattern at the end of the last month", "9-day fortnight",
-                   aliases=("pattern", "work_pattern"), allowed=study.working_patterns),
-            Column("pattern_start", "date", "Date the current flexible pattern started (empty for standard)",
-                   "2021-03-15", aliases=("pattern_start_date", "flex_start"), nullable=True),
-            Column("planned_flex_days_last_month", "int", "Flexible (non-working) days planned in the last month",
-                   "2", aliases=("planned_flex_days", "planned_days"), minimum=0, maximum=31),
-            Column("flex_days_taken_last_month", "int", "Flexible days actually taken in the last month",
-                   "2", aliases=("flex_days_taken", "taken_days"), minimum=0, maximum=31),
+            Column(
+                "fte",
+                "float",
+                "Full-time equivalent",
+                "1.0",
+                aliases=("fte_hours", "full_time_equivalent"),
+                minimum=0.1,
+                maximum=1.0,
+            ),
+            Column(
+                "working_pattern",
+                "category",
+                "Working pattern at the end of the last month",
+                "9-day fortnight",
+                aliases=("pattern", "work_pattern"),
+                allowed=study.working_patterns,
+            ),
+            Column(
+                "pattern_start",
+                "date",
+                "Date the current flexible pattern started (empty for standard)",
+                "2021-03-15",
+                aliases=("pattern_start_date", "flex_start"),
+                nullable=True,
+            ),
+            Column(
+                "planned_flex_days_last_month",
+                "int",
+                "Flexible (non-working) days planned in the last month",
+                "2",
+                aliases=("planned_flex_days", "planned_days"),
+                minimum=0,
+                maximum=31,
+            ),
+            Column(
+                "flex_days_taken_last_month",
+                "int",
+                "Flexible days actually taken in the last month",
+                "2",
+                aliases=("flex_days_taken", "taken_days"),
+                minimum=0,
+                maximum=31,
+            ),
         ),
         row_checks=(
             ("flex_days_taken_not_more_than_planned_plus_days", "Flexible days taken is at most 31"),
@@ -107,14 +155,31 @@ def visits_spec(study: Study | None = None) -> TableSpec:
         name="visits",
         description="One row per case visit by a worker in the participating teams, in the wave's period.",
         columns=(
-            Column("visit_id", "str", "Identifier of the visit", "V000001", aliases=("visit", "visit_ref"), unique=True),
-            Column("worker_id", "str", "Pseudonymised worker identifier, as in the workers table", "W0001",
-                   aliases=("worker", "worker_ref", "staff_id")),
-            Column("visit_datetime", "datetime", "Date and time of the visit", "2021-03-02 10:30",
-                   aliases=("visit_date", "visit_date_time", "visited_at")),
-            Column("writeup_datetime", "datetime", "Date and time the visit was written up (empty while outstanding)",
-                   "2021-03-03 16:00", aliases=("writeup_date", "write_up_datetime", "write_up_date", "recorded_at"),
-                   nullable=True),
+            Column(
+                "visit_id", "str", "Identifier of the visit", "V000001", aliases=("visit", "visit_ref"), unique=True
+            ),
+            Column(
+                "worker_id",
+                "str",
+                "Pseudonymised worker identifier, as in the workers table",
+                "W0001",
+                aliases=("worker", "worker_ref", "staff_id"),
+            ),
+            Column(
+                "visit_datetime",
+                "datetime",
+                "Date and time of the visit",
+                "2021-03-02 10:30",
+                aliases=("visit_date", "visit_date_time", "visited_at"),
+            ),
+            Column(
+                "writeup_datetime",
+                "datetime",
+                "Date and time the visit was written up (empty while outstanding)",
+                "2021-03-03 16:00",
+                aliases=("writeup_date", "write_up_datetime", "write_up_date", "recorded_at"),
+                nullable=True,
+            ),
         ),
         row_checks=(
             ("writeup_not_before_visit", "The write-up is not dated before the visit"),
@@ -127,8 +192,14 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
     """The pandera schema for a typed table. Types are enforced before this by
     :func:`analysis.validate.coerce`, which quarantines cells that are not of their type.
     """
-    dtypes = {"str": "string", "category": "string", "int": "Int64", "float": "float64",
-              "datetime": "datetime64[ns]", "date": "datetime64[ns]"}
+    dtypes = {
+        "str": "string",
+        "category": "string",
+        "int": "Int64",
+        "float": "float64",
+        "datetime": "datetime64[ns]",
+        "date": "datetime64[ns]",
+    }
     cols = {}
     for c in spec.columns:
         checks = []
@@ -138,8 +209,9 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
             checks.append(pa.Check.ge(c.minimum, name="minimum"))
         if c.maximum is not None:
             checks.append(pa.Check.le(c.maximum, name="maximum"))
-        cols[c.name] = pa.Column(dtypes[c.kind], checks=checks, nullable=c.nullable, required=c.required,
-                                 unique=False, name=c.name)
+        cols[c.name] = pa.Column(
+            dtypes[c.kind], checks=checks, nullable=c.nullable, required=c.required, unique=False, name=c.name
+        )
     return pa.DataFrameSchema(cols, strict=False, name=spec.name)
 
 

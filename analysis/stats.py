@@ -91,21 +91,39 @@ def gee_change(visits: pd.DataFrame, before: str, after: str, confidence: float 
     nb, na = int((v["after"] == 0).sum()), int((v["after"] == 1).sum())
     rb = float(v.loc[v["after"] == 0, "y"].mean()) if nb else math.nan
     ra = float(v.loc[v["after"] == 1, "y"].mean()) if na else math.nan
-    nan = PairedChange(len(both), nb, na, rb, ra, math.nan, math.nan, math.nan, math.nan, "GEE logistic, worker clusters")
+    nan = PairedChange(
+        len(both), nb, na, rb, ra, math.nan, math.nan, math.nan, math.nan, "GEE logistic, worker clusters"
+    )
     if len(both) < 2 or v["y"].nunique() < 2:
         return nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = smf.gee("y ~ after", groups="worker_id", data=v.sort_values("worker_id"),
-                      family=Binomial(), cov_struct=Exchangeable()).fit()
+        res = smf.gee(
+            "y ~ after",
+            groups="worker_id",
+            data=v.sort_values("worker_id"),
+            family=Binomial(),
+            cov_struct=Exchangeable(),
+        ).fit()
     b = float(res.params["after"])
     lo, hi = res.conf_int(alpha=1 - confidence).loc["after"]
-    return PairedChange(len(both), nb, na, rb, ra, math.exp(b), math.exp(lo), math.exp(hi),
-                        float(res.pvalues["after"]), "GEE logistic, worker clusters")
+    return PairedChange(
+        len(both),
+        nb,
+        na,
+        rb,
+        ra,
+        math.exp(b),
+        math.exp(lo),
+        math.exp(hi),
+        float(res.pvalues["after"]),
+        "GEE logistic, worker clusters",
+    )
 
 
-def paired_worker_difference(per_worker: pd.DataFrame, before: str, after: str,
-                             confidence: float = 0.95) -> tuple[int, float, float, float]:
+def paired_worker_difference(
+    per_worker: pd.DataFrame, before: str, after: str, confidence: float = 0.95
+) -> tuple[int, float, float, float]:
     """Mean within-worker change in on-time share (after - before) with a t interval, over
     workers seen at both waves. ``per_worker`` has columns ``worker_id``, ``wave``, ``share``.
 

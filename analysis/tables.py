@@ -22,14 +22,19 @@ class DisclosedProportion:
 
     proportion: Proportion
     reportable: bool
-    text: str        # e.g. "22% (95% CI 9% to 45%)" or "not reportable at this threshold"
-    n_text: str      # e.g. "n = 212" or "n <10"
+    text: str  # e.g. "22% (95% CI 9% to 45%)" or "not reportable at this threshold"
+    n_text: str  # e.g. "n = 212" or "n <10"
 
     def as_row(self) -> dict:
         p = self.proportion
         ok = self.reportable
-        return {"estimate": p.estimate if ok else math.nan, "low": p.low if ok else math.nan,
-                "high": p.high if ok else math.nan, "reportable": ok, "n_text": self.n_text}
+        return {
+            "estimate": p.estimate if ok else math.nan,
+            "low": p.low if ok else math.nan,
+            "high": p.high if ok else math.nan,
+            "reportable": ok,
+            "n_text": self.n_text,
+        }
 
 
 def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
@@ -52,10 +57,16 @@ def to_markdown(frame: pd.DataFrame) -> str:
     |:-----|:-----|
     | 1 | x\\|y |
     """
+
     def cell(v: object) -> str:
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).replace("|", "\\|").replace("\n", " ")
+        return (
+            ""
+            if v is None or (isinstance(v, float) and math.isnan(v))
+            else str(v).replace("|", "\\|").replace("\n", " ")
+        )
 
     head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+
     def width(col: object) -> int:
         longest_word = max((len(w) for w in cell(col).split()), default=1) + 2
         longest_cell = max((len(cell(v)) for v in frame[col]), default=0)
@@ -76,6 +87,7 @@ def show(frame: pd.DataFrame):
 
 # -- the success criteria -------------------------------------------------------------------
 
+
 def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     """The success-criteria table: criterion, threshold, wave, observed with interval, RAG, status.
 
@@ -86,8 +98,11 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
     rows = []
     criteria = [
         ("Take-up: social workers on a 4-day week or 9-day fortnight", t["take_up"], indicators.take_up),
-        ("Consistent use: takers using at least half their planned flexible days in the past month",
-         t["adherence"], indicators.consistent_use),
+        (
+            "Consistent use: takers using at least half their planned flexible days in the past month",
+            t["adherence"],
+            indicators.consistent_use,
+        ),
     ]
     for name, threshold, fn in criteria:
         for w in study.waves:
@@ -96,8 +111,16 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
             label = f"{w.months_since_launch} months"
             workers = workers_by_wave.get(w.id) if w.id in waves else None
             if workers is None:
-                rows.append({"Criterion": name, "Threshold": f"{threshold:.0%}", "At": label,
-                             "Observed (95% CI)": "not yet measurable", "RAG": "–", "Status": "not yet measurable"})
+                rows.append(
+                    {
+                        "Criterion": name,
+                        "Threshold": f"{threshold:.0%}",
+                        "At": label,
+                        "Observed (95% CI)": "not yet measurable",
+                        "RAG": "–",
+                        "Status": "not yet measurable",
+                    }
+                )
                 continue
             d = disclosed(fn(workers, study), study)
             if d.reportable:
@@ -105,12 +128,21 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
                 status = {"green": "met", "red": "not met", "amber": "uncertain (interval spans threshold)"}[r]
             else:
                 r, status = "–", NOT_REPORTABLE
-            rows.append({"Criterion": name, "Threshold": f"{threshold:.0%}", "At": label,
-                         "Observed (95% CI)": d.text, "RAG": r, "Status": status})
+            rows.append(
+                {
+                    "Criterion": name,
+                    "Threshold": f"{threshold:.0%}",
+                    "At": label,
+                    "Observed (95% CI)": d.text,
+                    "RAG": r,
+                    "Status": status,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # -- RQ1a: take-up ----------------------------------------------------------------------------
+
 
 def _workers(study: Study, upto: str) -> dict[str, pd.DataFrame | None]:
     from analysis import tidy
@@ -129,9 +161,12 @@ def take_up_by_wave(study: Study, wave: str, indicator=indicators.take_up) -> pd
     return pd.DataFrame(rows)
 
 
-def take_up_display(frame: pd.DataFrame, denominator: str = "Social workers",
-                    measure: str = "On a flexible pattern (95% CI)") -> pd.DataFrame:
-    out = frame.rename(columns={"wave_label": "Wave", "n_text": denominator, "text": measure})[["Wave", denominator, measure]]
+def take_up_display(
+    frame: pd.DataFrame, denominator: str = "Social workers", measure: str = "On a flexible pattern (95% CI)"
+) -> pd.DataFrame:
+    out = frame.rename(columns={"wave_label": "Wave", "n_text": denominator, "text": measure})[
+        ["Wave", denominator, measure]
+    ]
     out[denominator] = out[denominator].str.replace(r"^n =? ?", "", regex=True)  # a table column needs no "n ="
     return out
 
@@ -149,6 +184,7 @@ def pattern_split_display(study: Study, workers: pd.DataFrame | None) -> pd.Data
 
 
 # -- RQ2b: timeliness ------------------------------------------------------------------------
+
 
 def visits_up_to(study: Study, wave: str) -> pd.DataFrame:
     """Visits of every wave up to ``wave`` with ``wave`` and ``on_time`` columns."""
@@ -168,15 +204,27 @@ def timeliness_by_wave(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for w_id, v in visits.groupby("wave", sort=False):
         d = disclosed(indicators.timeliness(v, study), study)
-        rows.append({"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text,
-                     "workers": v["worker_id"].nunique()})
+        rows.append(
+            {
+                "wave": w_id,
+                "wave_label": study.wave(w_id).label,
+                **d.as_row(),
+                "text": d.text,
+                "workers": v["worker_id"].nunique(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def timeliness_display(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
     frame = frame.assign(n_text=frame["n_text"].str.replace(r"^n =? ?", "", regex=True))
-    out = frame.rename(columns={"wave_label": "Wave", "n_text": "Visits",
-                                "text": f"Written up within {study.thresholds['writeup_hours']:.0f} hours (95% CI)"})
+    out = frame.rename(
+        columns={
+            "wave_label": "Wave",
+            "n_text": "Visits",
+            "text": f"Written up within {study.thresholds['writeup_hours']:.0f} hours (95% CI)",
+        }
+    )
     out["Workers"] = [disclose.format_count(n, study.disclosure) for n in frame["workers"]]
     return out[["Wave", "Visits", "Workers", out.columns[out.columns.str.startswith("Written")][0]]]
 
@@ -196,20 +244,28 @@ def timeliness_change(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
         # the on-time rates are shares: each needs numerator, denominator and remainder at or
         # above the threshold; the comparison also needs enough workers
         k_before, k_after = round(c.rate_before * c.visits_before), round(c.rate_after * c.visits_after)
-        ok = (c.workers >= s.threshold and disclose.share(k_before, c.visits_before, s).reportable
-              and disclose.share(k_after, c.visits_after, s).reportable)
-        rows.append({
-            "Comparison": f"{study.wave(first).label} → {w.label}",
-            "Workers in both waves": disclose.format_count(c.workers, s),
-            "On time before": f"{c.rate_before:.0%}" if ok else NOT_REPORTABLE,
-            "On time after": f"{c.rate_after:.0%}" if ok else NOT_REPORTABLE,
-            "Odds ratio (95% CI)": f"{c.odds_ratio:.2f} ({c.or_low:.2f} to {c.or_high:.2f})" if ok and not math.isnan(c.odds_ratio) else NOT_REPORTABLE,
-            "Evidence": "indicative only",
-        })
+        ok = (
+            c.workers >= s.threshold
+            and disclose.share(k_before, c.visits_before, s).reportable
+            and disclose.share(k_after, c.visits_after, s).reportable
+        )
+        rows.append(
+            {
+                "Comparison": f"{study.wave(first).label} → {w.label}",
+                "Workers in both waves": disclose.format_count(c.workers, s),
+                "On time before": f"{c.rate_before:.0%}" if ok else NOT_REPORTABLE,
+                "On time after": f"{c.rate_after:.0%}" if ok else NOT_REPORTABLE,
+                "Odds ratio (95% CI)": f"{c.odds_ratio:.2f} ({c.or_low:.2f} to {c.or_high:.2f})"
+                if ok and not math.isnan(c.odds_ratio)
+                else NOT_REPORTABLE,
+                "Evidence": "indicative only",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # -- helpers shared by the notebooks -----------------------------------------------------------
+
 
 def note(message: str) -> pd.DataFrame:
     """A one-cell table that says why there is nothing to show (e.g. no survey at this wave)."""
@@ -242,6 +298,7 @@ def _counts_display(frame: pd.DataFrame, study: Study, index: str) -> pd.DataFra
 
 # -- workforce and survey context ----------------------------------------------------------------
 
+
 def workforce_display(study: Study, workers: pd.DataFrame | None) -> pd.DataFrame:
     """Workers by role at this wave (counts disclosed)."""
     if workers is None:
@@ -257,10 +314,24 @@ def survey_context_display(study: Study, survey: pd.DataFrame | None) -> pd.Data
     if survey is None:
         return note("The survey has not been run by this wave.")
     parts = [
-        ("Years as a social worker (Q1)", indicators.banded(survey["q1_years"], [0, 3, 10, 200], ["under 3", "3 to 9", "10 or more"])),
-        ("Overtime hours a week (Q2)", indicators.banded(survey["q2_overtime_hours"], [0, 1, 6, 200], ["none", "1 to 5", "6 or more"])),
-        ("Dependants at home (Q3)", survey["q3_dependants"].astype("string").map(lambda v: "none" if v == "0" else "one or more")
-         .value_counts().reindex(["none", "one or more"], fill_value=0).rename_axis("band").reset_index(name="respondents")),
+        (
+            "Years as a social worker (Q1)",
+            indicators.banded(survey["q1_years"], [0, 3, 10, 200], ["under 3", "3 to 9", "10 or more"]),
+        ),
+        (
+            "Overtime hours a week (Q2)",
+            indicators.banded(survey["q2_overtime_hours"], [0, 1, 6, 200], ["none", "1 to 5", "6 or more"]),
+        ),
+        (
+            "Dependants at home (Q3)",
+            survey["q3_dependants"]
+            .astype("string")
+            .map(lambda v: "none" if v == "0" else "one or more")
+            .value_counts()
+            .reindex(["none", "one or more"], fill_value=0)
+            .rename_axis("band")
+            .reset_index(name="respondents"),
+        ),
     ]
     rows = []
     for question, frame in parts:
@@ -275,12 +346,21 @@ def survey_take_up_display(study: Study, survey: pd.DataFrame | None, survey_wav
     if survey is None:
         return note("The survey has not been run by this wave.")
     rows = []
-    for label, p in (("Took up compressed hours since March 2021 (Q4)", indicators.take_up_survey(survey, study)),
-                     ("Of those, kept to their plans at least around half the time (Q8)",
-                      indicators.consistent_use_survey(survey, study))):
+    for label, p in (
+        ("Took up compressed hours since March 2021 (Q4)", indicators.take_up_survey(survey, study)),
+        (
+            "Of those, kept to their plans at least around half the time (Q8)",
+            indicators.consistent_use_survey(survey, study),
+        ),
+    ):
         d = disclosed(p, study)
-        rows.append({"Survey measure": label, "Respondents": disclose.format_count(p.n, study.disclosure),
-                     "Share (95% CI)": d.text})
+        rows.append(
+            {
+                "Survey measure": label,
+                "Respondents": disclose.format_count(p.n, study.disclosure),
+                "Share (95% CI)": d.text,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -314,6 +394,7 @@ def likert_display(study: Study, survey: pd.DataFrame | None) -> tuple[pd.DataFr
 
 # -- interviews -----------------------------------------------------------------------------------
 
+
 def interview_tables(study: Study, wave: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Register and coded segments of every wave up to ``wave``."""
     return combined(study, wave, "interviews"), combined(study, wave, "segments")
@@ -342,7 +423,9 @@ def themes_display(study: Study, wave: str, rq: str) -> pd.DataFrame:
     t = qualitative.themes_by_rq(segments, register, qda.load_codebook(), rq=rq)
     if t.empty:
         return note(f"No code in the codebook addresses RQ{rq}.")
-    out = t.drop(columns=["rq", "code_id", "parent_id"]).rename(columns={"code_name": "Theme (code)", "prevalence": "All interviews"})
+    out = t.drop(columns=["rq", "code_id", "parent_id"]).rename(
+        columns={"code_name": "Theme (code)", "prevalence": "All interviews"}
+    )
     out.columns = [c[:1].upper() + c[1:] for c in out.columns]
     return out
 
@@ -398,14 +481,20 @@ def interviews_achieved(study: Study, wave: str) -> pd.DataFrame:
                 short.append(w.label)
         if not waves:
             continue
-        rows.append({"Site": site.name, "Waves": ", ".join(waves),
-                     "Planned (protocol)": disclose.format_count(planned, s),
-                     "Achieved": disclose.format_count(got, s),
-                     "Short of plan": ", ".join(short) or "none"})
+        rows.append(
+            {
+                "Site": site.name,
+                "Waves": ", ".join(waves),
+                "Planned (protocol)": disclose.format_count(planned, s),
+                "Achieved": disclose.format_count(got, s),
+                "Short of plan": ", ".join(short) or "none",
+            }
+        )
     return pd.DataFrame(rows) if rows else note("No interviews were planned by this wave.")
 
 
 # -- the research questions and their headline findings ----------------------------------------
+
 
 def _top_theme(study: Study, wave: str, rq: str) -> str:
     """The most widely raised specific theme (a code with no sub-codes) of a research question."""
@@ -432,7 +521,9 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
         tu = disclosed(indicators.take_up(workers[last.id], study), study)
         cu = disclosed(indicators.consistent_use(workers[last.id], study), study)
         split = pattern_split_display(study, workers[last.id])
-        split_text = "; ".join(f"{p}: {n}" for p, n in zip(split["Pattern"], split["Social workers"]) if p != "All takers")
+        split_text = "; ".join(
+            f"{p}: {n}" for p, n in zip(split["Pattern"], split["Social workers"], strict=False) if p != "All takers"
+        )
         at = f"At {last.months_since_launch} months"
         take_up_head = f"{at}: {tu.text} (criterion {study.thresholds['take_up']:.0%})"
         split_head = f"{at}: {split_text}"
@@ -449,8 +540,11 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
     if survey is not None:
         lik, _ = likert_display(study, survey)
         reportable = not lik.drop(columns=lik.columns[0]).astype(str).apply(lambda c: c.str.startswith("<")).any().any()
-        survey_head = "perceived change reported in the survey" if reportable else (
-            f"survey distributions not reportable at the disclosure threshold of {study.disclosure.threshold}")
+        survey_head = (
+            "perceived change reported in the survey"
+            if reportable
+            else (f"survey distributions not reportable at the disclosure threshold of {study.disclosure.threshold}")
+        )
     else:
         survey_head = "survey not yet run"
     rows = [
@@ -458,10 +552,19 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
         ("1a", "Which pattern did takers use?", "Workers table", split_head),
         ("1a", "Was it used consistently (at least half of planned uses)?", "Workers table; survey Q8", cu_head),
         ("1a", "Was it used as intended, or how else?", "Interviews", _top_theme(study, wave, "1a")),
-        ("1b", "What were the barriers and facilitators?", "Interviews; survey Q5-Q7, Q9", _top_theme(study, wave, "1b")),
+        (
+            "1b",
+            "What were the barriers and facilitators?",
+            "Interviews; survey Q5-Q7, Q9",
+            _top_theme(study, wave, "1b"),
+        ),
         ("1c", "Was it acceptable to managers and practitioners?", "Interviews", _top_theme(study, wave, "1c")),
-        ("2a", "What impacts did people perceive (work-life balance, motivation, autonomy, productivity)?",
-         "Survey Q10-Q13; interviews", f"{_top_theme(study, wave, '2a')}; {survey_head}"),
+        (
+            "2a",
+            "What impacts did people perceive (work-life balance, motivation, autonomy, productivity)?",
+            "Survey Q10-Q13; interviews",
+            f"{_top_theme(study, wave, '2a')}; {survey_head}",
+        ),
         ("2b", "Did the share of write-ups within 48 hours change?", "Case-visit extract", tl_head),
         ("2c", "Were there unintended consequences?", "Interviews; survey Q7", _top_theme(study, wave, "2c")),
         ("3a", "What should change before a trial?", "Interviews", _top_theme(study, wave, "3a")),
@@ -469,10 +572,13 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["RQ", "Question", "Evidence", "Headline finding"])
 
 
-
-SOURCE_LABELS = {"workers": "Workers (local authority)", "visits": "Case visits (local authority)",
-                 "survey": "Practitioner survey (Qualtrics)", "interviews": "Interviews (register)",
-                 "segments": "Coded interview segments"}
+SOURCE_LABELS = {
+    "workers": "Workers (local authority)",
+    "visits": "Case visits (local authority)",
+    "survey": "Practitioner survey (Qualtrics)",
+    "interviews": "Interviews (register)",
+    "segments": "Coded interview segments",
+}
 
 
 def data_sources(study: Study, wave: str) -> pd.DataFrame:
@@ -483,8 +589,13 @@ def data_sources(study: Study, wave: str) -> pd.DataFrame:
     for w in study.waves_up_to(wave):
         summary = tidy.validation_summary(w.id)
         got = {t["table"] for t in summary["tables"]}
-        rows.append({"Wave": w.label, "Data cut": w.date.strftime("%B %Y"),
-                     "Sources": "; ".join(label for t, label in SOURCE_LABELS.items() if t in got) or "none"})
+        rows.append(
+            {
+                "Wave": w.label,
+                "Data cut": w.date.strftime("%B %Y"),
+                "Sources": "; ".join(label for t, label in SOURCE_LABELS.items() if t in got) or "none",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -32,11 +32,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from analysis.config import Study
 from analysis.schemas import Column, TableSpec, spec_for
 
-NOTE_MARKER = "Note:"   # first characters of every cell of the notes row
+NOTE_MARKER = "Note:"  # first characters of every cell of the notes row
 HEADER_ROW = 1
 NOTES_ROW = 2
 FIRST_DATA_ROW = 3
-LAST_ROW = 1_048_576     # Excel's last row: validations cover the whole column below the notes
+LAST_ROW = 1_048_576  # Excel's last row: validations cover the whole column below the notes
 INSTRUCTIONS = "Instructions"
 LISTS = "lists"
 TABLES = ("workers", "visits")
@@ -90,6 +90,7 @@ def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -
 
 # -- the instructions sheet ---------------------------------------------------------------------
 
+
 def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, str]]:
     """The instructions as (heading, text) pairs, in the order they are printed.
 
@@ -103,38 +104,55 @@ def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, s
     waves = "; ".join(f"{w.label}: {w.date.isoformat()}" for w in study.waves)
     sheets = " ".join(f"The '{s.name}' sheet: {s.description}" for s in specs)
     return [
-        ("About the evaluation",
-         f"{study.evaluator} is carrying out the evaluation '{study.title}' in {site.name}. "
-         f"The intervention: {study.intervention}. This workbook asks for the administrative data the "
-         "evaluation needs. Only summary figures ever leave "
-         "the evaluation team, and no individual can be identified in any report."),
-        ("When to send it", f"Please fill in and return a copy at each wave, with the data as at the wave's date "
-                            f"({waves})."),
+        (
+            "About the evaluation",
+            f"{study.evaluator} is carrying out the evaluation '{study.title}' in {site.name}. "
+            f"The intervention: {study.intervention}. This workbook asks for the administrative data the "
+            "evaluation needs. Only summary figures ever leave "
+            "the evaluation team, and no individual can be identified in any report.",
+        ),
+        (
+            "When to send it",
+            f"Please fill in and return a copy at each wave, with the data as at the wave's date ({waves}).",
+        ),
         ("What to send", f"One sheet per table. {sheets}"),
-        ("How to fill it in",
-         f"Row {HEADER_ROW} holds the column names: do not rename, reorder or delete them. Row {NOTES_ROW} holds a "
-         f"note for each column (starting '{NOTE_MARKER}'), saying what it means, its type, the values allowed and "
-         f"an example: leave it in place. Enter the data from row {FIRST_DATA_ROW} down, one row per record, with "
-         "no blank rows, totals, merged cells or colours used to carry information. Columns with a fixed list "
-         "of values offer a drop-down list: use the values exactly as listed."),
-        ("Pseudonymise before sending",
-         "Do not include names, initials, dates of birth, addresses, staff or case numbers, or anything else that "
-         "identifies a member of staff, a child or a family. Give each worker a meaningless identifier (for "
-         "example W0001) and keep the key that links it to the person inside the local authority. Use the same "
-         "identifier for the same person at every wave and on both sheets. Visit identifiers must be made up "
-         "for this return too, not copied from the case management system."),
-        ("Write-up times",
-         f"A visit counts as written up on time when the write-up is recorded within {hours} hours of the visit. "
-         "Give the date and time of the visit and of its write-up as the case management system records them; "
-         "leave the write-up empty when it is still outstanding on the day the extract is taken."),
-        ("Dates and times",
-         "Enter dates as YYYY-MM-DD (for example 2021-03-15) and dates with times as YYYY-MM-DD HH:MM on the "
-         "24-hour clock, in UK local time (for example 2021-03-02 14:30). Excel date cells are fine too."),
-        ("Returning the file",
-         "Save the workbook as .xlsx, keeping the sheet names, and return it by the secure file transfer agreed "
-         "in the data sharing agreement, never as an ordinary email attachment."),
-        ("Questions", "Contact the evaluation team's data lead named in the data sharing agreement; they will "
-                      "answer questions about this request and confirm when the file has arrived."),
+        (
+            "How to fill it in",
+            f"Row {HEADER_ROW} holds the column names: do not rename, reorder or delete them. Row {NOTES_ROW} holds a "
+            f"note for each column (starting '{NOTE_MARKER}'), saying what it means, its type, the values allowed and "
+            f"an example: leave it in place. Enter the data from row {FIRST_DATA_ROW} down, one row per record, with "
+            "no blank rows, totals, merged cells or colours used to carry information. Columns with a fixed list "
+            "of values offer a drop-down list: use the values exactly as listed.",
+        ),
+        (
+            "Pseudonymise before sending",
+            "Do not include names, initials, dates of birth, addresses, staff or case numbers, or anything else that "
+            "identifies a member of staff, a child or a family. Give each worker a meaningless identifier (for "
+            "example W0001) and keep the key that links it to the person inside the local authority. Use the same "
+            "identifier for the same person at every wave and on both sheets. Visit identifiers must be made up "
+            "for this return too, not copied from the case management system.",
+        ),
+        (
+            "Write-up times",
+            f"A visit counts as written up on time when the write-up is recorded within {hours} hours of the visit. "
+            "Give the date and time of the visit and of its write-up as the case management system records them; "
+            "leave the write-up empty when it is still outstanding on the day the extract is taken.",
+        ),
+        (
+            "Dates and times",
+            "Enter dates as YYYY-MM-DD (for example 2021-03-15) and dates with times as YYYY-MM-DD HH:MM on the "
+            "24-hour clock, in UK local time (for example 2021-03-02 14:30). Excel date cells are fine too.",
+        ),
+        (
+            "Returning the file",
+            "Save the workbook as .xlsx, keeping the sheet names, and return it by the secure file transfer agreed "
+            "in the data sharing agreement, never as an ordinary email attachment.",
+        ),
+        (
+            "Questions",
+            "Contact the evaluation team's data lead named in the data sharing agreement; they will "
+            "answer questions about this request and confirm when the file has arrived.",
+        ),
     ]
 
 
@@ -152,6 +170,7 @@ def _instructions(ws: Worksheet, study: Study, specs: list[TableSpec]) -> None:
 
 
 # -- one sheet per table ------------------------------------------------------------------------
+
 
 def _table_sheet(ws: Worksheet, spec: TableSpec, lists: Worksheet) -> None:
     for j, col in enumerate(spec.columns, start=1):
@@ -210,10 +229,25 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _dv(kind: str, col: Column, blank: bool, formula1: str, formula2: str | None = None,
-        operator: str | None = None, error: str = "") -> DataValidation:
+def _dv(
+    kind: str,
+    col: Column,
+    blank: bool,
+    formula1: str,
+    formula2: str | None = None,
+    operator: str | None = None,
+    error: str = "",
+) -> DataValidation:
     return DataValidation(
-        type=kind, operator=operator, formula1=formula1, formula2=formula2, allow_blank=blank,
-        showErrorMessage=True, errorTitle=f"{col.name}: value not allowed"[:32], error=error[:225],
-        showInputMessage=True, promptTitle=col.name[:32], prompt=col.description[:255],
+        type=kind,
+        operator=operator,
+        formula1=formula1,
+        formula2=formula2,
+        allow_blank=blank,
+        showErrorMessage=True,
+        errorTitle=f"{col.name}: value not allowed"[:32],
+        error=error[:225],
+        showInputMessage=True,
+        promptTitle=col.name[:32],
+        prompt=col.description[:255],
     )

@@ -32,9 +32,20 @@ class WaveResult:
         rows = []
         for name, c in self.checked.items():
             top = "; ".join(f"{r} ({n})" for r, n in c.rule_counts().head(3).items())
-            rows.append({"wave": self.wave, "table": name, "file": c.file.name, "delivered": c.delivered,
-                         "accepted": len(c.accepted), "quarantined": len(c.quarantined), "top_rules": top})
-        return pd.DataFrame(rows, columns=["wave", "table", "file", "delivered", "accepted", "quarantined", "top_rules"])
+            rows.append(
+                {
+                    "wave": self.wave,
+                    "table": name,
+                    "file": c.file.name,
+                    "delivered": c.delivered,
+                    "accepted": len(c.accepted),
+                    "quarantined": len(c.quarantined),
+                    "top_rules": top,
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["wave", "table", "file", "delivered", "accepted", "quarantined", "top_rules"]
+        )
 
 
 def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[UnusableFileError]]:
@@ -87,8 +98,9 @@ def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = No
     return folder
 
 
-def validate_wave(wave: str, data_dir: Path | None = None, study: Study | None = None,
-                  write: bool = True) -> WaveResult:
+def validate_wave(
+    wave: str, data_dir: Path | None = None, study: Study | None = None, write: bool = True
+) -> WaveResult:
     """Validate every delivered file of ``wave`` and write tidy tables and quarantine files."""
     study = study or load_study()
     study.wave(wave)
@@ -117,13 +129,23 @@ def write_wave(result: WaveResult) -> None:
             c.quarantined.to_csv(qdir / f"{name}.csv", index=False)
     summary = result.summary()
     write_validation_html(result)
-    (tdir / "validation.json").write_text(json.dumps({
-        "wave": result.wave,
-        "source_dir": str(result.source_dir.relative_to(paths.ROOT) if result.source_dir.is_relative_to(paths.ROOT) else result.source_dir),
-        "tables": summary.to_dict(orient="records"),
-        "rules": {n: {str(k): int(v) for k, v in c.rule_counts().items()} for n, c in result.checked.items()},
-        "unusable": [str(u) for u in result.unusable],
-    }, indent=2, default=str))
+    (tdir / "validation.json").write_text(
+        json.dumps(
+            {
+                "wave": result.wave,
+                "source_dir": str(
+                    result.source_dir.relative_to(paths.ROOT)
+                    if result.source_dir.is_relative_to(paths.ROOT)
+                    else result.source_dir
+                ),
+                "tables": summary.to_dict(orient="records"),
+                "rules": {n: {str(k): int(v) for k, v in c.rule_counts().items()} for n, c in result.checked.items()},
+                "unusable": [str(u) for u in result.unusable],
+            },
+            indent=2,
+            default=str,
+        )
+    )
 
 
 def read(wave: str, table: str) -> pd.DataFrame | None:
@@ -152,19 +174,29 @@ def write_validation_html(result: WaveResult) -> Path:
 
     out = paths.VALIDATION / f"{result.wave}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    parts = [f"<h1>Validation: {html.escape(result.wave)}</h1>",
-             f"<p>Files read from <code>{html.escape(str(result.source_dir))}</code>. Rows delivered = "
-             "rows accepted + rows quarantined, for every table.</p>",
-             result.summary().drop(columns=["wave"]).to_html(index=False, escape=True)]
+    parts = [
+        f"<h1>Validation: {html.escape(result.wave)}</h1>",
+        f"<p>Files read from <code>{html.escape(str(result.source_dir))}</code>. Rows delivered = "
+        "rows accepted + rows quarantined, for every table.</p>",
+        result.summary().drop(columns=["wave"]).to_html(index=False, escape=True),
+    ]
     if result.unusable:
-        parts.append("<h2>Files that could not be used</h2><ul>" +
-                     "".join(f"<li>{html.escape(str(u))}</li>" for u in result.unusable) + "</ul>")
+        parts.append(
+            "<h2>Files that could not be used</h2><ul>"
+            + "".join(f"<li>{html.escape(str(u))}</li>" for u in result.unusable)
+            + "</ul>"
+        )
     for name, c in result.checked.items():
         if len(c.quarantined):
             parts.append(f"<h2>{html.escape(name)}: {len(c.quarantined)} row(s) quarantined</h2>")
             parts.append(c.quarantined.to_html(index=False, escape=True, na_rep=""))
-    style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:80em} table{border-collapse:collapse;"
-             "font-size:.9em} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left} th{background:#f3f5f8}")
-    out.write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation {html.escape(result.wave)}"
-                   f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>", encoding="utf-8")
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em} table{border-collapse:collapse;"
+        "font-size:.9em} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left} th{background:#f3f5f8}"
+    )
+    out.write_text(
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation {html.escape(result.wave)}"
+        f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>",
+        encoding="utf-8",
+    )
     return out

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
@@ -31,8 +30,15 @@ from analysis.schemas import TableSpec, pandera_schema
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "rule", "message"]
 # pandera's check names -> the rule names analysts see (and the data request template states)
-RULE_NAMES = {"isin": "allowed_values", "less_than_or_equal_to": "maximum", "greater_than_or_equal_to": "minimum",
-              "not_nullable": "not_null", "field_uniqueness": "unique", "dtype": "type", "coerce_dtype": "type"}
+RULE_NAMES = {
+    "isin": "allowed_values",
+    "less_than_or_equal_to": "maximum",
+    "greater_than_or_equal_to": "minimum",
+    "not_nullable": "not_null",
+    "field_uniqueness": "unique",
+    "dtype": "type",
+    "coerce_dtype": "type",
+}
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 LOCAL_TZ = "Europe/London"  # a date-time given with a UTC offset or zone is read as the clock time in England
 # a time followed by a zone: Z, an offset (+01:00, +0100, -05) or UTC / GMT
@@ -41,7 +47,7 @@ _ZONED = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT
 
 @dataclass
 class Problem:
-    index: int      # position in the delivered frame
+    index: int  # position in the delivered frame
     column: str
     rule: str
     message: str
@@ -61,7 +67,8 @@ class Checked:
     def __post_init__(self) -> None:
         # the invariant every downstream count relies on
         assert len(self.accepted) + len(self.quarantined) == self.delivered, (
-            f"{self.file}: {len(self.accepted)} accepted + {len(self.quarantined)} quarantined != {self.delivered} delivered"
+            f"{self.file}: {len(self.accepted)} accepted + {len(self.quarantined)} quarantined"
+            f" != {self.delivered} delivered"
         )
 
     def rule_counts(self) -> pd.Series:
@@ -85,8 +92,9 @@ def _arrow(s: pd.Series) -> pyarrow.ChunkedArray | None:
     """The cells of an Arrow-backed text column, without a copy (else ``None``)."""
     dtype = s.dtype
     arrow_string = (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")) or (
-        isinstance(dtype, pd.ArrowDtype) and (pyarrow.types.is_string(dtype.pyarrow_dtype)
-                                              or pyarrow.types.is_large_string(dtype.pyarrow_dtype)))
+        isinstance(dtype, pd.ArrowDtype)
+        and (pyarrow.types.is_string(dtype.pyarrow_dtype) or pyarrow.types.is_large_string(dtype.pyarrow_dtype))
+    )
     if not arrow_string:
         return None
     cells = s.array.__arrow_array__()
@@ -131,6 +139,7 @@ def _empty(stripped: pyarrow.ChunkedArray) -> np.ndarray:
 
 # -- coercion ---------------------------------------------------------------------------------
 
+
 def _blank(s: pd.Series) -> pd.Series:
     cells = _arrow(s)
     if cells is not None:
@@ -160,8 +169,17 @@ def _iso(cells: pyarrow.Array) -> pyarrow.Array:
     year, month, day = field(0, 4), field(5, 7), field(8, 10)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
-    real = ((year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
-            & (field(11, 13) <= 23) & (field(14, 16) <= 59) & (field(17, 19) <= 59))
+    real = (
+        (year >= _YEARS[0])
+        & (year <= _YEARS[1])
+        & (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (day <= days)
+        & (field(11, 13) <= 23)
+        & (field(14, 16) <= 59)
+        & (field(17, 19) <= 59)
+    )
     try:
         return pc.cast(pc.if_else(pyarrow.array(real), exact, _NULL_TEXT), _TIMESTAMP)
     except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
@@ -179,7 +197,7 @@ def _iso_column(stripped: pyarrow.ChunkedArray) -> np.ndarray:
         ns = values.view("int64")
         if (ns[~np.isnat(values)] % _SECOND).any():
             values = pd.DatetimeIndex(values).round("s").to_numpy()
-        out[at:at + len(values)] = values
+        out[at : at + len(values)] = values
         at += len(values)
     return out
 
@@ -233,8 +251,10 @@ def _text_column(stripped: pyarrow.ChunkedArray, allowed: tuple[str, ...], index
     if allowed:
         canon = {" ".join(a.lower().split()): a for a in allowed}
         distinct = pc.unique(t)
-        spelled = pyarrow.array([None if v is None else canon.get(" ".join(v.lower().split()), v)
-                                 for v in distinct.to_pylist()], type=pyarrow.string())
+        spelled = pyarrow.array(
+            [None if v is None else canon.get(" ".join(v.lower().split()), v) for v in distinct.to_pylist()],
+            type=pyarrow.string(),
+        )
         t = pc.take(spelled, pc.index_in(t, value_set=distinct))
     empty = pc.equal(pc.utf8_length(t), 0)
     if pc.any(empty).as_py():
@@ -268,7 +288,11 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
                 t = s.astype("string").str.strip()
                 if col.allowed:  # canonical spelling, case- and space-insensitive
                     canon = {" ".join(a.lower().split()): a for a in col.allowed}
-                    t = t.map(lambda v: canon.get(" ".join(str(v).lower().split()), v) if not pd.isna(v) else v).astype("string")
+
+                    def spelled(v, canon=canon):
+                        return canon.get(" ".join(str(v).lower().split()), v) if not pd.isna(v) else v
+
+                    t = t.map(spelled).astype("string")
                 t[blank] = pd.NA
             bad = pd.Series(False, index=s.index)
         elif col.kind in ("int", "float"):
@@ -286,7 +310,7 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
             if col.kind == "date":
                 t = t.dt.normalize()
         if bad.any():
-            for i, v in zip(s.index[bad], _cells(s, bad)):
+            for i, v in zip(s.index[bad], _cells(s, bad), strict=False):
                 problems.append(Problem(i, col.name, "type", f"{col.name} must be a {col.kind}; got {v!r}"))
         if not col.nullable:
             for i in s.index[blank]:
@@ -377,8 +401,9 @@ def schema_problems(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> lis
             check = str(rec.check)
             rule = check.split("(")[0] if "(" in check else check
             rule = RULE_NAMES.get(rule, rule)
-            problems.append(Problem(int(rec.index), str(rec.column), rule,
-                                    f"{rec.column} fails {check}: got {rec.failure_case!r}"))
+            problems.append(
+                Problem(int(rec.index), str(rec.column), rule, f"{rec.column} fails {check}: got {rec.failure_case!r}")
+            )
     for col in spec.columns:
         if col.unique:
             t = typed[col.name]
@@ -430,13 +455,25 @@ def extra_rules(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> list[Pr
         w, v = typed["writeup_datetime"], typed["visit_datetime"]
         before = kept & (w.notna() & (w < v)).to_numpy()
         for i in typed.index[before]:
-            out.append(Problem(i, "writeup_datetime", "writeup_not_before_visit",
-                               f"write-up {typed.at[i, 'writeup_datetime']} is before the visit {typed.at[i, 'visit_datetime']}"))
+            out.append(
+                Problem(
+                    i,
+                    "writeup_datetime",
+                    "writeup_not_before_visit",
+                    f"write-up {typed.at[i, 'writeup_datetime']} is before the visit {typed.at[i, 'visit_datetime']}",
+                )
+            )
     if spec.name == "workers":
         std = typed["working_pattern"].eq("standard") & typed["planned_flex_days_last_month"].fillna(0).gt(0)
         for i in typed.index[kept & std.fillna(False).to_numpy(dtype=bool)]:
-            out.append(Problem(i, "planned_flex_days_last_month", "standard_pattern_has_no_planned_days",
-                               "a worker on the standard pattern has planned flexible days"))
+            out.append(
+                Problem(
+                    i,
+                    "planned_flex_days_last_month",
+                    "standard_pattern_has_no_planned_days",
+                    "a worker on the standard pattern has planned flexible days",
+                )
+            )
     return out
 
 
@@ -447,12 +484,16 @@ def unknown_workers(delivered_visits: Delivered, known: pd.Series) -> list[Probl
     if cells is None:
         ids = column.astype(str).str.strip()
         missing = ~ids.isin(set(known.astype(str))) & ids.ne("")
-        return [Problem(i, "worker_id", "worker_known", f"worker_id {ids[i]!r} is not in the workers table")
-                for i in ids.index[missing]]
+        return [
+            Problem(i, "worker_id", "worker_known", f"worker_id {ids[i]!r} is not in the workers table")
+            for i in ids.index[missing]
+        ]
     ids = _strip(cells)
     ids = ids.fill_null("") if ids.null_count else ids
     known_ids = pyarrow.array(sorted(set(known.astype(str))), type=pyarrow.string())
     missing = pc.and_(pc.invert(pc.is_in(ids, value_set=known_ids)), pc.greater(pc.utf8_length(ids), 0))
     flags = _numpy_bool(missing)
-    return [Problem(i, "worker_id", "worker_known", f"worker_id {v!r} is not in the workers table")
-            for i, v in zip(column.index[flags], pc.filter(ids, missing).to_pylist())]
+    return [
+        Problem(i, "worker_id", "worker_known", f"worker_id {v!r} is not in the workers table")
+        for i, v in zip(column.index[flags], pc.filter(ids, missing).to_pylist(), strict=False)
+    ]

@@ -26,16 +26,18 @@ from analysis.config import Disclosure, Study, load_study
 
 DATA = Path(__file__).parent / "data" / "backtest"
 EXPECTED = DATA / "expected"
-WAVES = ["baseline", "interim"]          # the back-test data set has these two waves
+WAVES = ["baseline", "interim"]  # the back-test data set has these two waves
 ESTIMATES = ["estimate", "low", "high"]  # compared to 4 decimals (the README's hand precision)
 
 
 # -- the study at two disclosure thresholds -------------------------------------------------------
 
+
 def study_at(threshold: int) -> Study:
     """The project's study, with a disclosure threshold of our choosing (other rules as acro's)."""
     return dataclasses.replace(
-        load_study(), disclosure=Disclosure(threshold=threshold, dominance_n=2, dominance_k=0.9, p_ratio=0.1))
+        load_study(), disclosure=Disclosure(threshold=threshold, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +51,13 @@ def s10() -> Study:
     # the *_t10 expected tables are written for the real threshold; fail clearly if it changes
     assert study.disclosure.threshold == 10, (
         f"config/study.yml now sets the disclosure threshold to {study.disclosure.threshold}; the back test's "
-        "*_t10.csv expected tables were worked out by hand for 10: recompute them (README) or pin the test.")
+        "*_t10.csv expected tables were worked out by hand for 10: recompute them (README) or pin the test."
+    )
     return study
 
 
 # -- inputs, typed as the tidy tables are ----------------------------------------------------------
+
 
 def workers(wave: str) -> pd.DataFrame:
     w = pd.read_csv(DATA / f"workers_{wave}.csv", dtype=str, keep_default_na=False)
@@ -116,6 +120,7 @@ def tidy_tables(monkeypatch):
 
 # -- comparing with the stored tables -----------------------------------------------------------------
 
+
 def expected(name: str, *, floats=(), ints=(), bools=(), index_col=None) -> pd.DataFrame:
     """An expected table: every cell read as the text written by hand, then the named columns
     converted (an empty cell in a float column is NaN)."""
@@ -134,7 +139,8 @@ def same(actual: pd.DataFrame, want: pd.DataFrame, what: str, *, floats=(), ints
     compared with ``assert_frame_equal``."""
     assert list(actual.columns) == list(want.columns), (
         f"{what}: columns differ from the stored table.\n  code:     {list(actual.columns)}\n"
-        f"  expected: {list(want.columns)}")
+        f"  expected: {list(want.columns)}"
+    )
     a = actual.copy()
     for c in a.columns:
         if c in floats:
@@ -144,7 +150,9 @@ def same(actual: pd.DataFrame, want: pd.DataFrame, what: str, *, floats=(), ints
         elif c in bools:
             a[c] = a[c].astype(bool)
         else:
-            a[c] = a[c].map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v))
+            a[c] = a[c].map(
+                lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+            )
     if want.index.name is None:
         a = a.reset_index(drop=True)
     else:
@@ -158,19 +166,30 @@ def with_wave(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 # -- 1. take-up by wave and the pattern split ---------------------------------------------------------
 
+
 def test_take_up_by_wave_threshold_3(tidy_tables, s3):
     # baseline 3 of 12 social workers (the team manager on a 4-day week does not count),
     # interim 8 of 13; Wilson intervals by hand in the README
     want = expected("take_up_by_wave_t3.csv", floats=ESTIMATES, bools=["reportable"])
-    same(tables.take_up_by_wave(s3, "interim"), want, "take-up by wave (threshold 3)",
-         floats=ESTIMATES, bools=["reportable"])
+    same(
+        tables.take_up_by_wave(s3, "interim"),
+        want,
+        "take-up by wave (threshold 3)",
+        floats=ESTIMATES,
+        bools=["reportable"],
+    )
 
 
 def test_take_up_by_wave_threshold_10_is_not_reportable(tidy_tables, s10):
     # numerators 3 and 8 are below 10: shares withheld, denominators 12 and 13 still shown
     want = expected("take_up_by_wave_t10.csv", floats=ESTIMATES, bools=["reportable"])
-    same(tables.take_up_by_wave(s10, "interim"), want, "take-up by wave (threshold 10)",
-         floats=ESTIMATES, bools=["reportable"])
+    same(
+        tables.take_up_by_wave(s10, "interim"),
+        want,
+        "take-up by wave (threshold 10)",
+        floats=ESTIMATES,
+        bools=["reportable"],
+    )
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
@@ -178,8 +197,11 @@ def test_take_up_display(threshold, tidy_tables, s3, s10):
     # the report's table: denominators 12 and 13 reach both thresholds and are shown
     study = s3 if threshold == 3 else s10
     want = expected(f"take_up_display_t{threshold}.csv")
-    same(tables.take_up_display(tables.take_up_by_wave(study, "interim")), want,
-         f"take-up display (threshold {threshold})")
+    same(
+        tables.take_up_display(tables.take_up_by_wave(study, "interim")),
+        want,
+        f"take-up display (threshold {threshold})",
+    )
 
 
 def test_take_up_counts_by_hand(s3):
@@ -207,6 +229,7 @@ def test_pattern_split_display(threshold, s3, s10):
 
 
 # -- 2. consistent use ----------------------------------------------------------------------------
+
 
 def test_consistent_use(s3):
     # interim takers with planned days: W01 4/4, W02 2/4 (exactly 50%: counts), W03 1/4, W04 2/2,
@@ -242,6 +265,7 @@ def test_success_criteria(threshold, s3, s10):
 
 # -- 3. timeliness ---------------------------------------------------------------------------------
 
+
 def test_on_time_visit_by_visit(tidy_tables, s3):
     # exactly 48h00 is on time (V02, V12), 48h01 (V03) and 48h30 (V14) are late, 47h59 (V06) is on
     # time, an outstanding write-up (V09, V19) is late
@@ -261,8 +285,14 @@ def test_timeliness_by_wave(threshold, tidy_tables, s3, s10):
     study = s3 if threshold == 3 else s10
     want = expected(f"timeliness_by_wave_t{threshold}.csv", floats=ESTIMATES, ints=["workers"], bools=["reportable"])
     actual = tables.timeliness_by_wave(study, tables.visits_up_to(study, "interim"))
-    same(actual, want, f"timeliness by wave (threshold {threshold})", floats=ESTIMATES, ints=["workers"],
-         bools=["reportable"])
+    same(
+        actual,
+        want,
+        f"timeliness by wave (threshold {threshold})",
+        floats=ESTIMATES,
+        ints=["workers"],
+        bools=["reportable"],
+    )
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
@@ -282,6 +312,7 @@ def test_timeliness_by_worker(s3):
 
 # -- 4. the Likert collapse ----------------------------------------------------------------------
 
+
 def test_likert_collapsed():
     # six Yes respondents (one skipped Q13), two No respondents (Q10-Q13 hidden): tallies in the README
     cols = ["Worse", "About the same", "Better", "All who answered"]
@@ -294,10 +325,14 @@ def test_likert_collapsed():
 # -- 5. disclosure control of a 3 x 3 count table -------------------------------------------------------
 
 SUPPRESS_REASONS = {
-    3: ["2 cells below 3 suppressed (threshold)",
-        "2 cells suppressed so that a row total does not reveal a suppressed cell (secondary)"],
-    10: ["7 cells below 10 suppressed (threshold)",
-         "1 cell suppressed so that a row total does not reveal a suppressed cell (secondary)"],
+    3: [
+        "2 cells below 3 suppressed (threshold)",
+        "2 cells suppressed so that a row total does not reveal a suppressed cell (secondary)",
+    ],
+    10: [
+        "7 cells below 10 suppressed (threshold)",
+        "1 cell suppressed so that a row total does not reveal a suppressed cell (secondary)",
+    ],
 }
 
 
@@ -320,6 +355,7 @@ def test_suppress_counts_3x3(threshold):
 
 
 # -- 6. interviews: the framework and prevalence words ------------------------------------------------
+
 
 def test_framework_matrix():
     # distinct interviews per cell; team_cover counts towards its parent facilitators; I9 is not in
@@ -350,5 +386,8 @@ def test_themes_by_rq():
     actual = qualitative.themes_by_rq(segments(), register(), codebook(), counts=True)
     same(actual, want, "themes by research question", ints=["mentioning", "interviews"])
     one = qualitative.themes_by_rq(segments(), register(), codebook(), rq="1b")
-    same(one, want[want["rq"] == "1b"].drop(columns=["mentioning", "interviews"]).reset_index(drop=True),
-         "themes for RQ 1b")
+    same(
+        one,
+        want[want["rq"] == "1b"].drop(columns=["mentioning", "interviews"]).reset_index(drop=True),
+        "themes for RQ 1b",
+    )

@@ -98,14 +98,20 @@ def test_bad_admin_case(folder, case, study):
     # nothing lost: every delivered row is either accepted or quarantined
     assert c.delivered == delivered.n == len(c.accepted) + len(c.quarantined)
     assert (c.delivered, len(c.accepted), len(c.quarantined)) == (
-        case["delivered"], case["accepted"], case["quarantined"])
+        case["delivered"],
+        case["accepted"],
+        case["quarantined"],
+    )
     if case["expect"] == "all_accepted":
         assert c.quarantined.empty
     else:
         assert set(case["expect"]) == EXPECT_KEYS
         first = c.quarantined.sort_values("row").iloc[0]
         assert (int(first["row"]), first["column"], first["rule"]) == (
-            case["expect"]["row"], case["expect"]["column"], case["expect"]["rule"])
+            case["expect"]["row"],
+            case["expect"]["column"],
+            case["expect"]["rule"],
+        )
         assert set(c.quarantined["file"]) == {str(path)}
         assert first["rule"] in first["message"]
     for column, expected in case.get("accepted_values", {}).items():
@@ -115,6 +121,7 @@ def test_bad_admin_case(folder, case, study):
 
 
 # -- the corpus itself ------------------------------------------------------------------------------
+
 
 def test_corpus_has_enough_cases():
     n = sum(len(_index(f)["cases"]) for f in FOLDERS)
@@ -168,7 +175,8 @@ def test_committed_corpus_is_what_the_script_writes(tmp_path):
     stamps the zip members with the time of writing, so workbook bytes differ run to run)."""
     written = _load_generator().write_cases(tmp_path)
     assert len(written) == len({p.name for p in written if p.parent.name == "workers"}) + len(
-        {p.name for p in written if p.parent.name == "visits"})
+        {p.name for p in written if p.parent.name == "visits"}
+    )
     for new in written:
         old = BAD / new.relative_to(tmp_path)
         assert old.exists(), f"{old} not committed: run tests/data/bad/make_admin_cases.py"

@@ -28,29 +28,37 @@ from analysis.schemas import spec_for
 from analysis.synthetic.admin import large_visits
 from analysis.validate import _to_datetime, _to_datetime_general, check_table, unknown_workers
 
-WORKERS = ("worker_id,team,role,fte,working_pattern,pattern_start,planned_flex_days_last_month,"
-           "flex_days_taken_last_month\n"
-           "W1,Child Protection Team A,social worker,1.0,standard,,0,0\n"
-           "W2,Child Protection Team B,social worker,1.0,standard,,0,0\n")
+WORKERS = (
+    "worker_id,team,role,fte,working_pattern,pattern_start,planned_flex_days_last_month,"
+    "flex_days_taken_last_month\n"
+    "W1,Child Protection Team A,social worker,1.0,standard,,0,0\n"
+    "W2,Child Protection Team B,social worker,1.0,standard,,0,0\n"
+)
 
 # Data lines 2-12 (the header is line 1). By hand, what each must give:
 VISITS_ROWS = [
-    "V1,W1,2021-03-01 10:00,2021-03-02 10:00",          # 2  accepted
-    "V2, W2 ,2021-03-01 10:00:30,2021-03-01T11:00",     # 3  accepted (spaces stripped, seconds, T)
-    "V3,W1,2021-02-30 10:00,2021-03-02 10:00",          # 4  type: 30 February
-    "V4,W1,01/03/2021 10:00,02/03/2021 09:00",          # 5  accepted: day-first, 1 March
-    "V5,W1,44256.5,44257",                              # 6  accepted: Excel serials, 1 March 12:00
-    "V6,W1,2021-03-01 10:00,2021-03-02 10:00",          # 7  unique: V6 again on line 8
-    "V6,W2,2021-03-01 11:00,",                          # 8  unique (write-up outstanding)
-    "V7,W9,2021-03-01 10:00,2021-03-02 10:00",          # 9  worker_known: W9 is not a worker
-    "V8,W1,2021-03-01 10:00,2021-02-28 10:00",          # 10 writeup_not_before_visit
-    "V9,W1,,2021-03-02 10:00",                          # 11 not_null: no visit time
-    "V10,W2,2021-03-01 10:00,café at £5",               # 12 type: write-up not a date
+    "V1,W1,2021-03-01 10:00,2021-03-02 10:00",  # 2  accepted
+    "V2, W2 ,2021-03-01 10:00:30,2021-03-01T11:00",  # 3  accepted (spaces stripped, seconds, T)
+    "V3,W1,2021-02-30 10:00,2021-03-02 10:00",  # 4  type: 30 February
+    "V4,W1,01/03/2021 10:00,02/03/2021 09:00",  # 5  accepted: day-first, 1 March
+    "V5,W1,44256.5,44257",  # 6  accepted: Excel serials, 1 March 12:00
+    "V6,W1,2021-03-01 10:00,2021-03-02 10:00",  # 7  unique: V6 again on line 8
+    "V6,W2,2021-03-01 11:00,",  # 8  unique (write-up outstanding)
+    "V7,W9,2021-03-01 10:00,2021-03-02 10:00",  # 9  worker_known: W9 is not a worker
+    "V8,W1,2021-03-01 10:00,2021-02-28 10:00",  # 10 writeup_not_before_visit
+    "V9,W1,,2021-03-02 10:00",  # 11 not_null: no visit time
+    "V10,W2,2021-03-01 10:00,café at £5",  # 12 type: write-up not a date
 ]
 ACCEPTED = ["V1", "V2", "V4", "V5"]
-QUARANTINED = {4: ("visit_datetime", "type"), 7: ("visit_id", "unique"), 8: ("visit_id", "unique"),
-               9: ("worker_id", "worker_known"), 10: ("writeup_datetime", "writeup_not_before_visit"),
-               11: ("visit_datetime", "not_null"), 12: ("writeup_datetime", "type")}
+QUARANTINED = {
+    4: ("visit_datetime", "type"),
+    7: ("visit_id", "unique"),
+    8: ("visit_id", "unique"),
+    9: ("worker_id", "worker_known"),
+    10: ("writeup_datetime", "writeup_not_before_visit"),
+    11: ("visit_datetime", "not_null"),
+    12: ("writeup_datetime", "type"),
+}
 
 
 def variants(folder: Path) -> dict[str, Path]:
@@ -134,9 +142,9 @@ def test_files_arrow_would_read_differently_go_to_pandas(tmp_path, study):
     (tmp_path / "workers.csv").write_text(WORKERS)
     text = "visit_id,worker_id,visit_datetime,writeup_datetime\n"
     text += "V1,W1,2021-03-01 10:00,2021-03-02 10:00\n"  # line 2
-    text += "\n"                                          # line 3 blank
+    text += "\n"  # line 3 blank
     text += "V2,W1,2021-02-30 10:00,2021-03-02 10:00\n"  # line 4: 30 February
-    text += "   \n"                                       # line 5 white space
+    text += "   \n"  # line 5 white space
     text += "V3,W1,2021-03-01 10:00,2021-03-02 10:00\n"  # line 6
     blank = tmp_path / "blank_lines.csv"
     blank.write_text(text)
@@ -188,13 +196,22 @@ def test_append_visit_adds_one_row_that_validates(tmp_path, study):
 _two = st.integers(0, 61).map(lambda v: f"{v:02d}")
 _iso_like = st.builds(
     lambda y, m, d, sep, h, mi, s, frac, pad, tail: f"{pad}{y}-{m}-{d}{sep}{h}{mi}{s}{frac}{tail}",
-    st.sampled_from(["2021", "1600", "2300", "1677", "2262", "0001"]), _two, _two,
-    st.sampled_from(["", " ", "T", "  "]), st.one_of(st.just(""), _two),
-    st.one_of(st.just(""), _two.map(lambda v: ":" + v)), st.one_of(st.just(""), _two.map(lambda v: ":" + v)),
+    st.sampled_from(["2021", "1600", "2300", "1677", "2262", "0001"]),
+    _two,
+    _two,
+    st.sampled_from(["", " ", "T", "  "]),
+    st.one_of(st.just(""), _two),
+    st.one_of(st.just(""), _two.map(lambda v: ":" + v)),
+    st.one_of(st.just(""), _two.map(lambda v: ":" + v)),
     st.one_of(st.just(""), st.integers(0, 10**10).map(lambda v: f".{v}")),
-    st.sampled_from(["", " ", "\u00a0", "\t"]), st.sampled_from(["", " ", "\u2003", "Z", "+01:00"]))
-_cell = st.one_of(_iso_like, st.sampled_from(["", "  ", "44256", "44256.75", "01/03/2021 10:00", "not a date", "0",
-                                              "20210301"]), st.text(max_size=10))
+    st.sampled_from(["", " ", "\u00a0", "\t"]),
+    st.sampled_from(["", " ", "\u2003", "Z", "+01:00"]),
+)
+_cell = st.one_of(
+    _iso_like,
+    st.sampled_from(["", "  ", "44256", "44256.75", "01/03/2021 10:00", "not a date", "0", "20210301"]),
+    st.text(max_size=10),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -206,6 +223,7 @@ def test_arrow_dates_agree_with_the_general_parser(cells, arrow):
 
 # -- the benchmark itself -------------------------------------------------------------------------
 
+
 def tiny_project(root: Path) -> Path:
     """Configuration and synthetic data of this project, and two one-line notebooks."""
     shutil.copytree(paths.CONFIG, root / "config")
@@ -215,10 +233,14 @@ def tiny_project(root: Path) -> Path:
         shutil.copytree(paths.SYNTHETIC, root / "data" / "synthetic")
     for name in ("summary", "other"):
         nb = nbformat.v4.new_notebook()
-        nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                       "language_info": {"name": "python"}}
-        nb.cells = [nbformat.v4.new_code_cell('wave: str = "interim"  # wave id', metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell("x = 1")]
+        nb.metadata = {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+        nb.cells = [
+            nbformat.v4.new_code_cell('wave: str = "interim"  # wave id', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("x = 1"),
+        ]
         nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
     return root
 
@@ -226,22 +248,37 @@ def tiny_project(root: Path) -> Path:
 @pytest.mark.e2e
 def test_bench_writes_every_figure(tmp_path, study):
     out = tmp_path / "bench.json"
-    report = bench.run_bench(sizes=(1_000, 2_000), jobs=2, source=tiny_project(tmp_path / "p"), out=out,
-                             echo=lambda *a: None)
+    report = bench.run_bench(
+        sizes=(1_000, 2_000), jobs=2, source=tiny_project(tmp_path / "p"), out=out, echo=lambda *a: None
+    )
     written = json.loads(out.read_text())
     assert written == json.loads(json.dumps(report))
     assert set(written) == {"machine", "notebooks", "rebuild", "scale", "figures", "values"}
-    keys = {"notebooks_build_s", "notebooks_papermill_s", "notebooks_speedup", "rebuild_no_change_s",
-            "rebuild_one_wave_s", "scale_1000_s", "scale_1000_peak_mb", "scale_2000_s", "scale_2000_peak_mb"}
+    keys = {
+        "notebooks_build_s",
+        "notebooks_papermill_s",
+        "notebooks_speedup",
+        "rebuild_no_change_s",
+        "rebuild_one_wave_s",
+        "scale_1000_s",
+        "scale_1000_peak_mb",
+        "scale_2000_s",
+        "scale_2000_peak_mb",
+    }
     assert set(written["values"]) == keys
     for key, value in written["values"].items():
         assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, key
     assert {f["key"] for f in written["figures"]} == keys
-    assert written["notebooks"]["executions"] == 2 * len(study.wave_ids) and written["notebooks"]["papermill_failed"] == 0
+    assert (
+        written["notebooks"]["executions"] == 2 * len(study.wave_ids) and written["notebooks"]["papermill_failed"] == 0
+    )
     last = study.wave_ids[-1]
     assert written["rebuild"]["no_change_ran"] == []
-    assert set(written["rebuild"]["one_wave_ran"]) == {f"validate {last}", f"execute {last}/summary",
-                                                       f"execute {last}/other"}
+    assert set(written["rebuild"]["one_wave_ran"]) == {
+        f"validate {last}",
+        f"execute {last}/summary",
+        f"execute {last}/other",
+    }
     assert [s["rows"] for s in written["scale"]] == [1_000, 2_000]
     assert all(s["delivered"] == s["accepted"] == s["rows"] and s["quarantined"] == 0 for s in written["scale"])
     # the scale bars are stated for ten million rows, so at these sizes they are not judged

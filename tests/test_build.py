@@ -19,8 +19,10 @@ pytestmark = pytest.mark.e2e
 
 def tiny_notebook(path: Path, body: str, label: str = "tbl-x") -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     nb.cells = [
         nbformat.v4.new_code_cell('wave: str = "interim"  # wave id', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("x = 1"),
@@ -45,14 +47,21 @@ def project(tmp_path):
     tiny_notebook(root / "notebooks" / "other.ipynb", show)
     for r in ("august", "december"):
         (root / "report" / f"{r}.qmd").write_text(
-            f"---\ntitle: {r}\n---\n\n# One\n\n{{{{< embed ../_build/reports/{r}/summary.ipynb#tbl-x >}}}}\n")
+            f"---\ntitle: {r}\n---\n\n# One\n\n{{{{< embed ../_build/reports/{r}/summary.ipynb#tbl-x >}}}}\n"
+        )
     return root
 
 
 def build(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "FLEXITIME_ROOT": str(root)}
-    return subprocess.run([sys.executable, "-m", "analysis", *args, "--jobs", "2"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args, "--jobs", "2"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def ran(proc: subprocess.CompletedProcess) -> set[str]:
@@ -81,8 +90,9 @@ def test_incremental_rebuilds(project):
 def test_a_failing_notebook_is_reported_and_leaves_the_reports_alone(project):
     assert build(project, "report", "--renderer", "builtin").returncode == 0
     before = (project / "_output" / "december.html").read_bytes()
-    tiny_notebook(project / "notebooks" / "zz_fail.ipynb",
-                  'if wave == "endline":\n    raise ValueError("deliberate failure")\n1')
+    tiny_notebook(
+        project / "notebooks" / "zz_fail.ipynb", 'if wave == "endline":\n    raise ValueError("deliberate failure")\n1'
+    )
     proc = build(project, "report", "--renderer", "builtin")
     assert proc.returncode != 0
     # one short block naming notebook, wave, cell and the exception; the cell is the execution
@@ -108,8 +118,8 @@ def test_parallel_workers_never_share_a_kernel_port():
         pool.close()
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
     by_worker = {o.worker: o.connection for o in outcomes}
-    assert len(by_worker) == 2                      # both workers were used ...
-    assert len(set(by_worker.values())) == 2         # ... each with its own kernel sockets
+    assert len(by_worker) == 2  # both workers were used ...
+    assert len(set(by_worker.values())) == 2  # ... each with its own kernel sockets
     assert all(c.startswith("ipc://") for c in by_worker.values())  # IPC: no TCP port to race for
 
 

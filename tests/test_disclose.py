@@ -18,7 +18,9 @@ from collections import deque
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from analysis import disclose
 from analysis.config import Disclosure
@@ -54,6 +56,7 @@ def mask_of(table: pd.DataFrame, suppressed: list[tuple[str, str]]) -> pd.DataFr
 
 # -- settings come from the study configuration -------------------------------------------------
 
+
 def test_study_settings_are_acros_defaults(study):
     # config/study.yml copies acro's default.yaml: safe_threshold 10, safe_nk_n 2, safe_nk_k 0.9,
     # safe_pratio_p 0.1
@@ -72,6 +75,7 @@ def test_threshold_follows_the_settings():
 
 # -- primary suppression, by hand ---------------------------------------------------------------
 
+
 def test_primary_threshold_and_zeros_by_hand():
     t = frame({"A": [9, 10, 0], "B": [1, 40, 11]}, ["x", "y", "z"])
     d = suppress_counts(t, S, totals=False)  # no totals: primary suppression only
@@ -80,8 +84,10 @@ def test_primary_threshold_and_zeros_by_hand():
     assert d.display.to_dict("index") == {"A": {"x": LT, "y": "10", "z": LT}, "B": {"x": LT, "y": "40", "z": "11"}}
     assert d.mask.equals(mask_of(t, [("A", "x"), ("A", "z"), ("B", "x")]))
     assert np.isnan(d.numeric.loc["A", "x"]) and d.numeric.loc["B", "y"] == 40
-    assert d.reasons == ["2 cells below 10 suppressed (threshold)",
-                         "1 zero cell suppressed (a zero can show that everyone in a row or column shares a characteristic)"]
+    assert d.reasons == [
+        "2 cells below 10 suppressed (threshold)",
+        "1 zero cell suppressed (a zero can show that everyone in a row or column shares a characteristic)",
+    ]
     assert (d.cell_reasons.loc["A"] == ["threshold", "", "zero"]).all()
 
 
@@ -107,6 +113,7 @@ def test_structural_zero_is_shown_and_protects_nothing():
 
 
 # -- secondary suppression, by hand -------------------------------------------------------------
+
 
 def test_secondary_one_cell_in_a_row_and_a_column():
     t = frame({"A": [45, 40], "B": [3, 20], "C": [30, 12]}, ["yes", "no"])
@@ -224,9 +231,14 @@ def test_label_columns_pass_through():
 
 # -- acro's own decisions on the same tables ----------------------------------------------------
 
+
 @contextlib.contextmanager
 def quiet():
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         yield
 
@@ -322,8 +334,9 @@ def test_acro_margins_count_only_published_cells_ours_are_true_totals(acro_sessi
     # Ours (traced by hand through the rules): primary (A, y) = 3, (A, z) = 0, (C, x) = 5; row A's
     # withheld cells add to 3 -> (A, x); row C -> (C, y) = 20; column z -> (B, z) = 15; row B ->
     # (B, x) = 12. Every total is published and true.
-    assert ours.mask.equals(mask_of(ours.display, [("A", "x"), ("A", "y"), ("A", "z"), ("B", "x"), ("B", "z"),
-                                                    ("C", "x"), ("C", "y")]))
+    assert ours.mask.equals(
+        mask_of(ours.display, [("A", "x"), ("A", "y"), ("A", "z"), ("B", "x"), ("B", "z"), ("C", "x"), ("C", "y")])
+    )
     assert ours.numeric.loc["A", "Total"] == 28 and ours.numeric.loc["Total", "Total"] == 150
     # The cells acro flags inside the table are exactly our primary suppressions.
     assert ours.primary.iloc[:3, :3].equals(acro_flags.iloc[:3, :3])
@@ -336,8 +349,9 @@ small_counts = st.one_of(st.integers(0, 12), st.integers(0, 40))
 def count_tables(draw, max_count: int = 40) -> pd.DataFrame:
     r, c = draw(st.integers(2, 4)), draw(st.integers(2, 4))
     cells = draw(st.lists(small_counts, min_size=r * c, max_size=r * c))
-    return pd.DataFrame(np.array(cells).reshape(r, c), index=[f"r{i}" for i in range(r)],
-                        columns=[f"c{j}" for j in range(c)])
+    return pd.DataFrame(
+        np.array(cells).reshape(r, c), index=[f"r{i}" for i in range(r)], columns=[f"c{j}" for j in range(c)]
+    )
 
 
 @hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -351,6 +365,7 @@ def test_primary_suppression_matches_acro_on_any_table(acro_session, table, zero
 
 
 # -- properties: whatever the table -------------------------------------------------------------
+
 
 def bridges(suppressed: np.ndarray) -> list[tuple[int, int]]:
     """Suppressed cells that a table with a total row and column pins down, found as graph bridges.
@@ -435,15 +450,19 @@ def test_large_counts_are_left_alone(table):
 
 # -- shares -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("k, n, ok", [
-    (12, 30, True),    # 12, 30 and 18 all >= 10
-    (10, 20, True),    # on the threshold: 10, 20, 10
-    (9, 30, False),    # numerator 9 < 10
-    (5, 8, False),     # numerator and denominator < 10
-    (25, 30, False),   # remainder 5 < 10: 83% of 30 says 5 people do not
-    (0, 40, False),    # a zero numerator is a zero count
-    (40, 40, False),   # 100%: the remainder is a zero count
-])
+
+@pytest.mark.parametrize(
+    "k, n, ok",
+    [
+        (12, 30, True),  # 12, 30 and 18 all >= 10
+        (10, 20, True),  # on the threshold: 10, 20, 10
+        (9, 30, False),  # numerator 9 < 10
+        (5, 8, False),  # numerator and denominator < 10
+        (25, 30, False),  # remainder 5 < 10: 83% of 30 says 5 people do not
+        (0, 40, False),  # a zero numerator is a zero count
+        (40, 40, False),  # 100%: the remainder is a zero count
+    ],
+)
 def test_share_rule(k, n, ok):
     assert share(k, n, S).reportable is ok
     text = format_share(k, n, S)
@@ -475,10 +494,19 @@ def test_format_share_with_a_wilson_interval():
 
 
 def test_format_count():
-    assert [format_count(n, S) for n in (0, 1, 9, 10, 999, 1000, None)] == ["<10", "<10", "<10", "10", "999", "1,000", "<10"]
+    assert [format_count(n, S) for n in (0, 1, 9, 10, 999, 1000, None)] == [
+        "<10",
+        "<10",
+        "<10",
+        "10",
+        "999",
+        "1,000",
+        "<10",
+    ]
 
 
 # -- magnitude tables ---------------------------------------------------------------------------
+
 
 def contributions(cells: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
     return pd.DataFrame([(r, c, v) for (r, c), vs in cells.items() for v in vs], columns=["team", "role", "hours"])
@@ -503,12 +531,14 @@ def test_p_ratio_by_hand():
 
 
 def test_threshold_negative_and_zero_cells_by_hand():
-    v = contributions({
-        ("A", "x"): list(range(1, 10)),          # 9 contributors < 10
-        ("B", "x"): [5.0] * 11 + [-1.0],         # a negative value: dominance not defined
-        ("C", "x"): [0.0] * 12,                  # every value 0: the mean tells each one
-        ("D", "x"): [float(h) for h in range(5, 17)],  # 12 contributors 5..16: mean 10.5
-    })
+    v = contributions(
+        {
+            ("A", "x"): list(range(1, 10)),  # 9 contributors < 10
+            ("B", "x"): [5.0] * 11 + [-1.0],  # a negative value: dominance not defined
+            ("C", "x"): [0.0] * 12,  # every value 0: the mean tells each one
+            ("D", "x"): [float(h) for h in range(5, 17)],  # 12 contributors 5..16: mean 10.5
+        }
+    )
     d = suppress_magnitudes(v, S, value="hours", rows="team")
     assert list(d.cell_reasons["hours"]) == ["threshold", "negative", "zero", ""]
     assert list(d.display["hours"]) == ["suppressed"] * 3 + ["10.5"]
@@ -519,17 +549,22 @@ def test_threshold_negative_and_zero_cells_by_hand():
 def test_contributors_are_people_not_rows():
     # 11 rows from 9 workers: 9 contributors, below 10.
     v = pd.DataFrame({"team": ["A"] * 11, "worker": [f"w{i}" for i in range(9)] + ["w0", "w1"], "hours": [3.0] * 11})
-    assert suppress_magnitudes(v, S, value="hours", rows="team", unit="worker").cell_reasons.loc["A", "hours"] == "threshold"
+    assert (
+        suppress_magnitudes(v, S, value="hours", rows="team", unit="worker").cell_reasons.loc["A", "hours"]
+        == "threshold"
+    )
     assert suppress_magnitudes(v, S, value="hours", rows="team").cell_reasons.loc["A", "hours"] == ""
 
 
 def test_magnitude_totals_and_secondary_by_hand():
-    v = contributions({
-        ("A", "x"): [5.0] * 12,   # sum 60
-        ("A", "y"): [10.0] * 12,  # sum 120
-        ("B", "x"): [4.0] * 9,    # 9 contributors: threshold
-        ("B", "y"): [2.0] * 12,   # sum 24
-    })
+    v = contributions(
+        {
+            ("A", "x"): [5.0] * 12,  # sum 60
+            ("A", "y"): [10.0] * 12,  # sum 120
+            ("B", "x"): [4.0] * 9,  # 9 contributors: threshold
+            ("B", "y"): [2.0] * 12,  # sum 24
+        }
+    )
     d = suppress_magnitudes(v, S, value="hours", rows="team", columns="role", totals=True)
     # Primary: (B, x). Secondary on the sums: row B -> (B, y); column x -> (A, x); column y then
     # has one -> (A, y). The totals pass every rule (21 to 45 contributors, none dominant):
@@ -539,7 +574,9 @@ def test_magnitude_totals_and_secondary_by_hand():
     assert list(d.display["Total"]) == ["7.5", "2.9", "5.3"]
     assert list(d.display.loc["Total"]) == ["4.6", "6.0", "5.3"]
     assert d.cell_reasons.loc["B", "x"] == "threshold"
-    sums = suppress_magnitudes(v, S, value="hours", rows="team", columns="role", totals=True, statistic="sum", decimals=0)
+    sums = suppress_magnitudes(
+        v, S, value="hours", rows="team", columns="role", totals=True, statistic="sum", decimals=0
+    )
     assert list(sums.display.loc["Total"]) == ["96", "144", "240"]
 
 
@@ -577,20 +614,26 @@ ACRO_CODES = {"MinimumThresholdCheck": "threshold", "NKCheck": "dominance", "PPe
 
 
 def test_magnitude_rules_match_acro(acro_session):
-    v = contributions({
-        ("A", "x"): [float(h) for h in range(5, 17)],   # fine
-        ("A", "y"): [50.0, 45.0] + [1.0] * 8,           # dominance only
-        ("B", "x"): [float(h) for h in range(1, 10)],   # 9 contributors
-        ("B", "y"): [100.0, 50.0] + [1.0] * 9,          # dominance and p-ratio
-        ("C", "x"): [20.0, 20.0] + [1.0] * 10,          # fine: 40 / 50 = 80%, p 10 / 20 = 50%
-        ("C", "y"): [0.0] * 12,                         # all zero
-    })
+    v = contributions(
+        {
+            ("A", "x"): [float(h) for h in range(5, 17)],  # fine
+            ("A", "y"): [50.0, 45.0] + [1.0] * 8,  # dominance only
+            ("B", "x"): [float(h) for h in range(1, 10)],  # 9 contributors
+            ("B", "y"): [100.0, 50.0] + [1.0] * 9,  # dominance and p-ratio
+            ("C", "x"): [20.0, 20.0] + [1.0] * 10,  # fine: 40 / 50 = 80%, p 10 / 20 = 50%
+            ("C", "y"): [0.0] * 12,  # all zero
+        }
+    )
     acro_table, outcome = acro_pivot(acro_session, v)
     ours = suppress_magnitudes(v, S, value="hours", rows="team", columns="role")
     assert ours.mask.equals(acro_table.isna())
     for r in ours.mask.index:
         for c in ours.mask.columns:
-            theirs = {ACRO_CODES[x.strip()] for x in outcome.loc[r, c].split(";") if x.strip()} - {"ok"} if outcome.loc[r, c] != "ok" else set()
+            theirs = (
+                {ACRO_CODES[x.strip()] for x in outcome.loc[r, c].split(";") if x.strip()} - {"ok"}
+                if outcome.loc[r, c] != "ok"
+                else set()
+            )
             mine = set(filter(None, ours.cell_reasons.loc[r, c].split("; ")))
             if (r, c) == ("C", "y"):
                 # acro reaches the same decision through its p-ratio code (when the largest value
@@ -628,8 +671,10 @@ def test_collapse_likert_adds_up_categories():
     c = pd.DataFrame([[1, 2, 9, 8, 5], [0, 4, 10, 6, 3]], index=["Q10", "Q11"], columns=LIKERT)
     out = collapse_likert(c, three_point_mapping(LIKERT))
     # Q10: worse 1 + 2 = 3, same 9, better 8 + 5 = 13; Q11: 0 + 4 = 4, 10, 6 + 3 = 9
-    assert out.to_dict("index") == {"Q10": {"Worse": 3, "About the same": 9, "Better": 13},
-                                    "Q11": {"Worse": 4, "About the same": 10, "Better": 9}}
+    assert out.to_dict("index") == {
+        "Q10": {"Worse": 3, "About the same": 9, "Better": 13},
+        "Q11": {"Worse": 4, "About the same": 10, "Better": 9},
+    }
     s = collapse_likert(c.loc["Q10"], three_point_mapping(LIKERT))
     assert list(s) == [3, 9, 13]
     with pytest.raises(ValueError, match="no mapping"):

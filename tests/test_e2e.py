@@ -15,8 +15,12 @@ def identifiers(root: Path) -> set[str]:
     """Every identifier in the tidy tables: worker, visit, survey response and interview ids."""
     ids: set[str] = set()
     data = root / "_build" / "data"
-    for table, cols in (("workers", ["worker_id"]), ("visits", ["visit_id", "worker_id"]),
-                        ("survey", ["response_id"]), ("interviews", ["interview_id"])):
+    for table, cols in (
+        ("workers", ["worker_id"]),
+        ("visits", ["visit_id", "worker_id"]),
+        ("survey", ["response_id"]),
+        ("interviews", ["interview_id"]),
+    ):
         for p in data.glob(f"*/{table}.parquet"):
             frame = pd.read_parquet(p)
             for c in cols:
@@ -52,11 +56,15 @@ def test_html_has_criteria_table_and_every_figure_inline(built, report):
     assert figures, "the report embeds no figure"
     assert 'id="tbl-criteria"' in html and "Success criteria" in html
     for fig in figures:
-        m = re.search(rf'<figure id="{fig}">\s*<img [^>]*?aria-label="([^"]+)"[^>]*? src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+        m = re.search(
+            rf'<figure id="{fig}">\s*<img [^>]*?aria-label="([^"]+)"[^>]*?'
+            r' src="data:image/png;base64,([A-Za-z0-9+/=]+)"',
+            html,
+        )
         assert m, f"{fig} is not an inline image"
-        assert len(m.group(2)) > 5000          # a real picture, not an empty placeholder
+        assert len(m.group(2)) > 5000  # a real picture, not an empty placeholder
         assert not m.group(1).startswith("Figure")  # alt text is the fig-alt, not the caption
-    assert "src=\"http" not in html and "src=\"media/" not in html  # opens offline
+    assert 'src="http' not in html and 'src="media/' not in html  # opens offline
 
 
 @pytest.mark.parametrize("report", ["august", "december"])

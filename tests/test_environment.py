@@ -18,7 +18,9 @@ def _pairs(specs):
 
 def test_pyproject_and_environment_pin_the_same_packages():
     py = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())
-    deps = py["project"]["dependencies"] + [d for group in py["project"]["optional-dependencies"].values() for d in group]
+    deps = py["project"]["dependencies"] + [
+        d for group in py["project"]["optional-dependencies"].values() for d in group
+    ]
     env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     assert _pairs(deps) == _pairs(pip)

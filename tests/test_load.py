@@ -23,23 +23,62 @@ from analysis.schemas import spec_for
 from analysis.validate import check_table, unknown_workers
 
 KNOWN_WORKERS = pd.Series(["W1", "W2"])
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # -- strategies ------------------------------------------------------------------------------------
 
 # any text a person or a system might put in a cell: no surrogates (not encodable at all)
 ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 # the characters that break naive CSV handling, and look-alikes of the real values
-TRICKY = st.sampled_from(["", " ", ",", ";", '"', '""', "'", "\n", "\r\n", "\r", "a,b", 'say "hi"', "x;y",
-                          "line1\nline2", "\t", "é£€", "日本", "\ufeff", "NA", "null", "#N/A", "-", "0",
-                          "44270", "44270.4375", "15/03/2021", "2021-13-45", "99999999999999999999"])
+TRICKY = st.sampled_from(
+    [
+        "",
+        " ",
+        ",",
+        ";",
+        '"',
+        '""',
+        "'",
+        "\n",
+        "\r\n",
+        "\r",
+        "a,b",
+        'say "hi"',
+        "x;y",
+        "line1\nline2",
+        "\t",
+        "é£€",
+        "日本",
+        "\ufeff",
+        "NA",
+        "null",
+        "#N/A",
+        "-",
+        "0",
+        "44270",
+        "44270.4375",
+        "15/03/2021",
+        "2021-13-45",
+        "99999999999999999999",
+    ]
+)
 NAIVE_DATETIMES = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
-DATE_TEXT = NAIVE_DATETIMES.flatmap(lambda d: st.sampled_from([
-    d.isoformat(sep=" "), d.strftime("%Y-%m-%d %H:%M"), d.strftime("%d/%m/%Y %H:%M"), d.strftime("%d/%m/%Y"),
-    d.strftime("%Y-%m-%dT%H:%M:%S")]))
-CELL = st.one_of(ANY_TEXT, TRICKY, DATE_TEXT, st.integers().map(str), st.floats().map(str),
-                 st.sampled_from(["W1", "W2", "W3"]))
+DATE_TEXT = NAIVE_DATETIMES.flatmap(
+    lambda d: st.sampled_from(
+        [
+            d.isoformat(sep=" "),
+            d.strftime("%Y-%m-%d %H:%M"),
+            d.strftime("%d/%m/%Y %H:%M"),
+            d.strftime("%d/%m/%Y"),
+            d.strftime("%Y-%m-%dT%H:%M:%S"),
+        ]
+    )
+)
+CELL = st.one_of(
+    ANY_TEXT, TRICKY, DATE_TEXT, st.integers().map(str), st.floats().map(str), st.sampled_from(["W1", "W2", "W3"])
+)
 ROWS = st.lists(st.lists(CELL, min_size=4, max_size=4), min_size=1, max_size=8)
 
 
@@ -47,6 +86,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: 
     """RFC 4180 quoting: a cell is quoted when it holds the delimiter, a quote or a line break
     (``csv.writer`` leaves a lone carriage return unquoted when the line ending is ``\\n``, which
     makes a genuine extra line rather than a loader bug)."""
+
     def cell(text: str) -> str:
         if any(ch in text for ch in (delimiter, '"', "\r", "\n")):
             return '"' + text.replace('"', '""') + '"'
@@ -66,11 +106,17 @@ def _encodable(rows: list[list[str]], encoding: str) -> bool:
 
 # -- the CSV path ----------------------------------------------------------------------------------
 
+
 @SETTINGS
-@given(rows=ROWS, delimiter=st.sampled_from([",", ";"]), eol=st.sampled_from(["\n", "\r\n"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
-@example(rows=[["V1", "W1", "2021-03-01 10:00", 'a "quoted",\nmulti-line; cell']], delimiter=",", eol="\n",
-         encoding="utf-8")
+@given(
+    rows=ROWS,
+    delimiter=st.sampled_from([",", ";"]),
+    eol=st.sampled_from(["\n", "\r\n"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
+@example(
+    rows=[["V1", "W1", "2021-03-01 10:00", 'a "quoted",\nmulti-line; cell']], delimiter=",", eol="\n", encoding="utf-8"
+)
 @example(rows=[["", "", "", ""], ["V1", "W1", "", ""]], delimiter=";", eol="\r\n", encoding="utf-8-sig")
 def test_csv_never_loses_a_row(tmp_path_factory, rows, delimiter, eol, encoding):
     if not _encodable(rows, encoding):
@@ -89,19 +135,25 @@ def test_csv_never_loses_a_row(tmp_path_factory, rows, delimiter, eol, encoding)
     assert d.frame[ROW].tolist() == sorted(set(d.frame[ROW].tolist())) and d.frame[ROW].min() >= 2
     # every row comes back, as written: accepted rows (ids trimmed) and quarantined rows (as delivered)
     quarantined_rows = set(c.quarantined["row"])
-    written = list(zip(rows, d.frame[ROW]))
+    written = list(zip(rows, d.frame[ROW], strict=False))
     if encoding != "cp1252":  # cp1252 bytes can also be valid UTF-8; then only the counts are certain
         assert d.frame["visit_id"].tolist() == [r[0] for r in rows]
         assert c.accepted["visit_id"].tolist() == [r[0].strip() for r, n in written if n not in quarantined_rows]
-        assert c.quarantined.sort_values("row")["visit_id"].tolist() == [r[0] for r, n in written
-                                                                         if n in quarantined_rows]
+        assert c.quarantined.sort_values("row")["visit_id"].tolist() == [
+            r[0] for r, n in written if n in quarantined_rows
+        ]
     # every quarantined row says where and why
     assert c.quarantined[["file", "row", "column", "rule", "message"]].notna().all().all()
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(st.sampled_from(["V1", "V2", "W1", "2021-03-01 10:00", ""]), min_size=4, max_size=4),
-                     min_size=1, max_size=5))
+@given(
+    rows=st.lists(
+        st.lists(st.sampled_from(["V1", "V2", "W1", "2021-03-01 10:00", ""]), min_size=4, max_size=4),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_plain_csv_rows_are_numbered_by_line(tmp_path_factory, rows):
     """Without quoted line breaks, the row number is the line number: header 1, data from 2."""
     spec = spec_for("visits")
@@ -118,9 +170,25 @@ def test_plain_csv_rows_are_numbered_by_line(tmp_path_factory, rows):
 # not a text pandas reads as missing ("NA", "#N/A": see the xfail test below)
 SAFE_CHARS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")
 SAFE_TEXT = st.text(SAFE_CHARS, min_size=1, max_size=10).filter(
-    lambda s: not s.startswith("=") and s.strip() and s.strip().upper() not in PANDAS_NA)
-PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NAN", "1.#IND", "1.#QNAN", "<NA>", "N/A",
-             "NA", "NULL", "NAN", "NONE"}
+    lambda s: not s.startswith("=") and s.strip() and s.strip().upper() not in PANDAS_NA
+)
+PANDAS_NA = {
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NAN",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NAN",
+    "NONE",
+}
 
 
 def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
@@ -134,8 +202,13 @@ def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(st.one_of(SAFE_TEXT, st.sampled_from(["W1", "V1", "2021-03-01 10:00"])),
-                              min_size=4, max_size=4), min_size=1, max_size=6))
+@given(
+    rows=st.lists(
+        st.lists(st.one_of(SAFE_TEXT, st.sampled_from(["W1", "V1", "2021-03-01 10:00"])), min_size=4, max_size=4),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_excel_and_csv_deliver_the_same_text(tmp_path_factory, rows):
     """The same text rows delivered as .xlsx and as .csv are read as the same table."""
     spec = spec_for("visits")
@@ -150,8 +223,11 @@ def test_excel_and_csv_deliver_the_same_text(tmp_path_factory, rows):
 
 def test_excel_keeps_text_that_pandas_would_call_missing(tmp_path):
     spec = spec_for("visits")
-    rows = [["V1", "W1", "2021-03-01 10:00", "N/A"], ["NA", "NULL", "#N/A", "n/a"],
-            ["V3", "W2", "2021-03-02 10:00", ""]]
+    rows = [
+        ["V1", "W1", "2021-03-01 10:00", "N/A"],
+        ["NA", "NULL", "#N/A", "n/a"],
+        ["V3", "W2", "2021-03-02 10:00", ""],
+    ]
     _write_xlsx(tmp_path / "visits.xlsx", spec.names, rows)
     d = read_table(tmp_path / "visits.xlsx", spec)
     c = check_table(d, spec)
@@ -160,10 +236,13 @@ def test_excel_keeps_text_that_pandas_would_call_missing(tmp_path):
     assert d.n == 3 and c.delivered == 3
     assert d.frame["writeup_datetime"].tolist()[:2] == ["N/A", "n/a"]
     assert c.quarantined.sort_values("row")[["row", "column", "rule"]].values.tolist() == [
-        [2, "writeup_datetime", "type"], [3, "visit_datetime", "type"]]
+        [2, "writeup_datetime", "type"],
+        [3, "visit_datetime", "type"],
+    ]
 
 
 # -- encodings -------------------------------------------------------------------------------------
+
 
 def test_windows_1252_byte_after_the_first_64_kib_is_decoded(tmp_path):
     spec = spec_for("visits")
@@ -188,13 +267,16 @@ def test_each_encoding_decodes_pound_and_accents(tmp_path, encoding):
 
 # -- date-times with a UTC offset ------------------------------------------------------------------
 
-AWARE = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2030, 12, 31),
-                     timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=1))]))
+AWARE = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1),
+    max_value=dt.datetime(2030, 12, 31),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=1))]),
+)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(visits=st.lists(AWARE, min_size=1, max_size=4))
-@example(visits=[dt.datetime(2021, 3, 1, 10, tzinfo=dt.timezone.utc)])
+@example(visits=[dt.datetime(2021, 3, 1, 10, tzinfo=dt.UTC)])
 def test_offset_aware_datetimes_never_crash(tmp_path_factory, visits):
     spec = spec_for("visits")
     rows = [[f"V{i}", "W1", v.isoformat(), ""] for i, v in enumerate(visits)]

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from analysis import qda
 from analysis.config import load_study
-from analysis.load import ROW, Delivered
 from analysis.errors import ConfigError, UnusableFileError
+from analysis.load import ROW, Delivered
 from analysis.synthetic import interviews as synth
 
 HERE = Path(__file__).parent
@@ -49,21 +49,45 @@ def register(study):
 # T-02 (PlainTextContent, 44 characters): "Non-working days are fine" = [0, 25), "cover is hard" = [30, 43).
 # The selection 36-57 carries two codings (workload, and TIME PRESSURE matched by name ignoring case);
 # ACCEPTABLE matches the codebook by id; "T-01.docx" is the interview T-01.
-EXPECTED = pd.DataFrame({
-    "interview_id": ["T-01", "T-01", "T-01", "T-01", "T-02", "T-02"],
-    "code_id": ["team_cover", "time_pressure", "workload", "work_life_balance", "acceptable", "team_cover"],
-    "code_name": ["Team cover", "Time pressure", "Workload and caseload", "Work-life balance", "Acceptable to staff",
-                  "Team cover"],
-    "parent_id": ["facilitators", None, "barriers", None, None, "facilitators"],
-    "start": [0, 36, 36, 58, 0, 30],
-    "end": [35, 57, 57, 83, 25, 43],
-    "text": ["We set up a buddy system for cover.", "My caseload is heavy.", "My caseload is heavy.",
-             "Fridays off help me rest.", "Non-working days are fine", "cover is hard"],
-}).astype({"interview_id": "string", "code_id": "string", "code_name": "string", "parent_id": "string",
-           "start": "Int64", "end": "Int64", "text": "string"})
+EXPECTED = pd.DataFrame(
+    {
+        "interview_id": ["T-01", "T-01", "T-01", "T-01", "T-02", "T-02"],
+        "code_id": ["team_cover", "time_pressure", "workload", "work_life_balance", "acceptable", "team_cover"],
+        "code_name": [
+            "Team cover",
+            "Time pressure",
+            "Workload and caseload",
+            "Work-life balance",
+            "Acceptable to staff",
+            "Team cover",
+        ],
+        "parent_id": ["facilitators", None, "barriers", None, None, "facilitators"],
+        "start": [0, 36, 36, 58, 0, 30],
+        "end": [35, 57, 57, 83, 25, 43],
+        "text": [
+            "We set up a buddy system for cover.",
+            "My caseload is heavy.",
+            "My caseload is heavy.",
+            "Fridays off help me rest.",
+            "Non-working days are fine",
+            "cover is hard",
+        ],
+    }
+).astype(
+    {
+        "interview_id": "string",
+        "code_id": "string",
+        "code_name": "string",
+        "parent_id": "string",
+        "start": "Int64",
+        "end": "Int64",
+        "text": "string",
+    }
+)
 
 
 # -- the hand fixture --------------------------------------------------------------------------
+
 
 def test_qdpx_segments_by_hand(tmp_path, codebook, register):
     project = qda.read_qdpx(build_qdpx(tmp_path / "interviews.qdpx"))
@@ -74,7 +98,7 @@ def test_qdpx_segments_by_hand(tmp_path, codebook, register):
     # the offsets select exactly the characters of the transcript
     text = (FIXTURE / SOURCE_FILE).read_text()
     t01 = checked.accepted[checked.accepted["interview_id"] == "T-01"]
-    assert all(text[s:e] == t for s, e, t in zip(t01["start"], t01["end"], t01["text"]))
+    assert all(text[s:e] == t for s, e, t in zip(t01["start"], t01["end"], t01["text"], strict=False))
 
 
 def test_nested_codes_flattened_with_parent(tmp_path):
@@ -132,7 +156,7 @@ def test_register_quarantine_explains_dropped_segments(tmp_path, study, codebook
     build_qdpx(tmp_path / "interviews.qdpx")
     checked, _ = qda.check_interviews_source(tmp_path, study, codebook)
     q = checked["segments"].quarantined
-    assert q["rule"].tolist() == ["interview_in_register"] * 2        # the two T-02 codings
+    assert q["rule"].tolist() == ["interview_in_register"] * 2  # the two T-02 codings
     assert q["message"].str.contains("quarantined").all()
     assert checked["segments"].delivered == 6 == len(checked["segments"].accepted) + 2
 
@@ -203,7 +227,7 @@ def test_bad_interview_files(name, study, codebook, register):
 
 def test_bad_cases_name_the_column(study, codebook, register):
     q = _check_bad(BAD / "register_unknown_wave.csv", study, codebook, register).quarantined
-    assert q.loc[0, "column"] == "wave" and q.loc[0, "wave"] == "midline"   # kept as delivered
+    assert q.loc[0, "column"] == "wave" and q.loc[0, "wave"] == "midline"  # kept as delivered
     q = _check_bad(BAD / "selection_beyond_source.qdpx", study, codebook, register).quarantined
     assert q.loc[0, "column"] == "end" and "83 characters" in q.loc[0, "message"]
 
@@ -220,6 +244,7 @@ def test_invalid_xml_says_where(tmp_path):
 
 # -- the codebook ------------------------------------------------------------------------------
 
+
 def test_project_codebook_covers_every_research_question():
     cb = qda.load_codebook()
     assert list(cb.columns) == ["id", "name", "rq", "type", "parent", "description"]
@@ -228,9 +253,23 @@ def test_project_codebook_covers_every_research_question():
     codes = cb.drop_duplicates("id").set_index("id")
     assert codes["parent"].dropna().isin(codes.index).all()
     # codes the protocol and the sister study ask for
-    for cid in ("team_cover", "work_life_balance", "motivation", "autonomy", "productivity", "leisure_time",
-                "time_pressure", "work_quality", "disruption_colleagues", "disruption_managers", "remote_working",
-                "office_working", "return_to_office", "trust", "organisational_culture"):
+    for cid in (
+        "team_cover",
+        "work_life_balance",
+        "motivation",
+        "autonomy",
+        "productivity",
+        "leisure_time",
+        "time_pressure",
+        "work_quality",
+        "disruption_colleagues",
+        "disruption_managers",
+        "remote_working",
+        "office_working",
+        "return_to_office",
+        "trust",
+        "organisational_culture",
+    ):
         assert cid in codes.index, cid
     # a code under two research questions has one row per question
     assert sorted(cb.loc[cb["id"] == "writeups", "rq"]) == ["2a", "2b"]
@@ -238,14 +277,17 @@ def test_project_codebook_covers_every_research_question():
     assert cb.loc[cb["id"] == "team_cover", "rq"].tolist() == ["1b"]
 
 
-@pytest.mark.parametrize("codes, message", [
-    ("- {id: a, name: A, rq: 1b}\n  - {id: a, name: B, rq: 1b}", "more than once"),
-    ("- {id: a, name: A, rq: 1b}\n  - {id: b, name: a, rq: 1b}", "cannot be told apart"),
-    ("- {id: a, name: A, parent: zz}", "not a code id"),
-    ("- {id: a, name: A, rq: 9z}", "not under `research_questions:`"),
-    ("- {id: a, name: A, parent: b}\n  - {id: b, name: B, parent: a}", "loop"),
-    ("- {id: a, name: A, rq: 1b, type: abductive}", "type"),
-])
+@pytest.mark.parametrize(
+    "codes, message",
+    [
+        ("- {id: a, name: A, rq: 1b}\n  - {id: a, name: B, rq: 1b}", "more than once"),
+        ("- {id: a, name: A, rq: 1b}\n  - {id: b, name: a, rq: 1b}", "cannot be told apart"),
+        ("- {id: a, name: A, parent: zz}", "not a code id"),
+        ("- {id: a, name: A, rq: 9z}", "not under `research_questions:`"),
+        ("- {id: a, name: A, parent: b}\n  - {id: b, name: B, parent: a}", "loop"),
+        ("- {id: a, name: A, rq: 1b, type: abductive}", "type"),
+    ],
+)
 def test_bad_codebook(tmp_path, codes, message):
     p = tmp_path / "codebook.yml"
     p.write_text(f"research_questions: {{1b: x}}\ncodes:\n  {codes}\n")
@@ -254,6 +296,7 @@ def test_bad_codebook(tmp_path, codes, message):
 
 
 # -- synthetic interviews ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory, study):
@@ -265,10 +308,10 @@ def test_synthetic_is_deterministic(synthetic, tmp_path, study):
     root, written = synthetic
     again = synth.generate(tmp_path, study, study.seed)
     assert [p.relative_to(tmp_path) for p in again] == [p.relative_to(root) for p in written]
-    for a, b in zip(written, again):
+    for a, b in zip(written, again, strict=False):
         assert a.read_bytes() == b.read_bytes(), a.name
     other = synth.generate(tmp_path / "other", study, study.seed + 1)
-    assert any(a.read_bytes() != b.read_bytes() for a, b in zip(written, other))
+    assert any(a.read_bytes() != b.read_bytes() for a, b in zip(written, other, strict=False))
 
 
 def test_synthetic_matches_the_protocol_schedule(synthetic, study):
@@ -277,16 +320,22 @@ def test_synthetic_matches_the_protocol_schedule(synthetic, study):
     counts = reg.groupby(["wave", "site", "group"]).size().to_dict()
     # the protocol's table (Data collection: Croydon and Stockport), copied by hand
     assert counts == {
-        ("baseline", "Croydon", "team manager"): 2, ("baseline", "Croydon", "flexitime user"): 4,
+        ("baseline", "Croydon", "team manager"): 2,
+        ("baseline", "Croydon", "flexitime user"): 4,
         ("baseline", "Croydon", "non-user"): 2,
-        ("interim", "Croydon", "team manager"): 2, ("interim", "Croydon", "flexitime user"): 4,
+        ("interim", "Croydon", "team manager"): 2,
+        ("interim", "Croydon", "flexitime user"): 4,
         ("interim", "Croydon", "non-user"): 2,
-        ("interim", "Stockport", "team manager"): 2, ("interim", "Stockport", "flexitime user"): 4,
-        ("interim", "Stockport", "non-user"): 2, ("interim", "Stockport", "recent user"): 2,
+        ("interim", "Stockport", "team manager"): 2,
+        ("interim", "Stockport", "flexitime user"): 4,
+        ("interim", "Stockport", "non-user"): 2,
+        ("interim", "Stockport", "recent user"): 2,
         ("interim", "Stockport", "service leader"): 2,
-        ("endline", "Croydon", "team manager"): 1, ("endline", "Croydon", "flexitime user"): 2,
+        ("endline", "Croydon", "team manager"): 1,
+        ("endline", "Croydon", "flexitime user"): 2,
         ("endline", "Croydon", "non-user"): 1,
-        ("endline", "Stockport", "flexitime user"): 2, ("endline", "Stockport", "recent user"): 2,
+        ("endline", "Stockport", "flexitime user"): 2,
+        ("endline", "Stockport", "recent user"): 2,
     }
     assert len(reg) == 8 + 8 + 12 + 4 + 4
     assert reg["interview_id"].is_unique
@@ -299,8 +348,9 @@ def test_synthetic_validates_cleanly_in_both_formats(synthetic, study):
         checked, unusable = qda.check_interviews_source(folder, study)
         assert unusable == []
         assert all(c.quarantined.empty for c in checked.values()), wave
-        via_csv = qda.check_segments(qda.read_segments_csv(folder / "segments.csv"), qda.load_codebook(),
-                                     checked["interviews"])
+        via_csv = qda.check_segments(
+            qda.read_segments_csv(folder / "segments.csv"), qda.load_codebook(), checked["interviews"]
+        )
         pd.testing.assert_frame_equal(checked["segments"].accepted, via_csv.accepted)
         seg = checked["segments"].accepted
         # transcripts are a few hundred words
@@ -330,16 +380,19 @@ def test_synthetic_qdpx_is_valid_refi_qda(synthetic, tmp_path):
 
 def test_synthetic_plants_identifiers(synthetic, study):
     root, _ = synthetic
-    text = " ".join(pd.read_csv(root / w / "segments.csv")["text"].str.cat(sep=" ")
-                    for w in ("interim", "endline"))
+    text = " ".join(pd.read_csv(root / w / "segments.csv")["text"].str.cat(sep=" ") for w in ("interim", "endline"))
     assert any(n in text for n in synth.SYNTHETIC_NAMES)
     assert "@example.org" in text and "07700 900" in text
 
 
 # -- properties ----------------------------------------------------------------------------------
 
-CELLS = st.one_of(st.sampled_from(["T-01", "T-02", "T-09", "Team cover", "team_cover", "Parking", "", "0", "35",
-                                   "-3", "x", "1e3", "83", "12.5"]), st.text(max_size=6))
+CELLS = st.one_of(
+    st.sampled_from(
+        ["T-01", "T-02", "T-09", "Team cover", "team_cover", "Parking", "", "0", "35", "-3", "x", "1e3", "83", "12.5"]
+    ),
+    st.text(max_size=6),
+)
 SEGMENT_RULES = {"type", "not_null", "selection_in_source", "code_in_codebook", "interview_in_register"}
 
 

@@ -21,8 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import ConfigError, UnusableFileError
-from analysis.qualtrics import (check_survey, check_survey_source, load_survey_config, questions, tidy_columns,
-                                tidy_schema)
+from analysis.qualtrics import (
+    check_survey,
+    check_survey_source,
+    load_survey_config,
+    questions,
+    tidy_columns,
+    tidy_schema,
+)
 from analysis.synthetic import survey as synth
 
 DATA = Path(__file__).parent / "data"
@@ -45,36 +51,58 @@ def hand_expected() -> pd.DataFrame:
     na = pd.NA
     dependants = ["0", "1", "2", "3", "4 or more"]
     stick = ["Always / every week", "Often / most weeks", "Around half the time", "Rarely", "Not at all"]
-    return pd.DataFrame({
-        "response_id": pd.array(["R_1aB2cD3eF4gH5iJ", "R_2kL3mN4oP5qR6sT", "R_3uV4wX5yZ6aB7cD",
-                                 "R_4eF5gH6iJ7kL8mN", "R_5oP6qR7sT8uV9wX"], dtype="string"),
-        "recorded_date": pd.to_datetime(["2021-06-08 09:26:46", "2021-06-09 13:47:31", "2021-06-10 11:19:06",
-                                         "2021-06-18 10:01:31", "2021-06-14 15:36:41"]).astype("datetime64[ns]"),
-        "finished": [True, True, True, False, True],          # row 8: Finished False, Progress 29
-        "progress": np.array([100, 100, 100, 29, 100], dtype="int64"),
-        "q1_years": [12.0, 0.0, 25.0, 4.0, 7.5],
-        "q2_overtime_hours": [3.5, 0.0, 10.0, np.nan, 2.0],
-        "q3_dependants": _cat(["2", "0", "1", "4 or more", "3"], dependants, True),
-        "q4_taken_up": _cat(["Yes", "No", "Yes", None, "Yes"], ["Yes", "No"], False),
-        "q5_team_taken_up": _cat([None, "Yes", None, None, None], ["Yes", "No"], False),
-        "q6_benefits_text": pd.array([na, "The team seems less tired.", na, na, na], dtype="string"),
-        "q7_challenges_text": pd.array([na, "Arranging cover for duty days is harder.", na, na, na], dtype="string"),
-        "q8_stick_to_plans": _cat(["Often / most weeks", None, "Rarely", None, "Always / every week"], stick, True),
-        "q9_workload": [True, False, False, False, False],
-        "q9_manager": [False, False, True, False, False],
-        "q9_coworkers_leave": [True, False, False, False, False],
-        "q9_other": [False, False, True, False, False],
-        "q9_other_text": pd.array([na, na, "Court dates fell on my day off.", na, na], dtype="string"),
-        "q10_work_life_balance": pd.array([4, na, 5, na, 5], dtype="Int64"),  # "4 – somewhat better" -> 4
-        "q11_motivation": pd.array([5, na, 4, na, 4], dtype="Int64"),
-        "q12_autonomy": pd.array([3, na, 4, na, 5], dtype="Int64"),
-        "q13_productivity": pd.array([2, na, 3, na, 4], dtype="Int64"),
-        "q14_impact_text": pd.array(["My days are longer, but the day off is worth it.", na, na, na, na], dtype="string"),
-        "q15_comments_text": pd.array([na, "I would like the pilot to continue.", na, na, na], dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "response_id": pd.array(
+                [
+                    "R_1aB2cD3eF4gH5iJ",
+                    "R_2kL3mN4oP5qR6sT",
+                    "R_3uV4wX5yZ6aB7cD",
+                    "R_4eF5gH6iJ7kL8mN",
+                    "R_5oP6qR7sT8uV9wX",
+                ],
+                dtype="string",
+            ),
+            "recorded_date": pd.to_datetime(
+                [
+                    "2021-06-08 09:26:46",
+                    "2021-06-09 13:47:31",
+                    "2021-06-10 11:19:06",
+                    "2021-06-18 10:01:31",
+                    "2021-06-14 15:36:41",
+                ]
+            ).astype("datetime64[ns]"),
+            "finished": [True, True, True, False, True],  # row 8: Finished False, Progress 29
+            "progress": np.array([100, 100, 100, 29, 100], dtype="int64"),
+            "q1_years": [12.0, 0.0, 25.0, 4.0, 7.5],
+            "q2_overtime_hours": [3.5, 0.0, 10.0, np.nan, 2.0],
+            "q3_dependants": _cat(["2", "0", "1", "4 or more", "3"], dependants, True),
+            "q4_taken_up": _cat(["Yes", "No", "Yes", None, "Yes"], ["Yes", "No"], False),
+            "q5_team_taken_up": _cat([None, "Yes", None, None, None], ["Yes", "No"], False),
+            "q6_benefits_text": pd.array([na, "The team seems less tired.", na, na, na], dtype="string"),
+            "q7_challenges_text": pd.array(
+                [na, "Arranging cover for duty days is harder.", na, na, na], dtype="string"
+            ),
+            "q8_stick_to_plans": _cat(["Often / most weeks", None, "Rarely", None, "Always / every week"], stick, True),
+            "q9_workload": [True, False, False, False, False],
+            "q9_manager": [False, False, True, False, False],
+            "q9_coworkers_leave": [True, False, False, False, False],
+            "q9_other": [False, False, True, False, False],
+            "q9_other_text": pd.array([na, na, "Court dates fell on my day off.", na, na], dtype="string"),
+            "q10_work_life_balance": pd.array([4, na, 5, na, 5], dtype="Int64"),  # "4 – somewhat better" -> 4
+            "q11_motivation": pd.array([5, na, 4, na, 4], dtype="Int64"),
+            "q12_autonomy": pd.array([3, na, 4, na, 5], dtype="Int64"),
+            "q13_productivity": pd.array([2, na, 3, na, 4], dtype="Int64"),
+            "q14_impact_text": pd.array(
+                ["My days are longer, but the day off is worth it.", na, na, na, na], dtype="string"
+            ),
+            "q15_comments_text": pd.array([na, "I would like the pilot to continue.", na, na, na], dtype="string"),
+        }
+    )
 
 
 # -- the hand-written fixture --------------------------------------------------------------------
+
 
 def test_hand_fixture_gives_the_hand_checked_table(config):
     c = check_survey(HAND_TEXT, config)
@@ -105,16 +133,24 @@ def test_unfinished_response_is_kept_and_flagged(config):
     partial = c.accepted[~c.accepted["finished"]]
     assert partial["response_id"].tolist() == ["R_4eF5gH6iJ7kL8mN"]
     assert partial["progress"].tolist() == [29]
-    assert partial["q4_taken_up"].isna().all()        # stopped before Q4
+    assert partial["q4_taken_up"].isna().all()  # stopped before Q4
 
 
 def test_q9_is_split_into_one_column_per_reason(config):
     a = check_survey(HAND_TEXT, config).accepted.set_index("response_id")
     # R_1...: Workload and Coworkers on leave; R_3...: manager and Other (with text)
-    assert a.loc["R_1aB2cD3eF4gH5iJ", ["q9_workload", "q9_manager", "q9_coworkers_leave", "q9_other"]].tolist() == \
-        [True, False, True, False]
-    assert a.loc["R_3uV4wX5yZ6aB7cD", ["q9_workload", "q9_manager", "q9_coworkers_leave", "q9_other"]].tolist() == \
-        [False, True, False, True]
+    assert a.loc["R_1aB2cD3eF4gH5iJ", ["q9_workload", "q9_manager", "q9_coworkers_leave", "q9_other"]].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert a.loc["R_3uV4wX5yZ6aB7cD", ["q9_workload", "q9_manager", "q9_coworkers_leave", "q9_other"]].tolist() == [
+        False,
+        True,
+        False,
+        True,
+    ]
     assert a.loc["R_3uV4wX5yZ6aB7cD", "q9_other_text"] == "Court dates fell on my day off."
     assert a[["q9_workload", "q9_manager", "q9_coworkers_leave", "q9_other"]].sum().tolist() == [1, 1, 1, 1]
 
@@ -122,8 +158,10 @@ def test_q9_is_split_into_one_column_per_reason(config):
 def test_byte_order_mark_crlf_and_spelling_variants_load_the_same(tmp_path, config):
     text = HAND_TEXT.read_text(encoding="utf-8")
     # an en dash typed as a hyphen, other case and spacing still name the same choice
-    text = text.replace("4 – somewhat better,5 – much better,3 – about the same,2 – somewhat worse",
-                        "4 - Somewhat Better,5 -  much better,3 – About the same,2 – somewhat worse")
+    text = text.replace(
+        "4 – somewhat better,5 – much better,3 – about the same,2 – somewhat worse",
+        "4 - Somewhat Better,5 -  much better,3 – About the same,2 – somewhat worse",
+    )
     assert "4 - Somewhat Better" in text
     p = tmp_path / "survey.csv"
     p.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
@@ -135,7 +173,7 @@ def test_uk_day_first_recorded_date_from_a_resaved_file(tmp_path, config):
     p = tmp_path / "survey.csv"
     p.write_text(text, encoding="utf-8")
     a = check_survey(p, config).accepted
-    assert a.loc[0, "recorded_date"] == pd.Timestamp("2021-06-08 09:26:46")   # 8 June, not 6 August
+    assert a.loc[0, "recorded_date"] == pd.Timestamp("2021-06-08 09:26:46")  # 8 June, not 6 August
 
 
 def test_recode_values_come_from_the_configuration(tmp_path, config):
@@ -153,9 +191,9 @@ def test_recode_values_come_from_the_configuration(tmp_path, config):
     p = tmp_path / "survey_numeric.csv"
     p.write_text("".join(out), encoding="utf-8")
     pd.testing.assert_frame_equal(check_survey(p, cfg).accepted, hand_expected())
-    with_default = check_survey(p, config)      # read with the default recodes, 7 and 9 are unknown
+    with_default = check_survey(p, config)  # read with the default recodes, 7 and 9 are unknown
     assert set(with_default.quarantined["rule"]) == {"preview", "allowed_values"}
-    assert len(with_default.accepted) == 1      # only the response that left Q4 empty
+    assert len(with_default.accepted) == 1  # only the response that left Q4 empty
 
 
 # -- bad input: one file per case ----------------------------------------------------------------
@@ -174,12 +212,12 @@ QUARANTINE_CASES = [
     ("display_logic_q5_when_taken_up.csv", 6, "Q5", "display_logic", 1),
     ("display_logic_q10_when_not_taken_up.csv", 6, "Q10", "display_logic", 1),
     ("display_logic_q8_when_q4_unanswered.csv", 6, "Q8", "display_logic", 1),
-    ("duplicate_response_id.csv", 6, "ResponseId", "unique", 2),      # rows 5 and 6 share an id
+    ("duplicate_response_id.csv", 6, "ResponseId", "unique", 2),  # rows 5 and 6 share an id
     ("empty_response_id.csv", 6, "ResponseId", "not_null", 1),
     ("recorded_date_not_a_date.csv", 6, "RecordedDate", "type", 1),
     ("progress_over_100.csv", 6, "Progress", "maximum", 1),
     ("finished_not_boolean.csv", 6, "Finished", "type", 1),
-    ("numeric_unknown_recode.csv", 6, "Q10", "allowed_values", 1),       # 3 where Q10 is recoded 11..15
+    ("numeric_unknown_recode.csv", 6, "Q10", "allowed_values", 1),  # 3 where Q10 is recoded 11..15
     ("numeric_display_logic_q5_when_taken_up.csv", 6, "Q5", "display_logic", 1),
     ("numeric_choice_text_in_numeric_export.csv", 6, "Q4", "allowed_values", 1),
 ]
@@ -210,7 +248,7 @@ def test_bad_value_is_quarantined_with_its_rule(name, row, column, rule, n_quara
     assert (q["column"], q["rule"]) == (column, rule)
     assert q["file"] == str(BAD / name)
     assert column in q["message"]
-    assert "R_aaaaaaaaaaaaaa1" in set(c.accepted["response_id"])   # the good row 4 is untouched
+    assert "R_aaaaaaaaaaaaaa1" in set(c.accepted["response_id"])  # the good row 4 is untouched
 
 
 @pytest.mark.parametrize(("name", "says"), UNUSABLE_CASES)
@@ -219,7 +257,7 @@ def test_unusable_file_stops_with_a_clear_message(name, says, config):
         check_survey(BAD / name, config)
     text = str(err.value)
     assert name in text and says in text and "What to do" in text
-    assert "\n" not in text                                     # one paragraph
+    assert "\n" not in text  # one paragraph
 
 
 def test_source_check_reports_an_unusable_file_instead_of_raising(tmp_path, study):
@@ -229,6 +267,7 @@ def test_source_check_reports_an_unusable_file_instead_of_raising(tmp_path, stud
 
 
 # -- the source function -----------------------------------------------------------------------
+
 
 def test_source_check_prefers_choice_text_then_numeric_then_nothing(tmp_path, study):
     assert check_survey_source(tmp_path, study) == ({}, [])
@@ -242,6 +281,7 @@ def test_source_check_prefers_choice_text_then_numeric_then_nothing(tmp_path, st
 
 
 # -- configuration -------------------------------------------------------------------------------
+
 
 def test_config_holds_appendix_d(config):
     qs = {q.id: q for q in questions(config)}
@@ -258,30 +298,36 @@ def test_study_survey_key_wins_over_the_file(study, config):
     cfg["questions"]["Q1"]["maximum"] = 45
     s = dataclasses.replace(study, raw={**study.raw, "survey": cfg})
     assert load_survey_config(study=s)["questions"]["Q1"]["maximum"] == 45
-    assert load_survey_config(study=study)["questions"]["Q1"]["maximum"] == 60   # no key: config/survey.yml
+    assert load_survey_config(study=study)["questions"]["Q1"]["maximum"] == 60  # no key: config/survey.yml
 
 
 def test_malformed_config_stops_with_config_error(tmp_path):
     p = tmp_path / "survey.yml"
-    p.write_text("survey:\n  questions:\n    Q4:\n      type: choice\n      column: q4\n      choices: [Yes, No]\n"
-                 "      recode: {Maybe: 3}\n", encoding="utf-8")
+    p.write_text(
+        "survey:\n  questions:\n    Q4:\n      type: choice\n      column: q4\n      choices: [Yes, No]\n"
+        "      recode: {Maybe: 3}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="Q4"):
         load_survey_config(p)
 
 
 # -- synthetic responses and exports ---------------------------------------------------------------
 
+
 def _workers(n_flex: int, n_standard: int) -> pd.DataFrame:
     n = n_flex + n_standard
-    return pd.DataFrame({
-        "worker_id": [f"W{9000 + i}" for i in range(n)],
-        "team": ["Team A", "Team B", "Team C"] * (n // 3) + ["Team A"] * (n % 3),
-        "role": ["social worker"] * n,
-        "fte": [1.0] * n,
-        "working_pattern": ["9-day fortnight"] * n_flex + ["standard"] * n_standard,
-        "planned_flex_days_last_month": [2] * n_flex + [0] * n_standard,
-        "flex_days_taken_last_month": [1] * n_flex + [0] * n_standard,
-    })
+    return pd.DataFrame(
+        {
+            "worker_id": [f"W{9000 + i}" for i in range(n)],
+            "team": ["Team A", "Team B", "Team C"] * (n // 3) + ["Team A"] * (n % 3),
+            "role": ["social worker"] * n,
+            "fte": [1.0] * n,
+            "working_pattern": ["9-day fortnight"] * n_flex + ["standard"] * n_standard,
+            "planned_flex_days_last_month": [2] * n_flex + [0] * n_standard,
+            "flex_days_taken_last_month": [1] * n_flex + [0] * n_standard,
+        }
+    )
 
 
 def test_synthetic_exports_round_trip_through_the_reader(tmp_path, config):
@@ -303,7 +349,9 @@ def test_synthetic_exports_look_like_qualtrics(tmp_path):
     raw = text.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     lines = raw.decode("utf-8-sig").split("\r\n")
-    assert lines[0].startswith("StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,")
+    assert lines[0].startswith(
+        "StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,"
+    )
     assert lines[1].startswith("Start Date,End Date,Response Type,IP Address,")
     assert lines[2].startswith('"{""ImportId"":""startDate"",""timeZone"":""Europe/London""}"')
     assert '"{""ImportId"":""QID9"",""choiceId"":""4""}"' in lines[2]
@@ -311,7 +359,7 @@ def test_synthetic_exports_look_like_qualtrics(tmp_path):
     ids = pd.read_csv(text, skiprows=[1, 2], dtype=str, encoding="utf-8-sig")["ResponseId"]
     assert ids.str.fullmatch(r"R_[A-Za-z0-9]{15}").all() and ids.is_unique
     body = raw.decode("utf-8-sig") + numeric.read_bytes().decode("utf-8-sig")
-    assert not any(w in body for w in workers["worker_id"])     # no worker identifier leaks into the survey
+    assert not any(w in body for w in workers["worker_id"])  # no worker identifier leaks into the survey
     num = pd.read_csv(numeric, skiprows=[1, 2], dtype=str, encoding="utf-8-sig")
     assert set(num["Status"]) == {"0", "1"} and set(num["Finished"]) <= {"0", "1"}
     assert set(num["Q10"].dropna()) <= {"11", "12", "13", "14", "15"}
@@ -323,8 +371,10 @@ def test_synthetic_exports_are_deterministic(tmp_path):
     pd.testing.assert_frame_equal(responses, again)
     first = [p.read_bytes() for p in synth.write_exports(responses, tmp_path / "a", seed=11)]
     second = [p.read_bytes() for p in synth.write_exports(again, tmp_path / "b", seed=11)]
-    other = [p.read_bytes() for p in synth.write_exports(synth.simulate_responses(_workers(12, 12), seed=12),
-                                                         tmp_path / "c", seed=12)]
+    other = [
+        p.read_bytes()
+        for p in synth.write_exports(synth.simulate_responses(_workers(12, 12), seed=12), tmp_path / "c", seed=12)
+    ]
     assert first == second and first[0] != other[0]
 
 
@@ -335,12 +385,12 @@ def test_synthetic_responses_are_plausible(config):
     assert 0.71 < np.mean(rates) < 0.79
     flex = pd.concat([synth.simulate_responses(_workers(24, 0), s, config) for s in range(20)])
     standard = pd.concat([synth.simulate_responses(_workers(0, 24), s, config) for s in range(20)])
-    assert (flex["q4_taken_up"] == "Yes").mean() > 0.85            # noise is 6%
+    assert (flex["q4_taken_up"] == "Yes").mean() > 0.85  # noise is 6%
     assert (standard["q4_taken_up"] == "No").mean() > 0.85
-    done = flex[flex["finished"]]                                  # the unfinished stop after Q4
+    done = flex[flex["finished"]]  # the unfinished stop after Q4
     assert done["q5_team_taken_up"].notna().sum() == (done["q4_taken_up"] == "No").sum() > 0
     better = flex["q10_work_life_balance"].dropna()
-    assert (better >= 4).mean() > 0.6                              # work-life balance mostly better
+    assert (better >= 4).mean() > 0.6  # work-life balance mostly better
     one = synth.simulate_responses(_workers(12, 12), seed=5)
     assert (~one["finished"]).sum() == 2 and (one.loc[~one["finished"], "progress"] < 100).all()
     assert one.loc[~one["finished"], "q15_comments_text"].isna().all()
@@ -349,12 +399,15 @@ def test_synthetic_responses_are_plausible(config):
 def test_generate_writes_the_survey_wave(tmp_path, study, config):
     written = synth.generate(tmp_path, study, study.seed)
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
-        f"{config['wave']}/survey.csv", f"{config['wave']}/survey_numeric.csv"]
+        f"{config['wave']}/survey.csv",
+        f"{config['wave']}/survey_numeric.csv",
+    ]
     checked, unusable = check_survey_source(tmp_path / config["wave"], study)
     assert unusable == [] and checked["survey"].quarantined["rule"].tolist() == ["preview"]
 
 
 # -- property: arbitrary answers never crash the reader and never lose a row ------------------------
+
 
 def _answer_columns(config) -> list[str]:
     return [c for q in questions(config) for c in q.export_columns]
@@ -365,8 +418,25 @@ CELL = st.one_of(
     st.text(max_size=15),
     st.integers(-1000, 1000).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
-    st.sampled_from(["Yes", "No", "1", "2", "14", "4 or more", "Workload", "3 – about the same", "Rarely", " ",
-                     "Other, please specify:", '"', ",", "\n", "ten years"]),
+    st.sampled_from(
+        [
+            "Yes",
+            "No",
+            "1",
+            "2",
+            "14",
+            "4 or more",
+            "Workload",
+            "3 – about the same",
+            "Rarely",
+            " ",
+            "Other, please specify:",
+            '"',
+            ",",
+            "\n",
+            "ten years",
+        ]
+    ),
 )
 
 
@@ -377,10 +447,16 @@ def test_arbitrary_answers_never_crash_and_never_lose_a_row(tmp_path, config, da
     header = synth.header_rows(config, ip_address=False)
     rows = []
     for i in range(n):
-        meta = {"StartDate": "2021-06-08 09:00:00", "EndDate": "2021-06-08 09:10:00",
-                "Status": "0" if numeric else "IP Address", "Progress": "100", "Duration (in seconds)": "600",
-                "Finished": "1" if numeric else "True", "RecordedDate": "2021-06-08 09:10:01",
-                "ResponseId": f"R_{i:015d}"}
+        meta = {
+            "StartDate": "2021-06-08 09:00:00",
+            "EndDate": "2021-06-08 09:10:00",
+            "Status": "0" if numeric else "IP Address",
+            "Progress": "100",
+            "Duration (in seconds)": "600",
+            "Finished": "1" if numeric else "True",
+            "RecordedDate": "2021-06-08 09:10:01",
+            "ResponseId": f"R_{i:015d}",
+        }
         cells = {c: data.draw(CELL, label=c) for c in answers}
         rows.append([{**meta, **cells}.get(c, "") for c in header[0]])
     buf = io.StringIO()

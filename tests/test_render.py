@@ -7,28 +7,38 @@ import pytest
 
 from analysis import render
 
-PNG = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")).decode()
+PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+).decode()
 
 
 @pytest.fixture
 def project(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell("#| label: tbl-one\n#| tbl-cap: \"First table\"\nx", outputs=[
-            nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| <10 |"})]),
-        nbformat.v4.new_code_cell("#| label: fig-one\n#| fig-cap: \"A figure\"\n#| fig-alt: \"Alt text\"\nf", outputs=[
-            nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]),
-        nbformat.v4.new_code_cell("#| label: tbl-two\n#| tbl-cap: \"Second table\"\ny", outputs=[
-            nbformat.v4.new_output("display_data", data={"text/markdown": "| b |\n|---|\n| 12 |"})]),
+        nbformat.v4.new_code_cell(
+            '#| label: tbl-one\n#| tbl-cap: "First table"\nx',
+            outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| <10 |"})],
+        ),
+        nbformat.v4.new_code_cell(
+            '#| label: fig-one\n#| fig-cap: "A figure"\n#| fig-alt: "Alt text"\nf',
+            outputs=[nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})],
+        ),
+        nbformat.v4.new_code_cell(
+            '#| label: tbl-two\n#| tbl-cap: "Second table"\ny',
+            outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "| b |\n|---|\n| 12 |"})],
+        ),
     ]
     nbformat.write(nb, tmp_path / "nb.ipynb")
     (tmp_path / "part.md").write_text("Included text.\n")
     (tmp_path / "doc.qmd").write_text(
         "---\ntitle: T\n---\n\nSee @fig-one, @tbl-two and @tbl-one.\n\n"
         "{{< embed nb.ipynb#tbl-one >}}\n\n{{< embed nb.ipynb#fig-one >}}\n\n{{< embed nb.ipynb#tbl-two >}}\n\n"
-        "{{< include part.md >}}\n")
+        "{{< include part.md >}}\n"
+    )
     return tmp_path
 
 

@@ -23,14 +23,20 @@ from tests.test_e2e import identifiers, pdf_text
 pytestmark = pytest.mark.e2e
 REPORTS = ["august", "december"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="install the Debian package chromium to run the browser checks")
-needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-                                   reason="install the Debian package poppler-utils to run the PDF checks")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="install the Debian package chromium to run the browser checks"
+)
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="install the Debian package poppler-utils to run the PDF checks",
+)
 
 
 def qmd_headings(built: Path, report: str) -> list[str]:
     text = (built / "report" / f"{report}.qmd").read_text()
-    return [re.sub(r"\s*\{#.*\}\s*$", "", line.lstrip("#").strip()) for line in text.splitlines() if line.startswith("#")]
+    return [
+        re.sub(r"\s*\{#.*\}\s*$", "", line.lstrip("#").strip()) for line in text.splitlines() if line.startswith("#")
+    ]
 
 
 def figure_captions(built: Path, report: str) -> list[str]:
@@ -52,15 +58,25 @@ def figure_captions(built: Path, report: str) -> list[str]:
 
 # -- the browser ---------------------------------------------------------------------------------
 
+
 @needs_chromium
 @pytest.mark.parametrize("report", REPORTS)
 def test_html_in_a_headless_browser(built, report, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             errors, failed = [], []
             for width, height in ((1280, 900), (390, 844)):  # a laptop and a phone
@@ -71,13 +87,16 @@ def test_html_in_a_headless_browser(built, report, tmp_path):
                 page.goto((built / "_output" / f"{report}.html").as_uri())
                 page.wait_for_load_state("load")
                 images = page.eval_on_selector_all(
-                    "figure img", "els => els.map(e => [e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width, e.alt || e.getAttribute('aria-label') || ''])")
+                    "figure img",
+                    "els => els.map(e => [e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width,"
+                    " e.alt || e.getAttribute('aria-label') || ''])",
+                )
                 assert images, "no figure in the report"
                 for natural_w, natural_h, shown_w, alt in images:
-                    assert natural_w > 0 and natural_h > 0 and shown_w > 0   # loaded and visible
-                    assert alt                                               # alt text for screen readers
-                    assert shown_w <= width                                  # fits the screen
-                assert page.locator("#TOC a").count() >= 8                   # a table of contents
+                    assert natural_w > 0 and natural_h > 0 and shown_w > 0  # loaded and visible
+                    assert alt  # alt text for screen readers
+                    assert shown_w <= width  # fits the screen
+                assert page.locator("#TOC a").count() >= 8  # a table of contents
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 1, f"the page scrolls sideways by {overflow}px at width {width}"
                 page.screenshot(path=str(tmp_path / f"{report}-{width}.png"))
@@ -88,6 +107,7 @@ def test_html_in_a_headless_browser(built, report, tmp_path):
 
 
 # -- the PDF -------------------------------------------------------------------------------------
+
 
 @needs_poppler
 @pytest.mark.parametrize("report", REPORTS)
@@ -107,11 +127,12 @@ def test_pdf_pages_toc_sections_and_captions(built, report, tmp_path):
     from pypdf import PdfReader
 
     box = PdfReader(str(pdf)).pages[0].mediabox
-    assert (round(float(box.width)), round(float(box.height))) == (595, 842)   # A4 in points
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     assert re.search(r"\n\s*2\s*\n", text), "no page number on page 2"
 
 
 # -- nothing that identifies anyone ----------------------------------------------------------------
+
 
 class _Cells(HTMLParser):
     """Text of every table cell in an HTML file."""
@@ -164,11 +185,13 @@ def test_no_identifier_and_no_small_count_in_any_rendered_file(built, report):
 
 # -- a new wave by configuration alone ------------------------------------------------------------
 
+
 def test_a_fourth_wave_needs_only_configuration_and_data(tmp_path):
     root = copy_project(tmp_path / "p")
     study = yaml.safe_load((root / "config" / "study.yml").read_text())
-    study["waves"].append({"id": "followup", "label": "Follow-up (12 months)", "date": "2022-03-01",
-                           "months_since_launch": 12})
+    study["waves"].append(
+        {"id": "followup", "label": "Follow-up (12 months)", "date": "2022-03-01", "months_since_launch": 12}
+    )
     next(r for r in study["reports"] if r["id"] == "december")["waves"].append("followup")
     (root / "config" / "study.yml").write_text(yaml.safe_dump(study, sort_keys=False))
     (root / "config" / "waves" / "followup.yml").write_text("wave: followup\n")
@@ -196,8 +219,16 @@ QUARTO = shutil.which("quarto")
 @pytest.mark.skipif(QUARTO is None, reason="quarto is not on the PATH (the built-in renderer is tested above)")
 @pytest.mark.parametrize("report", REPORTS)
 def test_quarto_and_the_builtin_renderer_agree(built, report, tmp_path):
-    proc = run_analysis(built, "report", "--renderer", "quarto", "--report", report, "--always",
-                        env={"QUARTO_PYTHON": __import__("sys").executable})
+    proc = run_analysis(
+        built,
+        "report",
+        "--renderer",
+        "quarto",
+        "--report",
+        report,
+        "--always",
+        env={"QUARTO_PYTHON": __import__("sys").executable},
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     shutil.copyfile(built / "_output" / f"{report}.pdf", tmp_path / "quarto.pdf")
     quarto_html = (built / "_output" / f"{report}.html").read_text()

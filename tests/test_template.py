@@ -11,8 +11,7 @@ import pytest
 
 from analysis.load import read_table
 from analysis.schemas import spec_for
-from analysis.template import (FIRST_DATA_ROW, INSTRUCTIONS, LISTS, NOTE_MARKER, NOTES_ROW, TABLES,
-                               write_template)
+from analysis.template import FIRST_DATA_ROW, INSTRUCTIONS, LISTS, NOTE_MARKER, NOTES_ROW, TABLES, write_template
 from analysis.validate import check_table, unknown_workers
 
 
@@ -79,8 +78,9 @@ def test_every_categorical_column_has_a_list_of_exactly_its_allowed_values(book,
 def test_team_list_follows_the_study_configuration(tmp_path, study):
     site = study.admin_site
     other = dataclasses.replace(
-        study, sites=tuple(dataclasses.replace(s, teams=("North, East", "South")) if s is site else s
-                           for s in study.sites))
+        study,
+        sites=tuple(dataclasses.replace(s, teams=("North, East", "South")) if s is site else s for s in study.sites),
+    )
     wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", other))
     (dv,) = [d for d in _validations(wb["workers"], "B") if d.type == "list"]
     assert _list_values(wb, dv.formula1) == ["North, East", "South"]  # a comma in a value survives
@@ -99,11 +99,14 @@ def test_numeric_columns_are_limited_to_their_range(book, study):
         assert (days.type, days.operator, int(days.formula1), int(days.formula2)) == ("whole", "between", 0, 31)
 
 
-@pytest.mark.parametrize(("table", "column", "fmt"), [
-    ("workers", "pattern_start", "yyyy-mm-dd"),
-    ("visits", "visit_datetime", "yyyy-mm-dd hh:mm"),
-    ("visits", "writeup_datetime", "yyyy-mm-dd hh:mm"),
-])
+@pytest.mark.parametrize(
+    ("table", "column", "fmt"),
+    [
+        ("workers", "pattern_start", "yyyy-mm-dd"),
+        ("visits", "visit_datetime", "yyyy-mm-dd hh:mm"),
+        ("visits", "writeup_datetime", "yyyy-mm-dd hh:mm"),
+    ],
+)
 def test_date_columns_accept_dates_only(book, study, table, column, fmt):
     spec = spec_for(table, study)
     letter = openpyxl.utils.get_column_letter(spec.names.index(column) + 1)
@@ -122,9 +125,18 @@ def test_identifier_columns_are_text_and_unvalidated(book):
 
 def test_instructions_say_what_an_analyst_needs(book, study):
     text = " ".join(str(c.value) for row in book[INSTRUCTIONS].iter_rows() for c in row if c.value)
-    for needed in ("pseudonym", "meaningless identifier", "same identifier", "names", "YYYY-MM-DD",
-                   "secure file transfer", f"row {FIRST_DATA_ROW}", NOTE_MARKER, study.admin_site.name,
-                   f"{study.thresholds['writeup_hours']:g} hours"):
+    for needed in (
+        "pseudonym",
+        "meaningless identifier",
+        "same identifier",
+        "names",
+        "YYYY-MM-DD",
+        "secure file transfer",
+        f"row {FIRST_DATA_ROW}",
+        NOTE_MARKER,
+        study.admin_site.name,
+        f"{study.thresholds['writeup_hours']:g} hours",
+    ):
         assert needed.lower() in text.lower(), needed
     for w in study.waves:
         assert w.date.isoformat() in text
@@ -170,14 +182,19 @@ def _as_python(frame: pd.DataFrame) -> list[list]:
         if isinstance(v, pd.Timestamp):
             return v.to_pydatetime()
         return v.item() if hasattr(v, "item") else v
+
     return [[plain(v) for v in row] for row in frame.astype(object).values.tolist()]
 
 
 def _expected(rows) -> list[list]:
     out = []
     for row in rows:
-        out.append([dt.datetime.combine(v, dt.time()) if isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-                    else v for v in row])
+        out.append(
+            [
+                dt.datetime.combine(v, dt.time()) if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else v
+                for v in row
+            ]
+        )
     return out
 
 
@@ -195,4 +212,3 @@ def test_filled_in_template_reads_back_unchanged(template, tmp_path, study):
     assert wd.frame["_row"].tolist() == [3, 4, 5] and vd.frame["_row"].tolist() == [3, 4, 5, 6]
     assert _as_python(workers.accepted[wspec.names]) == _expected(WORKERS)
     assert _as_python(visits.accepted[vspec.names]) == _expected(VISITS)
-

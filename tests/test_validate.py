@@ -17,7 +17,7 @@ W4,Team Z,social worker,1.0,standard,,0,0
 W4,Child Protection Team B,social worker,1.0,standard,,0,0
 W6,Child Protection Team C,social worker,1.0,three-day week,,0,0
 W7,Child Protection Team C,team manager,1.0,standard,,two,0
-"""
+"""  # noqa: E501
 
 VISITS = """visit_id,worker_id,visit_datetime,writeup_datetime
 V1,W1,2021-03-01 10:00,2021-03-02 10:00
@@ -41,10 +41,10 @@ def test_workers_rules_by_row(files, study):
     c = check_table(read_table(files / "workers.csv", spec), spec)
     q = c.quarantined.set_index("row")
     # header is line 1, so W1 is line 2 ... W7 is line 8
-    assert q.loc[4, ["column", "rule"]].tolist() == ["fte", "maximum"]            # W3: fte 2.5
-    assert q.loc[5, ["column", "rule"]].tolist() == ["worker_id", "unique"]       # W4 twice: both kept aside
+    assert q.loc[4, ["column", "rule"]].tolist() == ["fte", "maximum"]  # W3: fte 2.5
+    assert q.loc[5, ["column", "rule"]].tolist() == ["worker_id", "unique"]  # W4 twice: both kept aside
     assert q.loc[6, ["column", "rule"]].tolist() == ["worker_id", "unique"]
-    assert "allowed_values" in q.loc[5, "message"]                               # and Team Z is unknown
+    assert "allowed_values" in q.loc[5, "message"]  # and Team Z is unknown
     assert q.loc[7, ["column", "rule"]].tolist() == ["working_pattern", "allowed_values"]
     assert q.loc[8, ["column", "rule"]].tolist() == ["planned_flex_days_last_month", "type"]
     assert set(q["file"]) == {str(files / "workers.csv")}

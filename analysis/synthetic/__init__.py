@@ -3,7 +3,6 @@
 Used whenever ``data/raw/<wave>/`` does not exist. The same seed gives the same bytes.
 """
 
-
 from pathlib import Path
 
 from analysis.config import Study

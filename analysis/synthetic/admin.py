@@ -31,15 +31,17 @@ def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.Dat
         for role, k in sizes:
             for _ in range(k):
                 n += 1
-                people.append({
-                    "worker_id": f"W{rng.integers(1000, 9999)}{n:02d}",
-                    "team": team,
-                    "role": role,
-                    "fte": float(rng.choice([1.0, 1.0, 1.0, 0.8, 0.6])),
-                    "wish": float(rng.beta(2, 4)),          # latent wish for a compressed pattern
-                    "pref9": bool(rng.random() < 0.6),      # prefers the 9-day fortnight
-                    "leaves_after": int(rng.choice([99, 99, 99, 99, 99, 99, 99, 99, 99, 1])),
-                })
+                people.append(
+                    {
+                        "worker_id": f"W{rng.integers(1000, 9999)}{n:02d}",
+                        "team": team,
+                        "role": role,
+                        "fte": float(rng.choice([1.0, 1.0, 1.0, 0.8, 0.6])),
+                        "wish": float(rng.beta(2, 4)),  # latent wish for a compressed pattern
+                        "pref9": bool(rng.random() < 0.6),  # prefers the 9-day fortnight
+                        "leaves_after": int(rng.choice([99, 99, 99, 99, 99, 99, 99, 99, 99, 1])),
+                    }
+                )
     roster = pd.DataFrame(people)
     out: dict[str, pd.DataFrame] = {}
     launched: dict[str, tuple[str, dt.date]] = {}
@@ -66,17 +68,30 @@ def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.Dat
                 taken = int(rng.binomial(planned, stick))
             else:
                 taken = 0
-            rows.append({
-                "worker_id": p.worker_id, "team": p.team, "role": p.role, "fte": p.fte,
-                "working_pattern": pattern, "pattern_start": start,
-                "planned_flex_days_last_month": planned, "flex_days_taken_last_month": taken,
-            })
+            rows.append(
+                {
+                    "worker_id": p.worker_id,
+                    "team": p.team,
+                    "role": p.role,
+                    "fte": p.fte,
+                    "working_pattern": pattern,
+                    "pattern_start": start,
+                    "planned_flex_days_last_month": planned,
+                    "flex_days_taken_last_month": taken,
+                }
+            )
         out[wave.id] = pd.DataFrame(rows)
     return out
 
 
-def simulate_visits(workers: pd.DataFrame, wave_date: dt.date, wave_index: int, rng: np.random.Generator,
-                    n_visits: int | None = None, id_offset: int = 0) -> pd.DataFrame:
+def simulate_visits(
+    workers: pd.DataFrame,
+    wave_date: dt.date,
+    wave_index: int,
+    rng: np.random.Generator,
+    n_visits: int | None = None,
+    id_offset: int = 0,
+) -> pd.DataFrame:
     """Case visits in the four weeks before ``wave_date``, for social workers and assistant managers."""
     staff = workers[workers["role"].isin(["social worker", "assistant manager"])].reset_index(drop=True)
     speed = {w: float(rng.normal(0, 0.6)) for w in staff["worker_id"]}  # stable per-worker speed
@@ -101,12 +116,14 @@ def simulate_visits(workers: pd.DataFrame, wave_date: dt.date, wave_index: int, 
     writeup_s = pd.Series(writeup.strftime("%Y-%m-%d %H:%M"))
     writeup_s[outstanding] = ""
     order = np.argsort(visit.to_numpy(), kind="stable")
-    return pd.DataFrame({
-        "visit_id": [f"V{id_offset + i + 1:07d}" for i in range(total)],  # numbered in visit order
-        "worker_id": worker_col[order],
-        "visit_datetime": pd.Series(visit.strftime("%Y-%m-%d %H:%M")).to_numpy()[order],
-        "writeup_datetime": writeup_s.to_numpy()[order],
-    })
+    return pd.DataFrame(
+        {
+            "visit_id": [f"V{id_offset + i + 1:07d}" for i in range(total)],  # numbered in visit order
+            "worker_id": worker_col[order],
+            "visit_datetime": pd.Series(visit.strftime("%Y-%m-%d %H:%M")).to_numpy()[order],
+            "writeup_datetime": writeup_s.to_numpy()[order],
+        }
+    )
 
 
 def write_workers_xlsx(workers: pd.DataFrame, path: Path) -> None:
@@ -130,10 +147,13 @@ def _restamp_zip(data: bytes, path: Path) -> None:
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the wall clock here
-                content = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                                 b'<dcterms:modified xmlns:dcterms="http://purl.org/dc/terms/" '
-                                 b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                                 b'xsi:type="dcterms:W3CDTF">2021-01-01T00:00:00Z</dcterms:modified>', content)
+                content = re.sub(
+                    rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                    b'<dcterms:modified xmlns:dcterms="http://purl.org/dc/terms/" '
+                    b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                    b'xsi:type="dcterms:W3CDTF">2021-01-01T00:00:00Z</dcterms:modified>',
+                    content,
+                )
             zi = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(zi, content)
@@ -209,8 +229,9 @@ def large_visits(path: Path, n: int, seed: int = 1, chunk: int = 1_000_000, stud
 
     with open(path, "wb") as fh:
         fh.write((",".join(columns) + "\n").encode())
-        with pacsv.CSVWriter(fh, schema, write_options=pacsv.WriteOptions(include_header=False,
-                                                                          quoting_style="none")) as writer:
+        with pacsv.CSVWriter(
+            fh, schema, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+        ) as writer:
             done = 0
             while done < n:
                 k = min(chunk, n - done)
@@ -219,16 +240,29 @@ def large_visits(path: Path, n: int, seed: int = 1, chunk: int = 1_000_000, stud
                 writeup = visit + np.round(np.exp(rng.normal(np.log(30), 0.6, k)) * 60).astype("int64")
                 outstanding = pa.array(rng.random(k) < 0.03)
                 number = pa.array(np.arange(done + 1, done + k + 1)).cast(pa.string())
-                writer.write_table(pa.table([
-                    pc.binary_join_element_wise("V", number, ""),
-                    worker,
-                    minutes_text(visit),
-                    pc.if_else(outstanding, pa.scalar(None, pa.string()), minutes_text(writeup)),
-                ], schema=schema))
+                writer.write_table(
+                    pa.table(
+                        [
+                            pc.binary_join_element_wise("V", number, ""),
+                            worker,
+                            minutes_text(visit),
+                            pc.if_else(outstanding, pa.scalar(None, pa.string()), minutes_text(writeup)),
+                        ],
+                        schema=schema,
+                    )
+                )
                 done += k
-    workers = pd.DataFrame({"worker_id": ids.to_pylist(),
-                            "team": [teams[i % len(teams)] for i in range(n_workers)],
-                            "role": "social worker", "fte": 1.0, "working_pattern": "standard", "pattern_start": "",
-                            "planned_flex_days_last_month": 0, "flex_days_taken_last_month": 0})
+    workers = pd.DataFrame(
+        {
+            "worker_id": ids.to_pylist(),
+            "team": [teams[i % len(teams)] for i in range(n_workers)],
+            "role": "social worker",
+            "fte": 1.0,
+            "working_pattern": "standard",
+            "pattern_start": "",
+            "planned_flex_days_last_month": 0,
+            "flex_days_taken_last_month": 0,
+        }
+    )
     workers.to_csv(path.with_name("workers.csv"), index=False, lineterminator="\n")
     return path

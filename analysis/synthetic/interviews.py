@@ -22,9 +22,10 @@ import datetime as dt
 import io
 import uuid
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -51,166 +52,588 @@ DEFAULT_SCHEDULE: dict[str, dict[str, dict[str, int]]] = {
 }
 
 # respondent group -> the voice its sentences are written in
-AUDIENCE = {"team manager": "mgr", "flexitime user": "user", "recent user": "user", "non-user": "non",
-            "service leader": "lead"}
+AUDIENCE = {
+    "team manager": "mgr",
+    "flexitime user": "user",
+    "recent user": "user",
+    "non-user": "non",
+    "service leader": "lead",
+}
 
 # Chance that a code comes up in an interview, by voice (interim and endline).
 CODE_CHANCE: dict[str, dict[str, float]] = {
-    "user": {"used_as_intended": .7, "used_otherwise": .4, "pattern_choice": .5, "request_process": .3,
-             "workload": .4, "fixed_commitments": .3, "manager_support": .5, "team_cover": .5, "guidance": .2,
-             "covid_context": .3, "acceptable_practitioners": .5, "fairness": .1, "work_life_balance": .85,
-             "motivation": .4, "autonomy": .5, "productivity": .4, "leisure_time": .6, "wellbeing": .5,
-             "writeups": .2, "time_pressure": .45, "work_quality": .2, "disruption_colleagues": .15,
-             "working_on_day_off": .4, "change_procedures": .2, "change_materials": .1, "change_scope": .1,
-             "remote_working": .3, "office_working": .15, "team_relationships": .2, "supervision": .1,
-             "trust": .2, "caring_responsibilities": .3, "informal_flexibility": .2},
-    "non": {"long_days_unsuitable": .7, "caring_responsibilities": .4, "workload": .6, "fixed_commitments": .4,
-            "fairness": .4, "disruption_colleagues": .5, "team_cover": .5, "acceptable_practitioners": .4,
-            "work_life_balance": .3, "informal_flexibility": .4, "time_pressure": .3, "guidance": .2,
-            "remote_working": .3, "team_relationships": .3, "change_scope": .2, "change_procedures": .2},
-    "mgr": {"team_cover": .8, "manager_support": .4, "acceptable_managers": .7, "service_delivery": .7,
-            "disruption_managers": .6, "disruption_colleagues": .3, "writeups": .4, "productivity": .4,
-            "work_quality": .3, "trust": .5, "request_process": .5, "guidance": .5, "change_procedures": .5,
-            "change_materials": .3, "change_scope": .3, "fixed_commitments": .3, "workload": .4,
-            "supervision": .4, "used_otherwise": .3, "team_relationships": .3, "motivation": .3,
-            "office_working": .2},
-    "lead": {"organisational_culture": .9, "trust": .6, "acceptable_managers": .6, "service_delivery": .6,
-             "request_process": .5, "change_scope": .4, "change_procedures": .3, "covid_context": .5,
-             "remote_working": .3, "office_working": .3, "informal_flexibility": .3, "supervision": .3},
+    "user": {
+        "used_as_intended": 0.7,
+        "used_otherwise": 0.4,
+        "pattern_choice": 0.5,
+        "request_process": 0.3,
+        "workload": 0.4,
+        "fixed_commitments": 0.3,
+        "manager_support": 0.5,
+        "team_cover": 0.5,
+        "guidance": 0.2,
+        "covid_context": 0.3,
+        "acceptable_practitioners": 0.5,
+        "fairness": 0.1,
+        "work_life_balance": 0.85,
+        "motivation": 0.4,
+        "autonomy": 0.5,
+        "productivity": 0.4,
+        "leisure_time": 0.6,
+        "wellbeing": 0.5,
+        "writeups": 0.2,
+        "time_pressure": 0.45,
+        "work_quality": 0.2,
+        "disruption_colleagues": 0.15,
+        "working_on_day_off": 0.4,
+        "change_procedures": 0.2,
+        "change_materials": 0.1,
+        "change_scope": 0.1,
+        "remote_working": 0.3,
+        "office_working": 0.15,
+        "team_relationships": 0.2,
+        "supervision": 0.1,
+        "trust": 0.2,
+        "caring_responsibilities": 0.3,
+        "informal_flexibility": 0.2,
+    },
+    "non": {
+        "long_days_unsuitable": 0.7,
+        "caring_responsibilities": 0.4,
+        "workload": 0.6,
+        "fixed_commitments": 0.4,
+        "fairness": 0.4,
+        "disruption_colleagues": 0.5,
+        "team_cover": 0.5,
+        "acceptable_practitioners": 0.4,
+        "work_life_balance": 0.3,
+        "informal_flexibility": 0.4,
+        "time_pressure": 0.3,
+        "guidance": 0.2,
+        "remote_working": 0.3,
+        "team_relationships": 0.3,
+        "change_scope": 0.2,
+        "change_procedures": 0.2,
+    },
+    "mgr": {
+        "team_cover": 0.8,
+        "manager_support": 0.4,
+        "acceptable_managers": 0.7,
+        "service_delivery": 0.7,
+        "disruption_managers": 0.6,
+        "disruption_colleagues": 0.3,
+        "writeups": 0.4,
+        "productivity": 0.4,
+        "work_quality": 0.3,
+        "trust": 0.5,
+        "request_process": 0.5,
+        "guidance": 0.5,
+        "change_procedures": 0.5,
+        "change_materials": 0.3,
+        "change_scope": 0.3,
+        "fixed_commitments": 0.3,
+        "workload": 0.4,
+        "supervision": 0.4,
+        "used_otherwise": 0.3,
+        "team_relationships": 0.3,
+        "motivation": 0.3,
+        "office_working": 0.2,
+    },
+    "lead": {
+        "organisational_culture": 0.9,
+        "trust": 0.6,
+        "acceptable_managers": 0.6,
+        "service_delivery": 0.6,
+        "request_process": 0.5,
+        "change_scope": 0.4,
+        "change_procedures": 0.3,
+        "covid_context": 0.5,
+        "remote_working": 0.3,
+        "office_working": 0.3,
+        "informal_flexibility": 0.3,
+        "supervision": 0.3,
+    },
 }
 # Before launch every voice talks about expectations and current practice.
-BASELINE_CHANCE = {"pattern_choice": .6, "request_process": .4, "guidance": .4, "team_cover": .6,
-                   "work_life_balance": .7, "workload": .6, "acceptable_practitioners": .4,
-                   "acceptable_managers": .4, "covid_context": .5, "remote_working": .4,
-                   "long_days_unsuitable": .3, "caring_responsibilities": .3, "fixed_commitments": .4,
-                   "time_pressure": .3}
+BASELINE_CHANCE = {
+    "pattern_choice": 0.6,
+    "request_process": 0.4,
+    "guidance": 0.4,
+    "team_cover": 0.6,
+    "work_life_balance": 0.7,
+    "workload": 0.6,
+    "acceptable_practitioners": 0.4,
+    "acceptable_managers": 0.4,
+    "covid_context": 0.5,
+    "remote_working": 0.4,
+    "long_days_unsuitable": 0.3,
+    "caring_responsibilities": 0.3,
+    "fixed_commitments": 0.4,
+    "time_pressure": 0.3,
+}
 # At endline (after some return to office working) these come up more.
-ENDLINE_EXTRA = {"return_to_office": .8, "office_working": .4, "remote_working": .4}
+ENDLINE_EXTRA = {"return_to_office": 0.8, "office_working": 0.4, "remote_working": 0.4}
 MIN_CODES, MAX_CODES = 5, 10
 
 # Sentence bank: (codes, voices, sentence). Codes joined by "+" code the sentence twice; voices are
 # user, non, mgr, lead, all (interim and endline) or base (baseline, any voice), end (endline).
 BANK: tuple[tuple[str, str, str], ...] = (
     # implementation
-    ("used_as_intended", "user", "I work a nine-day fortnight and every other Friday is my non-working day, which my manager and I agreed at the start."),
-    ("used_as_intended", "user", "Most weeks it has worked as planned: I do my longer days Monday to Thursday and I'm off on the Friday."),
-    ("used_as_intended", "user", "Once the day was in the team calendar people just knew not to book things with me then."),
+    (
+        "used_as_intended",
+        "user",
+        "I work a nine-day fortnight and every other Friday is my non-working day, which my manager and I agreed at the start.",
+    ),
+    (
+        "used_as_intended",
+        "user",
+        "Most weeks it has worked as planned: I do my longer days Monday to Thursday and I'm off on the Friday.",
+    ),
+    (
+        "used_as_intended",
+        "user",
+        "Once the day was in the team calendar people just knew not to book things with me then.",
+    ),
     ("used_as_intended", "mgr", "Four of my team took it up and on the whole they have kept to the pattern we agreed."),
-    ("used_otherwise", "user", "Some weeks I swap my day to the Wednesday if I've got court on the Friday, so it moves around a bit."),
-    ("used_otherwise", "user", "To be honest I sometimes use the day to catch up on recording at home, which isn't really the point."),
-    ("used_otherwise", "mgr", "A couple of people bank the hours and take the day when it suits them rather than on a fixed day."),
-    ("pattern_choice", "user", "I went for the nine-day fortnight because four long days a week felt like too much with this caseload."),
+    (
+        "used_otherwise",
+        "user",
+        "Some weeks I swap my day to the Wednesday if I've got court on the Friday, so it moves around a bit.",
+    ),
+    (
+        "used_otherwise",
+        "user",
+        "To be honest I sometimes use the day to catch up on recording at home, which isn't really the point.",
+    ),
+    (
+        "used_otherwise",
+        "mgr",
+        "A couple of people bank the hours and take the day when it suits them rather than on a fixed day.",
+    ),
+    (
+        "pattern_choice",
+        "user",
+        "I went for the nine-day fortnight because four long days a week felt like too much with this caseload.",
+    ),
     ("pattern_choice", "user", "The four-day week appealed because I get a proper long weekend every week."),
-    ("pattern_choice", "base", "If it goes ahead I think I'd pick the nine-day fortnight, because a four-day week would mean very long days."),
-    ("pattern_choice", "base", "I'm still weighing up whether a four-day week would be realistic with the visits I have to do."),
-    ("request_process", "user", "I filled in the form, had a conversation with my manager about which day, and it was signed off within a week."),
-    ("request_process", "mgr", "The request goes through HR, but really it's a conversation between me and the worker about what the team can carry."),
-    ("request_process", "lead", "We have had a formal process through HR for years, although during the pandemic a lot of it became informal agreements with managers."),
+    (
+        "pattern_choice",
+        "base",
+        "If it goes ahead I think I'd pick the nine-day fortnight, because a four-day week would mean very long days.",
+    ),
+    (
+        "pattern_choice",
+        "base",
+        "I'm still weighing up whether a four-day week would be realistic with the visits I have to do.",
+    ),
+    (
+        "request_process",
+        "user",
+        "I filled in the form, had a conversation with my manager about which day, and it was signed off within a week.",
+    ),
+    (
+        "request_process",
+        "mgr",
+        "The request goes through HR, but really it's a conversation between me and the worker about what the team can carry.",
+    ),
+    (
+        "request_process",
+        "lead",
+        "We have had a formal process through HR for years, although during the pandemic a lot of it became informal agreements with managers.",
+    ),
     ("request_process", "base", "Nobody has explained yet how you actually apply for it or who signs it off."),
     # barriers
-    ("workload", "user", "With eighteen children on my caseload there are weeks when the extra day just isn't possible."),
-    ("workload", "non", "My caseload is too high to squeeze it into fewer days, so I didn't see how it would work for me."),
-    ("workload", "mgr", "When caseloads go up the first thing that goes is the non-working day, and I don't blame them."),
-    ("workload", "base", "Caseloads are heavy at the moment, so I'm not sure how anyone will fit a full week into four days."),
-    ("fixed_commitments", "all", "Court dates and child protection conferences are set for you, so you can't always protect your day."),
+    (
+        "workload",
+        "user",
+        "With eighteen children on my caseload there are weeks when the extra day just isn't possible.",
+    ),
+    (
+        "workload",
+        "non",
+        "My caseload is too high to squeeze it into fewer days, so I didn't see how it would work for me.",
+    ),
+    (
+        "workload",
+        "mgr",
+        "When caseloads go up the first thing that goes is the non-working day, and I don't blame them.",
+    ),
+    (
+        "workload",
+        "base",
+        "Caseloads are heavy at the moment, so I'm not sure how anyone will fit a full week into four days.",
+    ),
+    (
+        "fixed_commitments",
+        "all",
+        "Court dates and child protection conferences are set for you, so you can't always protect your day.",
+    ),
     ("fixed_commitments", "user", "I had a final hearing listed on my Friday and there was no way of moving it."),
-    ("fixed_commitments", "base", "Conferences and core groups are booked by other people, so a fixed day off could clash with them."),
-    ("long_days_unsuitable", "non", "Ten-hour days don't work with nursery pick-up, so the pattern was never really an option for me."),
-    ("long_days_unsuitable", "non", "I'm exhausted by four o'clock after a day of visits; adding two more hours would not be safe practice."),
-    ("long_days_unsuitable", "base", "I worry that longer days would leave people too tired to do visits well at the end of the day."),
+    (
+        "fixed_commitments",
+        "base",
+        "Conferences and core groups are booked by other people, so a fixed day off could clash with them.",
+    ),
+    (
+        "long_days_unsuitable",
+        "non",
+        "Ten-hour days don't work with nursery pick-up, so the pattern was never really an option for me.",
+    ),
+    (
+        "long_days_unsuitable",
+        "non",
+        "I'm exhausted by four o'clock after a day of visits; adding two more hours would not be safe practice.",
+    ),
+    (
+        "long_days_unsuitable",
+        "base",
+        "I worry that longer days would leave people too tired to do visits well at the end of the day.",
+    ),
     # facilitators
-    ("manager_support", "user", "My manager was really supportive and protects my day; she'll tell people to wait until I'm back."),
+    (
+        "manager_support",
+        "user",
+        "My manager was really supportive and protects my day; she'll tell people to wait until I'm back.",
+    ),
     ("manager_support", "user", "It only works because my manager plans the duty rota around our days off."),
-    ("manager_support", "mgr", "I make a point of not contacting people on their day off, because if I do it, everyone will."),
-    ("team_cover", "user", "We set up a buddy system, so if something comes in for one of my families on my day off my buddy picks it up."),
-    ("team_cover+disruption_colleagues", "non", "I end up covering for colleagues on their Fridays, and it does add to my own work."),
-    ("team_cover", "mgr", "We mapped everyone's days on one sheet so there are never more than two people off on the same day."),
-    ("team_cover", "mgr", "Cover between the teams has worked better than I expected; the duty worker knows who is off."),
+    (
+        "manager_support",
+        "mgr",
+        "I make a point of not contacting people on their day off, because if I do it, everyone will.",
+    ),
+    (
+        "team_cover",
+        "user",
+        "We set up a buddy system, so if something comes in for one of my families on my day off my buddy picks it up.",
+    ),
+    (
+        "team_cover+disruption_colleagues",
+        "non",
+        "I end up covering for colleagues on their Fridays, and it does add to my own work.",
+    ),
+    (
+        "team_cover",
+        "mgr",
+        "We mapped everyone's days on one sheet so there are never more than two people off on the same day.",
+    ),
+    (
+        "team_cover",
+        "mgr",
+        "Cover between the teams has worked better than I expected; the duty worker knows who is off.",
+    ),
     ("team_cover", "base-mgr", "Before we start I want a rota showing who is off each day, so duty is always covered."),
     ("team_cover", "base", "My worry is who picks up an urgent call about one of my children when I'm not working."),
-    ("guidance", "all", "The guidance was clear about what you can and can't do, which helped when I had to say no to a meeting."),
-    ("guidance", "mgr", "The information sheet for managers was useful, but it didn't say what to do when someone's day keeps getting moved."),
-    ("guidance", "base", "We had the briefing session for managers, and the guidance for staff is supposed to come out next week."),
-    ("covid_context", "all", "Because we're mostly working from home it was easier to do longer days without the commute."),
-    ("covid_context", "lead", "The pandemic changed things: managers agreed all sorts of informal arrangements and we're still catching up with that."),
-    ("covid_context", "base", "Working from home during lockdown has already blurred when the working day starts and ends."),
+    (
+        "guidance",
+        "all",
+        "The guidance was clear about what you can and can't do, which helped when I had to say no to a meeting.",
+    ),
+    (
+        "guidance",
+        "mgr",
+        "The information sheet for managers was useful, but it didn't say what to do when someone's day keeps getting moved.",
+    ),
+    (
+        "guidance",
+        "base",
+        "We had the briefing session for managers, and the guidance for staff is supposed to come out next week.",
+    ),
+    (
+        "covid_context",
+        "all",
+        "Because we're mostly working from home it was easier to do longer days without the commute.",
+    ),
+    (
+        "covid_context",
+        "lead",
+        "The pandemic changed things: managers agreed all sorts of informal arrangements and we're still catching up with that.",
+    ),
+    (
+        "covid_context",
+        "base",
+        "Working from home during lockdown has already blurred when the working day starts and ends.",
+    ),
     # acceptability
-    ("acceptable_practitioners", "user", "I would not want to give it up now; it's the best thing the council has offered us in years."),
+    (
+        "acceptable_practitioners",
+        "user",
+        "I would not want to give it up now; it's the best thing the council has offered us in years.",
+    ),
     ("acceptable_practitioners", "non", "I think it's a good offer for people it suits, even if it isn't for me."),
-    ("acceptable_practitioners", "base", "Most of the team seem keen to try it, though some are waiting to see how it works for others first."),
-    ("acceptable_managers", "mgr", "I was sceptical at the start, but I'd support keeping it as long as we can keep cover in place."),
-    ("acceptable_managers", "lead", "From a service point of view it is acceptable as long as managers keep an eye on cover and timescales."),
+    (
+        "acceptable_practitioners",
+        "base",
+        "Most of the team seem keen to try it, though some are waiting to see how it works for others first.",
+    ),
+    (
+        "acceptable_managers",
+        "mgr",
+        "I was sceptical at the start, but I'd support keeping it as long as we can keep cover in place.",
+    ),
+    (
+        "acceptable_managers",
+        "lead",
+        "From a service point of view it is acceptable as long as managers keep an eye on cover and timescales.",
+    ),
     ("acceptable_managers", "base", "As a manager I'm open to it, but I need to know I can still run the duty system."),
     ("fairness", "non", "It can feel a bit unfair that the people without a day off pick up the Friday calls."),
-    ("fairness", "user", "I'm aware colleagues who can't do the long days miss out, and I feel a bit guilty about that."),
+    (
+        "fairness",
+        "user",
+        "I'm aware colleagues who can't do the long days miss out, and I feel a bit guilty about that.",
+    ),
     # perceived impacts
     ("work_life_balance", "user", "My work-life balance is much better; I actually see my family on a weekday now."),
-    ("work_life_balance", "user", "Having that day means the weekend is the weekend, rather than chores and recovering."),
-    ("work_life_balance", "non", "My balance hasn't really changed, but I can see the difference it makes for the others."),
-    ("work_life_balance", "base", "At the moment work spills into my evenings most days, so anything that gives time back would help."),
+    (
+        "work_life_balance",
+        "user",
+        "Having that day means the weekend is the weekend, rather than chores and recovering.",
+    ),
+    (
+        "work_life_balance",
+        "non",
+        "My balance hasn't really changed, but I can see the difference it makes for the others.",
+    ),
+    (
+        "work_life_balance",
+        "base",
+        "At the moment work spills into my evenings most days, so anything that gives time back would help.",
+    ),
     ("motivation", "user", "I come back on a Monday feeling fresher and more motivated to get on with things."),
     ("motivation", "mgr", "Morale in the team is noticeably better; people feel the council is trusting them."),
     ("autonomy", "user", "I feel more in control of my week, because I decide how to organise the longer days."),
     ("autonomy", "user", "It gives me a sense of choice about when I work, which we don't usually have in this job."),
-    ("productivity", "user", "On the long days I get more done because I can finish a visit and write it up the same day."),
-    ("productivity", "mgr", "I haven't seen any drop in what gets done; if anything the ones on the pattern are more organised."),
-    ("leisure_time", "user", "I use the day for appointments and the gym, things I used to have to squeeze into lunchtimes."),
-    ("leisure_time", "user", "The extra day off means I can spend time with my children after school once a fortnight."),
+    (
+        "productivity",
+        "user",
+        "On the long days I get more done because I can finish a visit and write it up the same day.",
+    ),
+    (
+        "productivity",
+        "mgr",
+        "I haven't seen any drop in what gets done; if anything the ones on the pattern are more organised.",
+    ),
+    (
+        "leisure_time",
+        "user",
+        "I use the day for appointments and the gym, things I used to have to squeeze into lunchtimes.",
+    ),
+    (
+        "leisure_time",
+        "user",
+        "The extra day off means I can spend time with my children after school once a fortnight.",
+    ),
     ("wellbeing", "user", "I'm less stressed overall, and I'm sleeping better than I was before Christmas."),
     ("wellbeing", "user", "It has helped with burnout; having a full day to switch off makes a real difference."),
-    ("service_delivery", "mgr", "Families haven't noticed a difference, as far as I can tell; visits are still happening on time."),
-    ("service_delivery", "lead", "Our view is that service delivery has held up, and we can keep offering it across the service."),
-    ("service_delivery", "mgr", "There was one week with three people off the same day and duty was stretched, so we changed the rota."),
-    ("writeups", "user", "I'm better at getting visits written up within the two days because I plan the long days around recording."),
-    ("writeups", "mgr", "Recording times have stayed about the same; the ones on the pattern still get their write-ups in on time."),
+    (
+        "service_delivery",
+        "mgr",
+        "Families haven't noticed a difference, as far as I can tell; visits are still happening on time.",
+    ),
+    (
+        "service_delivery",
+        "lead",
+        "Our view is that service delivery has held up, and we can keep offering it across the service.",
+    ),
+    (
+        "service_delivery",
+        "mgr",
+        "There was one week with three people off the same day and duty was stretched, so we changed the rota.",
+    ),
+    (
+        "writeups",
+        "user",
+        "I'm better at getting visits written up within the two days because I plan the long days around recording.",
+    ),
+    (
+        "writeups",
+        "mgr",
+        "Recording times have stayed about the same; the ones on the pattern still get their write-ups in on time.",
+    ),
     # unintended consequences
-    ("time_pressure", "user", "The long days are intense, and by Thursday I'm rushing to finish everything before my day off."),
+    (
+        "time_pressure",
+        "user",
+        "The long days are intense, and by Thursday I'm rushing to finish everything before my day off.",
+    ),
     ("time_pressure", "non", "People on the pattern seem more rushed, trying to fit everything into fewer days."),
-    ("time_pressure", "base", "My concern is that we will just cram the same work into fewer days and feel more pressured."),
-    ("work_quality", "user", "Sometimes my recording on the last day before my day off is more rushed than it should be."),
-    ("work_quality", "mgr", "I haven't seen the quality of assessments drop, but I keep an eye on the Thursday write-ups."),
+    (
+        "time_pressure",
+        "base",
+        "My concern is that we will just cram the same work into fewer days and feel more pressured.",
+    ),
+    (
+        "work_quality",
+        "user",
+        "Sometimes my recording on the last day before my day off is more rushed than it should be.",
+    ),
+    (
+        "work_quality",
+        "mgr",
+        "I haven't seen the quality of assessments drop, but I keep an eye on the Thursday write-ups.",
+    ),
     ("disruption_colleagues", "user", "I do feel bad when a colleague has to pick up a call for one of my families."),
     ("disruption_colleagues", "non", "Meetings are harder to arrange now because somebody is always off."),
-    ("disruption_managers", "mgr", "Managing the rota takes extra time every week, and I have to think about cover more than I used to."),
-    ("disruption_managers", "mgr", "The hardest part for me is when my assistant manager and I are both off, and nobody can sign things off."),
-    ("working_on_day_off+used_otherwise", "user", "I still check my emails on my day off, just so I'm not overwhelmed on the Monday."),
+    (
+        "disruption_managers",
+        "mgr",
+        "Managing the rota takes extra time every week, and I have to think about cover more than I used to.",
+    ),
+    (
+        "disruption_managers",
+        "mgr",
+        "The hardest part for me is when my assistant manager and I are both off, and nobody can sign things off.",
+    ),
+    (
+        "working_on_day_off+used_otherwise",
+        "user",
+        "I still check my emails on my day off, just so I'm not overwhelmed on the Monday.",
+    ),
     ("working_on_day_off", "user", "If there's a crisis with one of my families I'll take the call, day off or not."),
     # changes needed before a trial
-    ("change_procedures", "mgr", "There should be a simple way to swap your day when court is listed, without filling in a new form."),
-    ("change_procedures", "all", "It would help to review the pattern after three months, so people can change their mind without any fuss."),
-    ("change_procedures", "lead", "Any wider rollout needs a clear process for cover across teams, not just within them."),
-    ("change_materials", "mgr", "The guidance needs a section on what to do when a non-working day falls on a court date."),
+    (
+        "change_procedures",
+        "mgr",
+        "There should be a simple way to swap your day when court is listed, without filling in a new form.",
+    ),
+    (
+        "change_procedures",
+        "all",
+        "It would help to review the pattern after three months, so people can change their mind without any fuss.",
+    ),
+    (
+        "change_procedures",
+        "lead",
+        "Any wider rollout needs a clear process for cover across teams, not just within them.",
+    ),
+    (
+        "change_materials",
+        "mgr",
+        "The guidance needs a section on what to do when a non-working day falls on a court date.",
+    ),
     ("change_materials", "all", "A short FAQ for staff would have saved a lot of questions at the start."),
     ("change_scope", "all", "I'd offer it to assistant managers as well; at the moment they feel left out."),
-    ("change_scope", "lead", "If it were tested more widely, I'd want to see it in teams with different kinds of caseload, not just child protection."),
-    ("change_scope", "non", "A shorter pilot for part-time staff would have been useful, because the long days don't work for us."),
+    (
+        "change_scope",
+        "lead",
+        "If it were tested more widely, I'd want to see it in teams with different kinds of caseload, not just child protection.",
+    ),
+    (
+        "change_scope",
+        "non",
+        "A shorter pilot for part-time staff would have been useful, because the long days don't work for us.",
+    ),
     # working environment (sister study)
-    ("remote_working", "all", "Working from home makes the long days easier, but it's harder to switch off when your laptop is on the kitchen table."),
-    ("remote_working", "user", "At home I can do my recording in the evening of a long day without sitting in traffic first."),
+    (
+        "remote_working",
+        "all",
+        "Working from home makes the long days easier, but it's harder to switch off when your laptop is on the kitchen table.",
+    ),
+    (
+        "remote_working",
+        "user",
+        "At home I can do my recording in the evening of a long day without sitting in traffic first.",
+    ),
     ("remote_working", "base", "Since we've been working from home the days already run into each other."),
-    ("office_working", "all", "In the office there are never enough quiet rooms for confidential calls, so long days there are harder."),
-    ("office_working", "mgr", "Hot-desking means I can't always find my team in one place, which makes cover harder to organise."),
-    ("return_to_office", "end", "Now we're back in the office two days a week, the long days feel much longer with the commute."),
-    ("return_to_office", "end", "Going back to the office changed things: I've moved my day so it doesn't fall on a team office day."),
-    ("return_to_office", "end", "Since the return to the office people want to keep the pattern, but it needs more planning around office days."),
-    ("team_relationships", "all", "We see less of each other now, with people working from home and someone always off, so the team feels more scattered."),
+    (
+        "office_working",
+        "all",
+        "In the office there are never enough quiet rooms for confidential calls, so long days there are harder.",
+    ),
+    (
+        "office_working",
+        "mgr",
+        "Hot-desking means I can't always find my team in one place, which makes cover harder to organise.",
+    ),
+    (
+        "return_to_office",
+        "end",
+        "Now we're back in the office two days a week, the long days feel much longer with the commute.",
+    ),
+    (
+        "return_to_office",
+        "end",
+        "Going back to the office changed things: I've moved my day so it doesn't fall on a team office day.",
+    ),
+    (
+        "return_to_office",
+        "end",
+        "Since the return to the office people want to keep the pattern, but it needs more planning around office days.",
+    ),
+    (
+        "team_relationships",
+        "all",
+        "We see less of each other now, with people working from home and someone always off, so the team feels more scattered.",
+    ),
     ("team_relationships", "mgr", "I've added a short team catch-up on Tuesdays, the one day everyone is working."),
-    ("supervision", "mgr", "Supervision has to be planned around people's days, and newly qualified workers need me there more."),
-    ("supervision", "all", "Newly qualified workers need colleagues around to ask, and that's harder when people are off on different days."),
-    ("supervision", "lead", "We need to make sure newly qualified staff still get the support they need when teams work different patterns."),
-    ("organisational_culture", "lead", "Offering flexible working sends a message that we value our staff, and it helps us recruit and keep social workers."),
-    ("organisational_culture", "lead", "It has become part of how we do things here; people ask about it at interview."),
-    ("organisational_culture", "mgr", "It feels like the organisation is finally recognising how much extra time social workers put in."),
+    (
+        "supervision",
+        "mgr",
+        "Supervision has to be planned around people's days, and newly qualified workers need me there more.",
+    ),
+    (
+        "supervision",
+        "all",
+        "Newly qualified workers need colleagues around to ask, and that's harder when people are off on different days.",
+    ),
+    (
+        "supervision",
+        "lead",
+        "We need to make sure newly qualified staff still get the support they need when teams work different patterns.",
+    ),
+    (
+        "organisational_culture",
+        "lead",
+        "Offering flexible working sends a message that we value our staff, and it helps us recruit and keep social workers.",
+    ),
+    (
+        "organisational_culture",
+        "lead",
+        "It has become part of how we do things here; people ask about it at interview.",
+    ),
+    (
+        "organisational_culture",
+        "mgr",
+        "It feels like the organisation is finally recognising how much extra time social workers put in.",
+    ),
     ("trust", "lead", "It's built on trust: we trust people to manage their time, and they repay that."),
-    ("trust", "mgr", "You have to trust your staff; I don't check what they do on their long days as long as the work gets done."),
+    (
+        "trust",
+        "mgr",
+        "You have to trust your staff; I don't check what they do on their long days as long as the work gets done.",
+    ),
     ("trust", "user", "It feels like my manager trusts me to organise my own week, which means a lot."),
     # inductive
-    ("caring_responsibilities", "all", "As a single parent, the extra day has made childcare so much easier to arrange."),
-    ("caring_responsibilities", "non", "I care for my mum, so I need to finish at the same time every day; the long days don't fit around that."),
-    ("caring_responsibilities", "base", "With two children at primary school, a day off during the week would save us a fortune in childcare."),
-    ("informal_flexibility", "all", "We already had a lot of give and take, leaving early when you'd worked late, so it's not that different."),
-    ("informal_flexibility", "non", "I'd rather keep the informal flexibility we have, taking time back when I've done a late visit."),
-    ("informal_flexibility", "lead", "Alongside the formal policy there is a lot of informal flexibility, and we don't want to lose that."),
+    (
+        "caring_responsibilities",
+        "all",
+        "As a single parent, the extra day has made childcare so much easier to arrange.",
+    ),
+    (
+        "caring_responsibilities",
+        "non",
+        "I care for my mum, so I need to finish at the same time every day; the long days don't fit around that.",
+    ),
+    (
+        "caring_responsibilities",
+        "base",
+        "With two children at primary school, a day off during the week would save us a fortune in childcare.",
+    ),
+    (
+        "informal_flexibility",
+        "all",
+        "We already had a lot of give and take, leaving early when you'd worked late, so it's not that different.",
+    ),
+    (
+        "informal_flexibility",
+        "non",
+        "I'd rather keep the informal flexibility we have, taking time back when I've done a late visit.",
+    ),
+    (
+        "informal_flexibility",
+        "lead",
+        "Alongside the formal policy there is a lot of informal flexibility, and we don't want to lose that.",
+    ),
 )
 
 # Interviewer prompts by topic (the top-level code of a sentence's first code)
@@ -231,8 +654,10 @@ PROMPTS = {
     "caring_responsibilities": "Does it fit around things at home?",
     "informal_flexibility": "How does it compare with the flexibility you had before?",
 }
-BASELINE_PROMPTS = {"implementation": "Have you thought about whether you would take it up?",
-                    "impacts": "How would you describe your work-life balance at the moment?"}
+BASELINE_PROMPTS = {
+    "implementation": "Have you thought about whether you would take it up?",
+    "impacts": "How would you describe your work-life balance at the moment?",
+}
 OPENINGS = {
     "mgr": "I manage a child protection team of six social workers and an assistant manager.",
     "lead": "I'm a service leader, so I oversee several teams across the service.",
@@ -243,10 +668,26 @@ OPENINGS = {
 # Sentences with identifiers, planted on purpose (code, sentence, identifier types)
 PLANTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("manager_support", "My manager Rowena was brilliant about it and just said put the day in the diary.", ("name",)),
-    ("team_cover", "If anything urgent comes up, families can email tobias.marchetti@example.org and the duty worker picks it up.", ("email",)),
-    ("working_on_day_off", "Families still ring my work mobile on 07700 900417 even on my Friday, so I end up answering.", ("phone",)),
-    ("team_cover", "Ekow covers my Fridays and I cover his Mondays, and that has worked really well for both of us.", ("name",)),
-    ("remote_working", "Since we moved to ZZ9 9ZZ the commute is much longer on office days, so the long days are harder.", ("postcode",)),
+    (
+        "team_cover",
+        "If anything urgent comes up, families can email tobias.marchetti@example.org and the duty worker picks it up.",
+        ("email",),
+    ),
+    (
+        "working_on_day_off",
+        "Families still ring my work mobile on 07700 900417 even on my Friday, so I end up answering.",
+        ("phone",),
+    ),
+    (
+        "team_cover",
+        "Ekow covers my Fridays and I cover his Mondays, and that has worked really well for both of us.",
+        ("name",),
+    ),
+    (
+        "remote_working",
+        "Since we moved to ZZ9 9ZZ the commute is much longer on office days, so the long days are harder.",
+        ("postcode",),
+    ),
 )
 
 
@@ -305,15 +746,21 @@ def _top(code: str, parent: Mapping[str, Any]) -> str:
     return code
 
 
-def _transcript(iv: Interview, phase: str, rng: np.random.Generator, parent: Mapping[str, Any],
-                topic_order: list[str], planted: list[tuple[str, str]]) -> None:
+def _transcript(
+    iv: Interview,
+    phase: str,
+    rng: np.random.Generator,
+    parent: Mapping[str, Any],
+    topic_order: list[str],
+    planted: list[tuple[str, str]],
+) -> None:
     """Fill ``iv.text`` and ``iv.selections``."""
     voice = AUDIENCE[iv.group]
     bank = _eligible(voice, phase)
     chances = {c: p for c, p in _chances(voice, phase).items() if c in bank}
     codes = sorted(chances)  # sorted: the draw must not depend on dict order
     draws = rng.random(len(codes))
-    chosen = [c for c, u in zip(codes, draws) if u < chances[c]]
+    chosen = [c for c, u in zip(codes, draws, strict=False) if u < chances[c]]
     if len(chosen) < MIN_CODES:
         rest = sorted((c for c in codes if c not in chosen), key=lambda c: (-chances[c], c))
         chosen += rest[: MIN_CODES - len(chosen)]
@@ -358,20 +805,24 @@ def _interview_prefix(site_id: str, wave_id: str) -> str:
     return f"{site_id[:3].upper()}-{wave_id[:3].upper()}"
 
 
-def simulate(study: Study, seed: int, schedule: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
-             ) -> dict[str, list[Interview]]:
+def simulate(
+    study: Study,
+    seed: int,
+    schedule: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
+) -> dict[str, list[Interview]]:
     """Every interview of every wave in ``schedule`` (wave id -> interviews), deterministically."""
     schedule = schedule or schedule_for(study)
     rng = np.random.default_rng([seed, 4])  # stream 4: independent of the admin and survey draws
     codebook = load_codebook().drop_duplicates("id")
-    parent = {c: (p if isinstance(p, str) else None) for c, p in zip(codebook["id"], codebook["parent"])}
+    parent = {c: (p if isinstance(p, str) else None) for c, p in zip(codebook["id"], codebook["parent"], strict=False)}
     topic_order = list(dict.fromkeys(_top(c, parent) for c in codebook["id"]))
     plan: list[tuple[Interview, str]] = []
     out: dict[str, list[Interview]] = {}
     for wave in study.waves:
         per_site = schedule.get(wave.id) or {}
-        phase = "baseline" if wave.months_since_launch == 0 else (
-            "endline" if wave.id == study.waves[-1].id else "interim")
+        phase = (
+            "baseline" if wave.months_since_launch == 0 else ("endline" if wave.id == study.waves[-1].id else "interim")
+        )
         for site in study.sites:
             groups = per_site.get(site.id) or {}
             n = 0
@@ -379,7 +830,11 @@ def simulate(study: Study, seed: int, schedule: Mapping[str, Mapping[str, Mappin
                 for _ in range(int(count)):
                     n += 1
                     offset = int(rng.integers(1, 21))
-                    day = wave.date - dt.timedelta(days=offset) if phase == "baseline" else wave.date + dt.timedelta(days=offset)
+                    day = (
+                        wave.date - dt.timedelta(days=offset)
+                        if phase == "baseline"
+                        else wave.date + dt.timedelta(days=offset)
+                    )
                     iv = Interview(f"{_interview_prefix(site.id, wave.id)}-{n:02d}", site.id, wave.id, day, group)
                     out.setdefault(wave.id, []).append(iv)
                     plan.append((iv, phase))
@@ -387,7 +842,7 @@ def simulate(study: Study, seed: int, schedule: Mapping[str, Mapping[str, Mappin
     targets = [i for i, (iv, phase) in enumerate(plan) if phase != "baseline" and AUDIENCE[iv.group] == "user"]
     picks = rng.choice(targets, min(len(PLANTED), len(targets)), replace=False).tolist() if targets else []
     planted: dict[int, list[tuple[str, str]]] = {}
-    for (code, sentence, _), i in zip(PLANTED, picks):
+    for (code, sentence, _), i in zip(PLANTED, picks, strict=False):
         planted.setdefault(i, []).append((code, sentence))
     for i, (iv, phase) in enumerate(plan):
         _transcript(iv, phase, rng, parent, topic_order, planted.get(i, []))
@@ -396,20 +851,33 @@ def simulate(study: Study, seed: int, schedule: Mapping[str, Mapping[str, Mappin
 
 def _register_frame(interviews: list[Interview], study: Study) -> pd.DataFrame:
     names = {s.id: s.name for s in study.sites}
-    return pd.DataFrame([{"interview_id": iv.interview_id, "site": names[iv.site], "wave": iv.wave,
-                          "date": iv.date.isoformat(), "group": iv.group} for iv in interviews],
-                        columns=["interview_id", "site", "wave", "date", "group"])
+    return pd.DataFrame(
+        [
+            {
+                "interview_id": iv.interview_id,
+                "site": names[iv.site],
+                "wave": iv.wave,
+                "date": iv.date.isoformat(),
+                "group": iv.group,
+            }
+            for iv in interviews
+        ],
+        columns=["interview_id", "site", "wave", "date", "group"],
+    )
 
 
 def _segments_frame(interviews: list[Interview], code_names: Mapping[str, str]) -> pd.DataFrame:
-    rows = [{"interview_id": iv.interview_id, "code": code_names[c], "start": s, "end": e, "text": iv.text[s:e]}
-            for iv in interviews for s, e, codes in iv.selections for c in codes]
+    rows = [
+        {"interview_id": iv.interview_id, "code": code_names[c], "start": s, "end": e, "text": iv.text[s:e]}
+        for iv in interviews
+        for s, e, codes in iv.selections
+        for c in codes
+    ]
     frame = pd.DataFrame(rows, columns=["interview_id", "code", "start", "end", "text"])
     return frame.sort_values(["interview_id", "start", "code"], kind="stable").reset_index(drop=True)
 
 
-def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, title: str,
-               created: dt.date) -> bytes:
+def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, title: str, created: dt.date) -> bytes:
     """A REFI-QDA project (.qdpx) for ``interviews``: nested codebook, one TextSource per
     interview with its transcript under ``sources/``, one PlainTextSelection per coded span."""
     ET.register_namespace("", QDA_NAMESPACE)
@@ -419,8 +887,10 @@ def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, t
 
     stamp = f"{created.isoformat()}T00:00:00Z"
     user = _guid(seed, "user")
-    root = ET.Element(q("Project"), {"name": title, "origin": "analysis.synthetic.interviews",
-                                     "creatingUserGUID": user, "creationDateTime": stamp})
+    root = ET.Element(
+        q("Project"),
+        {"name": title, "origin": "analysis.synthetic.interviews", "creatingUserGUID": user, "creationDateTime": stamp},
+    )
     users = ET.SubElement(root, q("Users"))
     ET.SubElement(users, q("User"), {"guid": user, "name": "Synthetic coder", "id": "SC"})
     codes = codebook.drop_duplicates("id")
@@ -444,16 +914,40 @@ def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, t
     files: dict[str, bytes] = {}
     for iv in interviews:
         sg = _guid(seed, "source", iv.interview_id)
-        src = ET.SubElement(sources_el, q("TextSource"), {
-            "guid": sg, "name": iv.interview_id, "plainTextPath": f"internal://{sg}.txt",
-            "creatingUser": user, "creationDateTime": stamp})
+        src = ET.SubElement(
+            sources_el,
+            q("TextSource"),
+            {
+                "guid": sg,
+                "name": iv.interview_id,
+                "plainTextPath": f"internal://{sg}.txt",
+                "creatingUser": user,
+                "creationDateTime": stamp,
+            },
+        )
         for k, (s, e, cs) in enumerate(iv.selections):
-            sel = ET.SubElement(src, q("PlainTextSelection"), {
-                "guid": _guid(seed, "selection", iv.interview_id, k), "name": iv.text[s:e][:60],
-                "startPosition": str(s), "endPosition": str(e), "creatingUser": user, "creationDateTime": stamp})
+            sel = ET.SubElement(
+                src,
+                q("PlainTextSelection"),
+                {
+                    "guid": _guid(seed, "selection", iv.interview_id, k),
+                    "name": iv.text[s:e][:60],
+                    "startPosition": str(s),
+                    "endPosition": str(e),
+                    "creatingUser": user,
+                    "creationDateTime": stamp,
+                },
+            )
             for c in cs:
-                coding = ET.SubElement(sel, q("Coding"), {"guid": _guid(seed, "coding", iv.interview_id, k, c),
-                                                          "creatingUser": user, "creationDateTime": stamp})
+                coding = ET.SubElement(
+                    sel,
+                    q("Coding"),
+                    {
+                        "guid": _guid(seed, "coding", iv.interview_id, k, c),
+                        "creatingUser": user,
+                        "creationDateTime": stamp,
+                    },
+                )
                 ET.SubElement(coding, q("CodeRef"), {"targetGUID": code_guid[c]})
         files[f"sources/{sg}.txt"] = iv.text.encode("utf-8")
     ET.indent(root)
@@ -463,7 +957,7 @@ def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, t
         for name in sorted(files):
             zi = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 3           # the same bytes on every platform
+            zi.create_system = 3  # the same bytes on every platform
             zi.external_attr = 0o644 << 16
             zf.writestr(zi, files[name])
     return buf.getvalue()
@@ -474,20 +968,22 @@ def write_interviews(folder: Path, interviews: list[Interview], study: Study, se
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     codebook = load_codebook()
-    names = dict(zip(codebook["id"], codebook["name"]))
+    names = dict(zip(codebook["id"], codebook["name"], strict=False))
     wave = study.wave(interviews[0].wave)
     register = folder / f"{REGISTER}.csv"
     _register_frame(interviews, study).to_csv(register, index=False, lineterminator="\n")
     qdpx = folder / QDPX_FILE
-    qdpx.write_bytes(qdpx_bytes(interviews, codebook, seed, f"{study.short_title} interviews: {wave.label} (synthetic)",
-                                wave.date))
+    qdpx.write_bytes(
+        qdpx_bytes(interviews, codebook, seed, f"{study.short_title} interviews: {wave.label} (synthetic)", wave.date)
+    )
     segments = folder / SEGMENTS_FILE
     _segments_frame(interviews, names).to_csv(segments, index=False, lineterminator="\n")
     return [register, qdpx, segments]
 
 
-def generate(root: Path, study: Study, seed: int,
-             schedule: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None) -> list[Path]:
+def generate(
+    root: Path, study: Study, seed: int, schedule: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None
+) -> list[Path]:
     """Write the interview files of every scheduled wave under ``root/<wave>/``.
 
     Parameters

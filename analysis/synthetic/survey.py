@@ -109,8 +109,12 @@ def _stick(planned: float, taken: float, rng: np.random.Generator, choices: tupl
     return choices[k]
 
 
-def simulate_responses(workers: pd.DataFrame, seed: int, survey_config: dict[str, Any] | None = None,
-                       flexible_patterns: tuple[str, ...] | None = None) -> pd.DataFrame:
+def simulate_responses(
+    workers: pd.DataFrame,
+    seed: int,
+    survey_config: dict[str, Any] | None = None,
+    flexible_patterns: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """Tidy survey responses for the workers of the survey wave.
 
     Parameters
@@ -150,7 +154,7 @@ def simulate_responses(workers: pd.DataFrame, seed: int, survey_config: dict[str
     rows = []
     for k, w in who.iterrows():
         flexible = str(w["working_pattern"]) in flexible_patterns
-        took_up = flexible if rng.random() > 0.06 else not flexible      # a little noise
+        took_up = flexible if rng.random() > 0.06 else not flexible  # a little noise
         years_mean = {"team manager": 16, "assistant manager": 11}.get(str(w["role"]), 6)
         r: dict[str, Any] = {
             "response_id": _response_id(rng),
@@ -160,13 +164,14 @@ def simulate_responses(workers: pd.DataFrame, seed: int, survey_config: dict[str
             "q4_taken_up": "Yes" if took_up else "No",
         }
         if took_up:
-            r["q8_stick_to_plans"] = _stick(float(w["planned_flex_days_last_month"]),
-                                            float(w["flex_days_taken_last_month"]), rng, qs["Q8"].choices)
+            r["q8_stick_to_plans"] = _stick(
+                float(w["planned_flex_days_last_month"]), float(w["flex_days_taken_last_month"]), rng, qs["Q8"].choices
+            )
             if r["q8_stick_to_plans"] != qs["Q8"].choices[0]:
                 ticks = rng.random(4) < [0.6, 0.15, 0.35, 0.12]
                 if not ticks.any():
                     ticks[0] = True
-                for o, t in zip(qs["Q9"].options, ticks):
+                for o, t in zip(qs["Q9"].options, ticks, strict=False):
                     r[o.column] = bool(t)
                 if ticks[3]:
                     r["q9_other_text"] = str(rng.choice(OTHER_REASONS))
@@ -218,8 +223,10 @@ def _tidy(rows: list[dict[str, Any]], config: dict[str, Any]) -> pd.DataFrame:
 
 # -- the exports -------------------------------------------------------------------------------
 
-def header_rows(survey_config: dict[str, Any], time_zone: str = "Europe/London",
-                ip_address: bool = True) -> list[list[str]]:
+
+def header_rows(
+    survey_config: dict[str, Any], time_zone: str = "Europe/London", ip_address: bool = True
+) -> list[list[str]]:
     """Qualtrics' three header rows: column ids, question texts, ImportId JSON.
 
     ``ip_address=False`` leaves out ``IPAddress`` (Qualtrics does when responses are anonymised).
@@ -263,7 +270,10 @@ def _answers(r: pd.Series, qs: list[Question], numeric: bool) -> list[str]:
     for q in qs:
         if q.type == "multiple":
             ticks = [bool(r[o.column]) for o in q.options]
-            cells += [(_fmt_number(q.selected_value) if numeric else o.text) if t else "" for o, t in zip(q.options, ticks)]
+            cells += [
+                (_fmt_number(q.selected_value) if numeric else o.text) if t else ""
+                for o, t in zip(q.options, ticks, strict=False)
+            ]
             cells += ["" if pd.isna(r[o.text_column]) else str(r[o.text_column]) for o in q.options if o.text_column]
             continue
         v = r[str(q.column)]
@@ -282,8 +292,12 @@ def _answers(r: pd.Series, qs: list[Question], numeric: bool) -> list[str]:
 def _preview(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
     """One preview, made by the survey's author before it opened: every question on the Yes route."""
     qs = questions(config)
-    r: dict[str, Any] = {"response_id": _response_id(rng), "finished": True, "progress": 100,
-                         "recorded_date": pd.Timestamp(config["fieldwork"]["opens"]) - pd.Timedelta(days=2, hours=-10)}
+    r: dict[str, Any] = {
+        "response_id": _response_id(rng),
+        "finished": True,
+        "progress": 100,
+        "recorded_date": pd.Timestamp(config["fieldwork"]["opens"]) - pd.Timedelta(days=2, hours=-10),
+    }
     for q in qs:
         if q.show_if and q.show_if[1] != "Yes":
             continue
@@ -316,13 +330,17 @@ def export_text(responses: pd.DataFrame, numeric: bool, seed: int, survey_config
         duration = int(rng.integers(150, 1500)) if r["finished"] else int(rng.integers(40, 200))
         end = r["recorded_date"] - (pd.Timedelta(days=7) if not r["finished"] else pd.Timedelta(seconds=1))
         start = end - pd.Timedelta(seconds=duration)
-        ip = f"203.0.113.{int(rng.integers(1, 255))}"   # TEST-NET-3: documentation addresses, nobody's
+        ip = f"203.0.113.{int(rng.integers(1, 255))}"  # TEST-NET-3: documentation addresses, nobody's
         meta = {
-            "StartDate": _fmt_time(start), "EndDate": _fmt_time(end),
-            "Status": STATUS_CODES[status] if numeric else status, "IPAddress": ip,
-            "Progress": str(int(r["progress"])), "Duration (in seconds)": str(duration),
+            "StartDate": _fmt_time(start),
+            "EndDate": _fmt_time(end),
+            "Status": STATUS_CODES[status] if numeric else status,
+            "IPAddress": ip,
+            "Progress": str(int(r["progress"])),
+            "Duration (in seconds)": str(duration),
             "Finished": ("1" if r["finished"] else "0") if numeric else ("True" if r["finished"] else "False"),
-            "RecordedDate": _fmt_time(r["recorded_date"]), "ResponseId": str(r["response_id"]),
+            "RecordedDate": _fmt_time(r["recorded_date"]),
+            "ResponseId": str(r["response_id"]),
             "DistributionChannel": "preview" if status == "Survey Preview" else "anonymous",
             "UserLanguage": "EN-GB",
         }
@@ -330,8 +348,9 @@ def export_text(responses: pd.DataFrame, numeric: bool, seed: int, survey_config
     return out.getvalue()
 
 
-def write_exports(responses: pd.DataFrame, folder: Path, seed: int,
-                  survey_config: dict[str, Any] | None = None) -> list[Path]:
+def write_exports(
+    responses: pd.DataFrame, folder: Path, seed: int, survey_config: dict[str, Any] | None = None
+) -> list[Path]:
     """Write ``survey.csv`` (choice text) and ``survey_numeric.csv`` (numeric recode values).
 
     Both are UTF-8 with a byte-order mark and CRLF line ends, as Qualtrics writes them, hold the
@@ -354,8 +373,13 @@ def write_exports(responses: pd.DataFrame, folder: Path, seed: int,
     return written
 
 
-def generate(root: Path, study: Study, seed: int, workers: pd.DataFrame | None = None,
-             survey_config: dict[str, Any] | None = None) -> list[Path]:
+def generate(
+    root: Path,
+    study: Study,
+    seed: int,
+    workers: pd.DataFrame | None = None,
+    survey_config: dict[str, Any] | None = None,
+) -> list[Path]:
     """Both exports for the survey's wave, under ``root/<wave>/``.
 
     ``workers`` are that wave's workers; by default they are drawn again exactly as
