@@ -53,6 +53,8 @@ class Disclosure:
     dominance_n: int
     dominance_k: float
     p_ratio: float
+    mitigation: str = "suppress"  # "suppress" (the default) or "round" (acro's mitigations)
+    round_base: int = 5  # acro's safe_round_base, used when mitigation is "round"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,22 @@ def _date(value: Any, where: str) -> dt.date:
         raise ConfigError(f"{paths.STUDY_CONFIG}: {where} must be a date like 2021-03-01, got {value!r}.") from exc
 
 
+def _disclosure(d: dict[str, Any]) -> Disclosure:
+    mitigation = d.get("mitigation", "suppress")
+    if mitigation not in ("suppress", "round"):
+        raise ConfigError(
+            f"{paths.STUDY_CONFIG}: disclosure.mitigation must be 'suppress' or 'round', got {mitigation!r}."
+        )
+    base = d.get("round_base", 5)
+    if isinstance(base, bool) or not isinstance(base, int) or base < 1:
+        raise ConfigError(
+            f"{paths.STUDY_CONFIG}: disclosure.round_base must be a whole number, 1 or more, got {base!r}."
+        )
+    return Disclosure(
+        int(d["threshold"]), int(d["dominance_n"]), float(d["dominance_k"]), float(d["p_ratio"]), mitigation, base
+    )
+
+
 def parse_study(data: dict[str, Any]) -> Study:
     """Build a :class:`Study` from the parsed YAML mapping.
 
@@ -161,9 +179,7 @@ def parse_study(data: dict[str, Any]) -> Study:
             sites=sites,
             waves=waves,
             thresholds={k: float(v) for k, v in data["thresholds"].items()},
-            disclosure=Disclosure(
-                int(d["threshold"]), int(d["dominance_n"]), float(d["dominance_k"]), float(d["p_ratio"])
-            ),
+            disclosure=_disclosure(d),
             roles=tuple(data["roles"]),
             working_patterns=tuple(data["working_patterns"]),
             flexible_patterns=tuple(data["flexible_patterns"]),

@@ -17,6 +17,7 @@ STUDY_CONFIG = CONFIG / "study.yml"
 WAVE_CONFIG_DIR = CONFIG / "waves"
 SURVEY_CONFIG = CONFIG / "survey.yml"
 CODEBOOK = CONFIG / "codebook.yml"
+DISCLOSURE_EXCEPTIONS = CONFIG / "disclosure_exceptions.yml"
 
 DATA = ROOT / "data"
 RAW = DATA / "raw"
@@ -35,6 +36,17 @@ FAILED = BUILD / "failed"
 STAGED_REPORTS = BUILD / "reports"
 
 OUTPUT = ROOT / "_output"
+OUTPUT_LOGS = BUILD / "outputs"
+
+
+def output_log(wave: str, notebook: str) -> Path:
+    """Where a notebook executed for ``wave`` registers its outputs (see :mod:`analysis.outputs`)."""
+    return OUTPUT_LOGS / wave / f"{notebook}.json"
+
+
+def checking_dir(report: str) -> Path:
+    """The output checker's folder for a report: ``results.json``, its files and ``checking.html``."""
+    return OUTPUT / f"{report}_outputs"
 
 
 def wave_config(wave: str) -> Path:

@@ -1,0 +1,1255 @@
+"""Output checking as UK trusted research environments do it: every output registered and checked.
+
+Every table, figure and number quoted in the text of a report is an *output*. Each has a stable id
+(``"<report>/<label>"``, e.g. ``august/tbl-take-up``), a kind (``table``, ``figure``, ``text``),
+its cells as published with per-cell reasons, a status, and the exception request for it, if any.
+For the output checker the build writes, per report, a folder ``_output/<report>_outputs/`` with
+``results.json`` in the format of SACRO's acro 1.0.2 (``acro.record.load_records(folder)`` reads
+it, and so does the SACRO viewer), one CSV per output, ``checking.html`` (a browsable page) and
+acro's ``config.json`` and ``checksums/``.
+
+Statuses (as acro's)
+--------------------
+* ``pass``: every cell passes every rule; published as it is.
+* ``review``: cells failed a rule and were mitigated (suppressed, or rounded to a base), or a figure
+  registered without its numbers: a checker should look, as acro marks its mitigated tables.
+* ``fail``: a published cell fails a rule without mitigation: released under an exception, or a
+  suppressed cell that the differencing audit (:mod:`analysis.differencing`) shows can be worked
+  out from other published numbers (suppression does not mitigate that).
+
+Reasons per cell: ``threshold``, ``zeros``, ``dominance``, ``p-ratio``, ``negative``,
+``secondary`` (suppressed to protect another cell), ``differencing``.
+
+How a notebook registers its outputs
+------------------------------------
+A notebook executed for a wave keeps a :class:`Registry` whose log lives at
+``paths.output_log(wave, notebook)`` (made afresh each time the notebook runs)::
+
+    from analysis import outputs, paths
+    reg = outputs.Registry(paths.output_log(wave, "rq1a_take_up"))
+    book = outputs.load_exceptions()                  # config/disclosure_exceptions.yml
+    d = disclose.suppress_counts(counts, study.disclosure)   # or outputs.mitigate_counts(...)
+    oid = f"{report}/tbl-pattern-split"
+    if book.released(oid):                            # approved, by someone other than the requester
+        shown = outputs.released_display(d, outputs.add_totals(counts))   # unsuppressed, with daggers
+        reg.add(outputs.from_disclosed(oid, d, title="...", true_values=outputs.add_totals(counts),
+                                       released=True))
+        footnote = outputs.footnote(book.get(oid))
+    else:
+        shown = d.display
+        reg.add(outputs.from_disclosed(oid, d, title="...", true_values=outputs.add_totals(counts)))
+    reg.add(outputs.text_number(f"{report}/txt-respondents", "17", title="Survey respondents"))
+
+How the build collects them
+---------------------------
+For each report, the build reads the logs of the notebook executions the report embeds, attaches
+the exception requests, adds the differencing audit's findings and writes the checker's folder::
+
+    outs = outputs.collect([paths.output_log(w, nb) for nb in notebooks])
+    outs = outputs.apply_audit(outs, model.audit())          # analysis.differencing.Model
+    outputs.write_output_folder(outs, paths.checking_dir(report), study.disclosure,
+                                exceptions=outputs.load_exceptions(), timestamp=build_time)
+
+``config/disclosure_exceptions.yml`` should be a file dependency of every notebook task and report
+task, so that adding or removing an entry re-runs them (a later refinement: depend on each
+output's own entry only).
+
+The checker's folder holds the values as published. For an output with an exception request
+(pending, approved or refused) it also holds the unsuppressed table (``<uid>_unsuppressed.csv``),
+because the checker must see what they are asked to release; a suppressed cell the audit finds
+recoverable shows its feasible range. The folder is for the output checker, not for release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import json
+import math
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from analysis import paths
+from analysis.config import Disclosure
+from analysis.disclose import DisclosedTable, Share, rule_text
+from analysis.errors import AnalysisError, ConfigError
+
+ACRO_VERSION = "1.0.2"  # the acro whose results.json format (and loader) this follows
+
+TABLE, FIGURE, TEXT = "table", "figure", "text"
+KINDS = (TABLE, FIGURE, TEXT)
+PASS, FAIL, REVIEW = "pass", "fail", "review"
+
+THRESHOLD = "threshold"
+ZEROS = "zeros"
+DOMINANCE = "dominance"
+P_RATIO = "p-ratio"
+NEGATIVE = "negative"
+SECONDARY = "secondary"
+DIFFERENCING = "differencing"
+REASONS = {
+    THRESHOLD: "a count, or the contributors to a sum or mean, below the threshold",
+    ZEROS: "a zero count (it can show that everyone in a group shares a characteristic)",
+    DOMINANCE: "the largest contributions make up too much of the total (dominance)",
+    P_RATIO: "the total less the two largest contributions is too small a part of the largest (p-ratio)",
+    NEGATIVE: "negative contributions (dominance is not defined)",
+    SECONDARY: "suppressed so that totals do not reveal another suppressed cell (secondary suppression)",
+    DIFFERENCING: "can be worked out from other published numbers (differencing)",
+}
+# disclose.py's codes -> ours
+_FROM_DISCLOSE = {"threshold": THRESHOLD, "zero": ZEROS, "dominance": DOMINANCE, "p-ratio": P_RATIO}
+_FROM_DISCLOSE |= {"negative": NEGATIVE, "secondary": SECONDARY}
+# acro's check names for the sdc block of results.json (ours where acro has none)
+_ACRO_CHECK = {
+    THRESHOLD: "MinimumThresholdCheck",
+    ZEROS: "PresenceOfZeroCheck",
+    DOMINANCE: "NKCheck",
+    P_RATIO: "PPercentCheck",
+    NEGATIVE: "NKCheck",
+    SECONDARY: "SecondarySuppression",
+    DIFFERENCING: "DifferencingCheck",
+}
+_SECONDARY_DETAIL = {
+    "row:one": "a row total would reveal a suppressed cell",
+    "column:one": "a column total would reveal a suppressed cell",
+    "total:one": "the grand total would reveal a suppressed total",
+    "combined": "a combination of totals would reveal a suppressed cell",
+}
+
+SUPPRESSED, ROUNDED = "suppressed", "rounded"
+DAGGER = "\u2020"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class OutputError(AnalysisError, ValueError):
+    """An output cannot be registered as given (bad id, duplicate cells, missing true values)."""
+
+
+class ExceptionsError(ConfigError):
+    """``config/disclosure_exceptions.yml`` is malformed: the message names file, entry and field."""
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell.
+
+    ``value``: the text as published. ``held``: the true number behind a suppressed, rounded or
+    released cell (kept for the checker; ``None`` when the cell is published exactly or is a label).
+    ``reasons``: rule codes (see :data:`REASONS`). ``mitigated``: ``"suppressed"``, ``"rounded"`` or
+    ``""`` (published as it is). ``detail``: words for the checker (e.g. the feasible range).
+    """
+
+    row: str
+    column: str
+    value: str
+    reasons: tuple[str, ...] = ()
+    mitigated: str = ""
+    held: float | None = None
+    detail: str = ""
+
+    @property
+    def failing(self) -> bool:
+        """Disclosive as published: a reason without mitigation, or recoverable by differencing."""
+        return DIFFERENCING in self.reasons or (bool(self.reasons) and not self.mitigated)
+
+
+@dataclass(frozen=True)
+class Output:
+    """A registered output. Build one with :func:`from_disclosed`, :func:`text_number`,
+    :func:`from_share` or :func:`figure` rather than by hand.
+
+    ``rows``/``columns``: the table's labels in order (cells are keyed by them). ``source``:
+    where it is made (notebook and cell label). ``released``: published unsuppressed under an
+    approved exception. ``findings``: output-level findings of the differencing audit (this output,
+    with others, gives away a count). ``exception``: the request for it, attached by
+    :func:`attach_exceptions`. ``attachments``: files to hand the checker (e.g. the figure PNG).
+    """
+
+    id: str
+    kind: str
+    title: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[Cell, ...]
+    source: str = ""
+    mitigation: str = "suppress"
+    round_base: int | None = None
+    released: bool = False
+    notes: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
+    exception: ExceptionRequest | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.id)
+        if self.kind not in KINDS:
+            raise OutputError(f"Output {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}.")
+        if len(set(self.rows)) != len(self.rows) or len(set(self.columns)) != len(self.columns):
+            raise OutputError(f"Output {self.id!r}: row and column labels must be unique.")
+        seen = set()
+        for c in self.cells:
+            key = (c.row, c.column)
+            if key in seen:
+                raise OutputError(f"Output {self.id!r}: cell {key} is given twice.")
+            if c.row not in self.rows or c.column not in self.columns:
+                raise OutputError(f"Output {self.id!r}: cell {key} is not in the table's rows and columns.")
+            bad = [r for r in c.reasons if r not in REASONS]
+            if bad:
+                raise OutputError(f"Output {self.id!r}: cell {key} has unknown reasons {bad} (known: {list(REASONS)}).")
+            seen.add(key)
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``review`` or ``fail`` (see the module docstring)."""
+        if self.findings or any(c.failing for c in self.cells):
+            return FAIL
+        if any(c.mitigated for c in self.cells) or (self.kind == FIGURE and not self.cells):
+            return REVIEW
+        return PASS
+
+    def cell(self, row: str, column: str) -> Cell:
+        for c in self.cells:
+            if (c.row, c.column) == (row, column):
+                return c
+        raise KeyError(f"Output {self.id!r} has no cell ({row!r}, {column!r}).")
+
+    def grid(self, *, held: bool = False) -> pd.DataFrame:
+        """The output as a table of published texts (``held=True``: true values where held)."""
+        g = pd.DataFrame("", index=list(self.rows), columns=list(self.columns), dtype=object)
+        for c in self.cells:
+            g.loc[c.row, c.column] = _number(c.held) if (held and c.held is not None) else c.value
+        return g
+
+    def reason_counts(self) -> dict[str, int]:
+        """How many cells carry each reason."""
+        out: dict[str, int] = {}
+        for c in self.cells:
+            for r in c.reasons:
+                out[r] = out.get(r, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("exception")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Output:
+        d = dict(d)
+        cells = tuple(Cell(**{**c, "reasons": tuple(c.get("reasons", ()))}) for c in d.pop("cells"))
+        tup = {k: tuple(d.get(k, ())) for k in ("rows", "columns", "notes", "findings", "attachments")}
+        return cls(**{**d, **tup, "cells": cells})
+
+
+def check_id(output_id: str) -> str:
+    """An output id: segments of letters, digits, ".", "_" and "-", joined by "/".
+
+    >>> check_id("august/tbl-take-up")
+    'august/tbl-take-up'
+    >>> check_id("august/tbl take up")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.outputs.OutputError: 'august/tbl take up' is not a valid output id...
+    """
+    if not isinstance(output_id, str) or not _ID.match(output_id):
+        raise OutputError(
+            f"{output_id!r} is not a valid output id: use segments of letters, digits, '.', '_' and '-' "
+            "joined by '/', e.g. 'august/tbl-take-up'."
+        )
+    return output_id
+
+
+def uid(output_id: str) -> str:
+    """The output's name in ``results.json`` and its file names (``/`` becomes ``__``).
+
+    >>> uid("august/tbl-take-up")
+    'august__tbl-take-up'
+    """
+    return check_id(output_id).replace("/", "__")
+
+
+def _label(x: Hashable) -> str:
+    if isinstance(x, tuple):
+        return " / ".join(str(p) for p in x if str(p) != "")
+    return str(x)
+
+
+def _number(v: float | None, decimals: int | None = None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if decimals is None:
+        return f"{int(round(v)):,}" if float(v).is_integer() else f"{v:,}"
+    return f"{v:,.{decimals}f}"
+
+
+def _parse_reasons(code: str) -> tuple[tuple[str, ...], str]:
+    """disclose.py's cell code ("threshold; zero", "secondary (row:one)") -> (reasons, detail)."""
+    reasons, details = [], []
+    for part in [p.strip() for p in str(code).split(";") if p.strip()]:
+        m = re.match(r"^([a-z-]+)\s*(?:\((.*)\))?$", part)
+        if not m or m.group(1) not in _FROM_DISCLOSE:
+            raise OutputError(f"Unknown disclosure reason {part!r} in a DisclosedTable's cell_reasons.")
+        reasons.append(_FROM_DISCLOSE[m.group(1)])
+        if m.group(2):
+            details.append(_SECONDARY_DETAIL.get(m.group(2), m.group(2)))
+    return tuple(dict.fromkeys(reasons)), "; ".join(details)
+
+
+def add_totals(counts: pd.DataFrame, margins_name: str = "Total") -> pd.DataFrame:
+    """Counts with the totals :func:`analysis.disclose.suppress_counts` adds: a total column when
+    there are two columns or more, a total row when there are two rows or more.
+
+    >>> add_totals(pd.DataFrame({"x": [1, 2], "y": [3, 4]}, index=["a", "b"]))
+           x  y  Total
+    a      1  3      4
+    b      2  4      6
+    Total  3  7     10
+    """
+    out = counts.copy()
+    if out.shape[1] >= 2 and not str(out.columns[-1]).lower().startswith(("total", "all")):
+        out[margins_name] = out.sum(axis=1)
+    if out.shape[0] >= 2 and not str(out.index[-1]).lower().startswith(("total", "all")):
+        out.loc[margins_name] = out.sum(axis=0)
+    return out
+
+
+def from_disclosed(
+    output_id: str,
+    disclosed: DisclosedTable,
+    *,
+    title: str,
+    kind: str = TABLE,
+    true_values: pd.DataFrame | None = None,
+    released: bool = False,
+    source: str = "",
+    fmt: Callable[[float], str] | None = None,
+    round_base: int | None = None,
+    notes: Sequence[str] = (),
+) -> Output:
+    """Register a table that went through :mod:`analysis.disclose` (or :func:`rounded_table`).
+
+    ``true_values``: the counts before disclosure control, with totals (:func:`add_totals`),
+    labelled as ``disclosed.display``; needed when ``released`` and recommended always (the checker
+    sees the true value behind each suppressed cell of an output with an exception request).
+    ``released=True``: the output is published unsuppressed under an approved exception; its
+    suppressed cells are published as :func:`released_display` shows them (true value and dagger),
+    and they fail. ``round_base``: the table was rounded (:func:`rounded_table`); its cells are
+    mitigated by rounding.
+    """
+    display, mask, codes = disclosed.display, disclosed.mask, disclosed.cell_reasons
+    held = None if true_values is None else true_values.reindex(index=display.index, columns=display.columns)
+    shown = released_display(disclosed, true_values, fmt=fmt) if released else display
+    cells = []
+    for i, r in enumerate(display.index):
+        for j, c in enumerate(display.columns):
+            reasons, detail = _parse_reasons(codes.iat[i, j]) if str(codes.iat[i, j]) else ((), "")
+            masked = bool(mask.iat[i, j])
+            h = None
+            if held is not None and (masked or round_base is not None):
+                v = held.iat[i, j]
+                h = None if pd.isna(v) else float(v)
+                if masked and h is None:
+                    raise OutputError(
+                        f"{output_id}: the true value of suppressed cell ({_label(r)}, {_label(c)}) is missing "
+                        "from true_values (pass the counts with their totals, e.g. add_totals(counts))."
+                    )
+            if round_base is not None and _is_count_text(display.iat[i, j]):
+                mitigated = ROUNDED
+            elif masked and not released:
+                mitigated = SUPPRESSED
+            else:
+                mitigated = ""
+            cells.append(Cell(_label(r), _label(c), str(shown.iat[i, j]), reasons, mitigated, h, detail))
+    return Output(
+        check_id(output_id),
+        kind,
+        title,
+        tuple(_label(r) for r in display.index),
+        tuple(_label(c) for c in display.columns),
+        tuple(cells),
+        source=source,
+        mitigation="round" if round_base is not None else "suppress",
+        round_base=round_base,
+        released=released,
+        notes=tuple([*disclosed.reasons, *notes]),
+    )
+
+
+def _is_count_text(text: object) -> bool:
+    return bool(re.match(r"^\s*\d[\d,]*\s*$", str(text)))
+
+
+def released_display(
+    disclosed: DisclosedTable, true_values: pd.DataFrame | None, *, fmt: Callable[[float], str] | None = None
+) -> pd.DataFrame:
+    """The table as published under an approved exception: every suppressed cell shows its true
+    value followed by a dagger (:data:`DAGGER`); every other cell is as disclosure control left it.
+
+    >>> from analysis.disclose import suppress_counts
+    >>> s = Disclosure(10, 2, 0.9, 0.1)
+    >>> counts = pd.DataFrame({"n": [12, 6]}, index=["social worker", "manager"])
+    >>> d = suppress_counts(counts, s, totals=False)
+    >>> list(released_display(d, counts)["n"])
+    ['12', '6†']
+    """
+    if true_values is None:
+        raise OutputError("An output released under an exception needs its true values (true_values=...).")
+    fmt = fmt or (lambda v: f"{int(round(v)):,}")
+    held = true_values.reindex(index=disclosed.display.index, columns=disclosed.display.columns)
+    out = disclosed.display.copy()
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            if disclosed.mask.iat[i, j]:
+                v = held.iat[i, j]
+                if pd.isna(v):
+                    raise OutputError(
+                        f"The true value of suppressed cell ({_label(out.index[i])}, {_label(out.columns[j])}) "
+                        "is missing (pass the counts with their totals, e.g. add_totals(counts))."
+                    )
+                out.iat[i, j] = mark(fmt(float(v)))
+    return out
+
+
+def text_number(
+    output_id: str,
+    value: str,
+    *,
+    title: str,
+    reasons: Sequence[str] = (),
+    mitigated: str = "",
+    held: float | None = None,
+    source: str = "",
+) -> Output:
+    """A number quoted in the text of a report (e.g. "17 respondents"), as one cell.
+
+    >>> o = text_number("august/txt-respondents", "17", title="Survey respondents")
+    >>> o.status, o.cells[0].value
+    ('pass', '17')
+    """
+    return Output(
+        check_id(output_id),
+        TEXT,
+        title,
+        (title,),
+        ("value",),
+        (Cell(title, "value", str(value), tuple(reasons), mitigated, held),),
+        source=source,
+    )
+
+
+def from_share(output_id: str, share: Share, published: str, *, title: str, source: str = "") -> Output:
+    """A share quoted in a report (e.g. a success criterion), from :func:`analysis.disclose.share`.
+
+    The numerator, denominator and share are cells; a share that is not reportable is suppressed
+    with the reason "threshold" and its detail (which count is too small).
+    """
+    sup = not share.reportable
+    reasons = (THRESHOLD,) if sup else ()
+    m = SUPPRESSED if sup else ""
+    cells = (
+        Cell(title, "numerator", "" if sup else str(share.k), reasons, m, float(share.k) if sup else None),
+        Cell(title, "denominator", str(share.n), (), ""),
+        Cell(title, "share", published, reasons, m, share.k / share.n if (sup and share.n) else None, share.reason),
+    )
+    return Output(check_id(output_id), TEXT, title, (title,), ("numerator", "denominator", "share"), cells, source)
+
+
+def figure(
+    output_id: str,
+    *,
+    title: str,
+    data: Output | None = None,
+    attachments: Sequence[Path | str] = (),
+    source: str = "",
+) -> Output:
+    """A figure: its plotted numbers (an output built by :func:`from_disclosed`, whose cells it
+    takes) and its image files for the checker. A figure registered without its numbers is
+    ``review``: the checker must read it off the image.
+    """
+    if data is None:
+        return Output(check_id(output_id), FIGURE, title, (), (), (), source, attachments=tuple(map(str, attachments)))
+    return dataclasses.replace(
+        data, id=check_id(output_id), kind=FIGURE, title=title, source=source, attachments=tuple(map(str, attachments))
+    )
+
+
+class Registry:
+    """The outputs one notebook execution registers, written through to a JSON log.
+
+    Creating it empties the log (a re-executed notebook registers afresh); :meth:`add` replaces
+    an output registered before under the same id.
+    """
+
+    def __init__(self, log: Path | str | None = None) -> None:
+        self.log = None if log is None else Path(log)
+        self.outputs: dict[str, Output] = {}
+        self._write()
+
+    def add(self, output: Output) -> Output:
+        self.outputs[output.id] = output
+        self._write()
+        return output
+
+    def _write(self) -> None:
+        if self.log is None:
+            return
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.log.with_suffix(".tmp")
+        tmp.write_text(json.dumps([o.to_dict() for o in self.outputs.values()], indent=1), encoding="utf-8")
+        tmp.replace(self.log)
+
+
+def load_log(path: Path | str) -> list[Output]:
+    """The outputs a :class:`Registry` wrote."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OutputError(f"{p}: cannot read the output log ({exc}). Re-run the notebook that writes it.") from exc
+    return [Output.from_dict(d) for d in data]
+
+
+def collect(logs: Iterable[Path | str], *, prefix: str | None = None) -> list[Output]:
+    """Every output in ``logs``; ``prefix`` (a report id) is put before ids that lack it. Two outputs
+    with the same id are an error (two cells registering under one label)."""
+    out: dict[str, Output] = {}
+    for log in logs:
+        for o in load_log(log):
+            if prefix and not o.id.startswith(f"{prefix}/"):
+                o = dataclasses.replace(o, id=f"{prefix}/{o.id}")
+            if o.id in out:
+                raise OutputError(f"Output {o.id!r} is registered twice (the second time in {log}).")
+            out[o.id] = o
+    return list(out.values())
+
+
+# -- exceptions -----------------------------------------------------------------------------------
+
+APPROVED, PENDING, REFUSED = "approved", "pending", "refused"
+_FIELDS = ("output", "reason", "requested_by", "approved_by", "approved_on")
+
+
+def _person(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+@dataclass(frozen=True)
+class ExceptionRequest:
+    """One entry of ``config/disclosure_exceptions.yml``.
+
+    Approved only when ``approved_by`` and ``approved_on`` are both given and ``approved_by`` is not
+    ``requested_by`` (compared ignoring case and spacing); self-approval is refused; anything
+    else is pending. Only an approved request releases its output.
+    """
+
+    output: str
+    reason: str
+    requested_by: str
+    approved_by: str = ""
+    approved_on: dt.date | None = None
+    entry: int = 0
+    file: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.approved_by and _person(self.approved_by) == _person(self.requested_by):
+            return REFUSED
+        if self.approved_by and self.approved_on:
+            return APPROVED
+        return PENDING
+
+    @property
+    def why(self) -> str:
+        """The state in words, for the checker's page."""
+        if self.state == APPROVED:
+            return f"approved by {self.approved_by} on {self.approved_on.isoformat()}"  # type: ignore[union-attr]
+        if self.state == REFUSED:
+            return (
+                f"refused: approved by its own requester ({self.approved_by}); an exception must be approved "
+                "by someone other than the person who requests it"
+            )
+        missing = [f for f in ("approved_by", "approved_on") if not getattr(self, f)]
+        return f"pending: no {' and no '.join(missing)}; it releases nothing until approved"
+
+
+@dataclass(frozen=True)
+class Exceptions:
+    """The exception requests of a study (see :func:`load_exceptions`)."""
+
+    requests: tuple[ExceptionRequest, ...] = ()
+    file: str = ""
+
+    def get(self, output_id: str) -> ExceptionRequest | None:
+        for r in self.requests:
+            if r.output == output_id:
+                return r
+        return None
+
+    def released(self, output_id: str) -> bool:
+        """Whether ``output_id`` is released unsuppressed under an approved exception."""
+        r = self.get(output_id)
+        return r is not None and r.state == APPROVED
+
+    def approved(self) -> list[ExceptionRequest]:
+        return [r for r in self.requests if r.state == APPROVED]
+
+    def unknown(self, output_ids: Iterable[str]) -> list[ExceptionRequest]:
+        """Requests naming an output that is not registered (a typo, or an output since removed)."""
+        ids = set(output_ids)
+        return [r for r in self.requests if r.output not in ids]
+
+    def for_report(self, report: str) -> Exceptions:
+        """The requests for one report's outputs (ids ``<report>/...``)."""
+        return Exceptions(tuple(r for r in self.requests if r.output.startswith(f"{report}/")), self.file)
+
+
+def _entry_lines(text: str) -> list[int]:
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for k, v in node.value:
+        if getattr(k, "value", None) == "exceptions" and isinstance(v, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in v.value]
+    return []
+
+
+def parse_exceptions(text: str, file: str = "config/disclosure_exceptions.yml", *, today: dt.date | None = None):
+    """Parse the exceptions file's text; every problem names the file, the entry (number and line)
+    and the field.
+
+    >>> book = parse_exceptions('''
+    ... exceptions:
+    ...   - output: august/tbl-take-up
+    ...     reason: The protocol's 30% criterion needs the count.
+    ...     requested_by: A. Analyst
+    ...     approved_by: C. Checker
+    ...     approved_on: 2021-08-20
+    ... ''')
+    >>> book.released("august/tbl-take-up"), book.released("august/tbl-other")
+    (True, False)
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ExceptionsError(f"{file}: not valid YAML ({exc}).") from exc
+    if data is None:
+        return Exceptions((), file)
+    if not isinstance(data, dict) or set(data) - {"exceptions"}:
+        raise ExceptionsError(f"{file}: the file must hold one key, `exceptions:`, with a list of requests.")
+    items = data.get("exceptions") or []
+    if not isinstance(items, list):
+        raise ExceptionsError(f"{file}: `exceptions:` must be a list of requests (entries starting with '-').")
+    lines = _entry_lines(text)
+    today = today or dt.date.today()
+    out: list[ExceptionRequest] = []
+    seen: dict[str, int] = {}
+    for k, item in enumerate(items, start=1):
+        where = f"{file}, entry {k}" + (f" (line {lines[k - 1]})" if k - 1 < len(lines) else "")
+        out.append(_parse_entry(item, where, k, file, today))
+        oid = out[-1].output
+        if oid in seen:
+            raise ExceptionsError(
+                f"{where}: output {oid!r} already has a request (entry {seen[oid]}); keep one entry per output "
+                "and edit it."
+            )
+        seen[oid] = k
+    return Exceptions(tuple(out), file)
+
+
+def _parse_entry(item: Any, where: str, k: int, file: str, today: dt.date) -> ExceptionRequest:
+    if not isinstance(item, dict):
+        raise ExceptionsError(f"{where}: each request must be a mapping with fields {', '.join(_FIELDS)}.")
+    unknown = [f for f in item if f not in _FIELDS]
+    if unknown:
+        raise ExceptionsError(f"{where}: field {unknown[0]!r} is not known (fields: {', '.join(_FIELDS)}).")
+    vals: dict[str, Any] = {}
+    for f in ("output", "reason", "requested_by"):
+        v = item.get(f)
+        if not isinstance(v, str) or not v.strip():
+            raise ExceptionsError(f"{where}, field `{f}`: required, and must be non-empty text.")
+        vals[f] = v.strip()
+    try:
+        check_id(vals["output"])
+    except OutputError as exc:
+        raise ExceptionsError(f"{where}, field `output`: {exc}") from None
+    by = item.get("approved_by")
+    if by is not None and not isinstance(by, str):
+        raise ExceptionsError(f"{where}, field `approved_by`: must be a name (text), got {by!r}.")
+    on = item.get("approved_on")
+    if on is not None and not isinstance(on, dt.date):
+        try:
+            on = dt.date.fromisoformat(str(on))
+        except ValueError:
+            raise ExceptionsError(
+                f"{where}, field `approved_on`: must be a date like 2021-08-20, got {on!r}."
+            ) from None
+    if isinstance(on, dt.datetime):
+        on = on.date()
+    if on is not None and on > today:
+        raise ExceptionsError(f"{where}, field `approved_on`: {on.isoformat()} is in the future.")
+    return ExceptionRequest(vals["output"], vals["reason"], vals["requested_by"], (by or "").strip(), on, k, file)
+
+
+def load_exceptions(path: Path | str | None = None, *, today: dt.date | None = None) -> Exceptions:
+    """Read ``config/disclosure_exceptions.yml`` (or ``path``). A missing file means no requests."""
+    p = Path(path) if path is not None else paths.DISCLOSURE_EXCEPTIONS
+    if not p.exists():
+        return Exceptions((), str(p))
+    return parse_exceptions(p.read_text(encoding="utf-8"), str(p), today=today)
+
+
+def attach_exceptions(outputs: Iterable[Output], book: Exceptions) -> list[Output]:
+    """Each output with its exception request (if any) attached."""
+    return [dataclasses.replace(o, exception=book.get(o.id)) for o in outputs]
+
+
+def mark(text: str) -> str:
+    """A released value with its dagger.
+
+    >>> mark("6")
+    '6†'
+    """
+    return f"{text}{DAGGER}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$@^])")
+
+
+def md_escape(text: str) -> str:
+    """Text from a configuration file made safe for Markdown (no markup, no raw HTML, no line breaks).
+
+    >>> md_escape("a|b *c* <script>")
+    'a\\\\|b \\\\*c\\\\* \\\\<script\\\\>'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def footnote(request: ExceptionRequest | None) -> str:
+    """The footnote (Markdown) under an output released under an approved exception.
+
+    >>> r = ExceptionRequest("august/tbl-take-up", "Needed for the criterion.", "A. Analyst", "C. Checker",
+    ...                      dt.date(2021, 8, 20))
+    >>> print(footnote(r))  # doctest: +NORMALIZE_WHITESPACE
+    † Released under an exception to the disclosure rule, approved by C. Checker on 2021-08-20:
+    Needed for the criterion. See the provenance appendix.
+    """
+    if request is None or request.state != APPROVED:
+        raise OutputError("A footnote is only for an output released under an approved exception.")
+    return (
+        f"{DAGGER} Released under an exception to the disclosure rule, approved by {md_escape(request.approved_by)} "
+        f"on {md_escape(request.approved_on.isoformat())}: {md_escape(request.reason)} "  # type: ignore[union-attr]
+        "See the provenance appendix."
+    )
+
+
+def provenance_table(book: Exceptions, output_ids: Iterable[str] | None = None) -> str:
+    """The provenance appendix's Markdown table of approved exceptions (optionally only those for
+    ``output_ids``), or a sentence saying there are none."""
+    ids = None if output_ids is None else set(output_ids)
+    rows = [r for r in book.approved() if ids is None or r.output in ids]
+    if not rows:
+        return "No output was released under an exception to the disclosure rule."
+    lines = [
+        "| Output | Reason | Requested by | Approved by | Approved on |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {md_escape(r.output)} | {md_escape(r.reason)} | {md_escape(r.requested_by)} | "
+            f"{md_escape(r.approved_by)} | {r.approved_on.isoformat()} |"  # type: ignore[union-attr]
+        )
+    return "\n".join(lines)
+
+
+# -- rounding (acro's safe_round_base) ------------------------------------------------------------
+
+
+def round_count(x: int | float, base: int) -> int:
+    """``x`` rounded to the nearest multiple of ``base`` as acro does (``(x / base).round() * base``
+    in pandas: a half goes to the even multiple).
+
+    >>> [round_count(x, 5) for x in (0, 2, 3, 7, 8, 12, 13)]
+    [0, 0, 5, 5, 10, 10, 15]
+    >>> [round_count(x, 10) for x in (5, 15, 25, 35)]
+    [0, 20, 20, 40]
+    """
+    b = int(base)
+    if b < 1:
+        raise ValueError(f"The rounding base must be 1 or more, got {base!r}.")
+    v = int(round(x))
+    if v != x:
+        raise ValueError(f"Only whole counts are rounded, got {x!r}.")
+    q, r = divmod(v, b)
+    if 2 * r > b or (2 * r == b and q % 2 == 1):
+        q += 1
+    return q * b
+
+
+def round_counts(counts: pd.DataFrame, base: int, *, margins_name: str = "Total") -> pd.DataFrame:
+    """A count table rounded as acro rounds it with margins: every inner cell rounded to ``base``;
+    each total the sum of the rounded cells it adds up, rounded again. A total column is added when
+    there are two columns or more, a total row when there are two rows or more (as
+    :func:`analysis.disclose.suppress_counts` does), replacing any given.
+
+    >>> c = pd.DataFrame({"yes": [12, 3], "no": [7, 14]}, index=["A", "B"])
+    >>> round_counts(c, 5)
+           yes  no  Total
+    A       10   5     15
+    B        5  15     20
+    Total   15  20     35
+    """
+    inner = counts.copy()
+    if inner.shape[1] >= 2 and str(inner.columns[-1]).lower().startswith(("total", "all")):
+        inner = inner.iloc[:, :-1]
+    if inner.shape[0] >= 2 and str(inner.index[-1]).lower().startswith(("total", "all")):
+        inner = inner.iloc[:-1]
+    out = inner.map(lambda v: round_count(v, base)).astype(int)
+    if out.shape[1] >= 2:
+        out[margins_name] = out.sum(axis=1).map(lambda v: round_count(v, base))
+    if out.shape[0] >= 2:
+        row = out.sum(axis=0).map(lambda v: round_count(v, base))
+        if out.shape[1] >= 2 and margins_name in out.columns:
+            row[margins_name] = round_count(int(out.iloc[:, :-1].to_numpy().sum()), base)
+        out.loc[margins_name] = row
+    return out
+
+
+def rounded_share(numerator: int, denominator: int, base: int) -> float:
+    """A share computed from the rounded counts (NaN when the denominator rounds to 0).
+
+    >>> rounded_share(7, 18, 5)  # 7 -> 5, 18 -> 20
+    0.25
+    """
+    n = round_count(denominator, base)
+    return math.nan if n == 0 else round_count(numerator, base) / n
+
+
+def rounding_rule_text(base: int) -> str:
+    """The rounding rule, as the report states it."""
+    return (
+        f"Counts are rounded to the nearest multiple of {base} (a count exactly halfway goes to the even "
+        f"multiple, as the SACRO project's acro package rounds); a total is the sum of the rounded counts it adds "
+        f"up, rounded again, so totals may differ from the sum of the published cells. Percentages are "
+        f"computed from the rounded counts. Means and sums of individual values follow the usual rules "
+        f"(at least the threshold of contributors, dominance and p-ratio)."
+    )
+
+
+def rounded_table(counts: pd.DataFrame, settings: Disclosure, *, margins_name: str = "Total") -> DisclosedTable:
+    """A count table under the ``round`` mitigation, as a :class:`~analysis.disclose.DisclosedTable`
+    (nothing suppressed; ``cell_reasons`` say which true counts fail the threshold or are zeros,
+    which rounding mitigates). Register it with ``from_disclosed(..., round_base=settings.round_base)``.
+    """
+    base = settings.round_base
+    true = add_totals(counts, margins_name)
+    rounded = round_counts(counts, base, margins_name=margins_name)
+    if list(rounded.index) != list(true.index) or list(rounded.columns) != list(true.columns):
+        true = true.reindex(index=rounded.index, columns=rounded.columns)
+    t = settings.threshold
+    codes = true.map(lambda v: "threshold" if 0 < v < t else ("zero" if v == 0 else "")).astype(object)
+    display = rounded.map(lambda v: f"{int(v):,}").astype(object)
+    n_small = int((codes != "").to_numpy().sum())
+    reasons = [f"counts rounded to the nearest multiple of {base}"]
+    if n_small:
+        reasons.append(f"{n_small} cell{'s' if n_small != 1 else ''} below {t} or zero, mitigated by rounding")
+    return DisclosedTable(
+        display,
+        rounded.astype(float),
+        pd.DataFrame(False, index=rounded.index, columns=rounded.columns),
+        reasons,
+        rounding_rule_text(base),
+        codes,
+    )
+
+
+def mitigate_counts(counts: pd.DataFrame, settings: Disclosure, **options: Any) -> DisclosedTable:
+    """The study's mitigation for a count table: :func:`analysis.disclose.suppress_counts` under
+    ``suppress`` (``options`` passed on), :func:`rounded_table` under ``round``."""
+    if settings.mitigation == "round":
+        return rounded_table(counts, settings)
+    from analysis.disclose import suppress_counts
+
+    return suppress_counts(counts, settings, **options)
+
+
+def mitigation_rule_text(settings: Disclosure) -> str:
+    """The rule the report states for the study's mitigation."""
+    return rounding_rule_text(settings.round_base) if settings.mitigation == "round" else rule_text(settings)
+
+
+# -- the differencing audit's findings ------------------------------------------------------------
+
+
+def apply_audit(outputs: Iterable[Output], ranges: Iterable[Any]) -> list[Output]:
+    """Put the differencing audit's failing ranges (:meth:`analysis.differencing.Model.audit`) on
+    the outputs: the reason "differencing" on the recoverable cell (with its feasible range), and a
+    finding on every output in the range's culprits (the outputs that together give it away)."""
+    outs = {o.id: o for o in outputs}
+    for r in ranges:
+        if not r.fails:
+            continue
+        hi = "no upper bound" if math.isinf(r.high) else str(int(r.high))
+        text = f"feasible range {r.low}..{hi} from published numbers"
+        if r.culprits:
+            text += " (" + ", ".join(r.culprits) + ")"
+        o = outs.get(r.output)
+        if o is not None:
+            cells = []
+            for c in o.cells:
+                if (c.row, c.column) == (r.row, r.column):
+                    detail = "; ".join(x for x in (c.detail, text) if x)
+                    c = dataclasses.replace(c, reasons=tuple(dict.fromkeys([*c.reasons, DIFFERENCING])), detail=detail)
+                cells.append(c)
+            outs[o.id] = dataclasses.replace(o, cells=tuple(cells))
+        what = f"{r.output} [{r.row} / {r.column}]" if r.output else r.name
+        for cid in r.culprits:
+            if cid in outs and cid != r.output:
+                c_out = outs[cid]
+                outs[cid] = dataclasses.replace(
+                    c_out, findings=(*c_out.findings, f"with others, gives away {what}: {text}")
+                )
+    return list(outs.values())
+
+
+# -- results.json (acro's format) -----------------------------------------------------------------
+
+
+def _sdc(o: Output) -> dict[str, Any]:
+    summary: dict[str, int] = {}
+    cells: dict[str, list[list[int]]] = {}
+    rpos = {r: i for i, r in enumerate(o.rows)}
+    cpos = {c: j for j, c in enumerate(o.columns)}
+    for c in o.cells:
+        for reason in c.reasons:
+            name = _ACRO_CHECK[reason]
+            pos = [rpos[c.row], cpos[c.column]]
+            cells.setdefault(name, [])
+            if pos not in cells[name]:
+                cells[name].append(pos)
+    for name, pos in cells.items():
+        summary[name] = len(pos)
+    return {"summary": summary, "cells": cells}
+
+
+def _summary(o: Output) -> str:
+    counts = o.reason_counts()
+    parts = [f"{k}: {n} cell{'s' if n != 1 else ''}" for k, n in counts.items()]
+    text = f"{o.status}; " + ("; ".join(parts) if parts else "no rule fails")
+    if o.findings:
+        text += f"; differencing: {len(o.findings)} finding{'s' if len(o.findings) != 1 else ''}"
+    if o.released:
+        text += "; released unsuppressed under an approved exception"
+    return text
+
+
+def _outcome(o: Output) -> pd.DataFrame:
+    g = pd.DataFrame("ok", index=list(o.rows), columns=list(o.columns), dtype=object)
+    for c in o.cells:
+        if c.reasons:
+            g.loc[c.row, c.column] = "; ".join(c.reasons) + "; "
+    return g
+
+
+def _exception_text(o: Output) -> str:
+    if o.exception is not None:
+        return o.exception.reason
+    if any(c.mitigated == SUPPRESSED for c in o.cells):
+        return "Suppression automatically applied where needed"  # acro's own words
+    if o.mitigation == "round":
+        return f"Rounding automatically applied to nearest {o.round_base}"  # acro's own words
+    return ""
+
+
+def _record(o: Output, files: list[str], timestamp: str) -> dict[str, Any]:
+    sdc = _sdc(o)
+    props: dict[str, Any] = {
+        "method": f"report {o.kind}",
+        "mitigation": o.mitigation,
+        "output_id": o.id,
+        "title": o.title,
+        "released_under_exception": o.released,
+    }
+    if o.round_base is not None:
+        props["round_base"] = o.round_base
+    comments = list(o.notes) + [f"differencing: {f}" for f in o.findings]
+    if o.exception is not None:
+        e = o.exception
+        comments.append(f"exception requested by {e.requested_by}: {e.why}")
+    return {
+        "uid": uid(o.id),
+        "status": o.status,
+        "type": o.kind,
+        "properties": props,
+        "files": [{"name": f, "sdc": sdc} for f in files],
+        "outcome": json.loads(_outcome(o).to_json()),
+        "command": o.source or o.id,
+        "summary": _summary(o),
+        "timestamp": timestamp,
+        "comments": comments,
+        "exception": _exception_text(o),
+        "fair": {},
+    }
+
+
+def _write_files(o: Output, folder: Path, include_held: bool) -> list[str]:
+    name = uid(o.id)
+    files = []
+    if o.cells or not o.attachments:
+        grid = o.grid() if o.cells else pd.DataFrame({"figure": [o.title]})
+        grid.to_csv(folder / f"{name}.csv", encoding="utf-8")
+        files.append(f"{name}.csv")
+    if include_held and o.exception is not None and any(c.held is not None for c in o.cells):
+        o.grid(held=True).to_csv(folder / f"{name}_unsuppressed.csv", encoding="utf-8")
+        files.append(f"{name}_unsuppressed.csv")
+    for k, a in enumerate(o.attachments):
+        src = Path(a)
+        if not src.is_file():
+            raise OutputError(f"Output {o.id!r}: attachment {src} does not exist.")
+        dest = f"{name}_{k}{src.suffix}"
+        shutil.copyfile(src, folder / dest)
+        files.append(dest)
+    return files
+
+
+def results_json(
+    outputs: Sequence[Output], folder: Path, *, timestamp: str, include_held: bool = True
+) -> dict[str, Any]:
+    """Write each output's files into ``folder`` and return acro's ``results.json`` structure."""
+    uids = [uid(o.id) for o in outputs]
+    if len(set(uids)) != len(uids):
+        raise OutputError(f"Two outputs share a name in results.json: {sorted(u for u in uids if uids.count(u) > 1)}.")
+    results = {}
+    for o in outputs:
+        results[uid(o.id)] = _record(o, _write_files(o, folder, include_held), timestamp)
+    return {
+        "version": ACRO_VERSION,
+        "tool": {
+            "@type": "SoftwareApplication",
+            "name": "ACRO",
+            "url": "https://github.com/AI-SDC/ACRO",
+            "version": ACRO_VERSION,
+        },
+        "results": results,
+    }
+
+
+def acro_config(settings: Disclosure) -> dict[str, Any]:
+    """The disclosure settings under acro's names (acro writes its config as ``config.json``)."""
+    return {
+        "safe_threshold": settings.threshold,
+        "safe_nk_n": settings.dominance_n,
+        "safe_nk_k": settings.dominance_k,
+        "safe_pratio_p": settings.p_ratio,
+        "zeros_are_disclosive": True,
+        "safe_round_base": settings.round_base,
+        "mitigation": settings.mitigation,
+    }
+
+
+def write_output_folder(
+    outputs: Sequence[Output],
+    folder: Path | str,
+    settings: Disclosure,
+    *,
+    exceptions: Exceptions | None = None,
+    timestamp: str | None = None,
+    title: str = "Output checking",
+    include_held: bool = True,
+) -> Path:
+    """Write the checker's folder: ``results.json``, each output's files, ``checking.html``,
+    ``config.json`` and ``checksums/`` (as acro does). The folder is replaced as a whole, so no
+    file of an output since removed stays behind. ``timestamp`` (ISO) defaults to now; pass the
+    build time so that an unchanged build writes the same bytes.
+    """
+    folder = Path(folder)
+    book = exceptions or Exceptions()
+    outs = attach_exceptions(outputs, book)
+    stamp = timestamp or dt.datetime.now().isoformat(timespec="seconds")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        data = results_json(outs, work, timestamp=stamp, include_held=include_held)
+        (work / "results.json").write_text(json.dumps(data, indent=4), encoding="utf-8")
+        (work / "config.json").write_text(json.dumps(acro_config(settings), indent=4), encoding="utf-8")
+        (work / "checking.html").write_text(checking_page(outs, book, settings, title=title), encoding="utf-8")
+        sums = work / "checksums"
+        sums.mkdir()
+        for f in sorted(work.iterdir()):
+            if f.is_file():
+                (sums / f"{f.name}.txt").write_text(hashlib.sha256(f.read_bytes()).hexdigest(), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        work.replace(folder)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return folder
+
+
+# -- checking.html --------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;
+color:#1b1b1b;line-height:1.45}
+table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #888;padding:.25rem .5rem;
+text-align:left;vertical-align:top}thead th{background:#eee}caption{text-align:left;font-weight:600;padding:.25rem 0}
+.status{font-weight:700;padding:0 .35rem;border:2px solid}.pass{color:#05620f}.review{color:#7a4a00}
+.fail{color:#a30000}.reason{display:block;font-size:.85em;color:#333}.flag{background:#fff4d6}
+.bad{background:#fde2e2}section{border-top:2px solid #ccc;margin-top:1.5rem}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _anchor(output_id: str) -> str:
+    return "o-" + re.sub(r"[^A-Za-z0-9_-]", "-", output_id)
+
+
+def _status_html(status: str) -> str:
+    return f'<span class="status {_e(status)}">{_e(status.upper())}</span>'
+
+
+def _exception_html(req: ExceptionRequest | None) -> str:
+    if req is None:
+        return "<p>No exception requested.</p>"
+    rows = [
+        ("State", req.state),
+        ("Why", req.why),
+        ("Reason given", req.reason),
+        ("Requested by", req.requested_by),
+        ("Approved by", req.approved_by or "(none)"),
+        ("Approved on", req.approved_on.isoformat() if req.approved_on else "(none)"),
+        ("Entry", f"{req.file}, entry {req.entry}"),
+    ]
+    body = "".join(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in rows)
+    return f"<table><caption>Exception request</caption><tbody>{body}</tbody></table>"
+
+
+def _cells_html(o: Output) -> str:
+    if not o.cells:
+        return "<p>No numbers registered with this output: read them off the attached files.</p>"
+    by = {(c.row, c.column): c for c in o.cells}
+    head = '<th scope="col">Row</th>' + "".join(f'<th scope="col">{_e(c)}</th>' for c in o.columns)
+    body = []
+    for r in o.rows:
+        tds = []
+        for col in o.columns:
+            c = by.get((r, col))
+            if c is None:
+                tds.append("<td></td>")
+                continue
+            cls = ' class="bad"' if c.failing else (' class="flag"' if c.reasons or c.mitigated else "")
+            extra = ""
+            if c.reasons:
+                extra += f'<span class="reason">{_e(", ".join(c.reasons))}</span>'
+            if c.mitigated:
+                extra += f'<span class="reason">{_e(c.mitigated)}</span>'
+            if c.held is not None and (o.exception is not None or DIFFERENCING in c.reasons or c.mitigated == ROUNDED):
+                extra += f'<span class="reason">true value {_e(_number(c.held))}</span>'
+            if c.detail:
+                extra += f'<span class="reason">{_e(c.detail)}</span>'
+            tds.append(f"<td{cls}>{_e(c.value)}{extra}</td>")
+        body.append(f'<tr><th scope="row">{_e(r)}</th>{"".join(tds)}</tr>')
+    return (
+        f"<table><caption>Cells as published, with reasons</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _output_html(o: Output) -> str:
+    parts = [
+        f'<section id="{_anchor(o.id)}" aria-labelledby="{_anchor(o.id)}-h">',
+        f'<h2 id="{_anchor(o.id)}-h">{_e(o.id)} {_status_html(o.status)}</h2>',
+        f"<p><strong>{_e(o.title)}</strong> ({_e(o.kind)}; mitigation: {_e(o.mitigation)}"
+        + (f", base {_e(o.round_base)}" if o.round_base else "")
+        + (f"; made in {_e(o.source)}" if o.source else "")
+        + ")</p>",
+    ]
+    if o.released:
+        parts.append("<p><strong>Released unsuppressed under an approved exception</strong> (values marked †).</p>")
+    if o.notes:
+        parts.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in o.notes) + "</ul>")
+    if o.findings:
+        parts.append("<p>Differencing findings:</p><ul>" + "".join(f"<li>{_e(f)}</li>" for f in o.findings) + "</ul>")
+    if o.attachments:
+        parts.append(f"<p>Attached files: {_e(len(o.attachments))} (see results.json).</p>")
+    parts += [_exception_html(o.exception), _cells_html(o), "</section>"]
+    return "\n".join(parts)
+
+
+def checking_page(outputs: Sequence[Output], book: Exceptions, settings: Disclosure, *, title: str) -> str:
+    """The output checker's page: a summary of every output, the exception requests, then each
+    output with its status, exception and cells (published value, reasons, mitigation). Every text
+    is escaped; the page needs no other file."""
+    outs = attach_exceptions(outputs, book)
+    tally = {s: sum(o.status == s for o in outs) for s in (PASS, REVIEW, FAIL)}
+    summary_rows = "".join(
+        f'<tr><th scope="row"><a href="#{_anchor(o.id)}">{_e(o.id)}</a></th><td>{_e(o.kind)}</td>'
+        f"<td>{_status_html(o.status)}</td><td>{_e(', '.join(f'{k} {n}' for k, n in o.reason_counts().items()))}</td>"
+        f"<td>{_e(o.exception.state if o.exception else '')}</td></tr>"
+        for o in outs
+    )
+    ids = {o.id for o in outs}
+    req_rows = "".join(
+        f'<tr><th scope="row">{_e(r.output)}</th><td>{_e(r.state)}</td><td>{_e(r.why)}</td><td>{_e(r.reason)}</td>'
+        f"<td>{_e('' if r.output in ids else 'no such output in this report')}</td></tr>"
+        for r in book.requests
+    )
+    requests = (
+        '<table><caption>Exception requests</caption><thead><tr><th scope="col">Output</th><th scope="col">State</th>'
+        f'<th scope="col">Why</th><th scope="col">Reason given</th><th scope="col">Note</th></tr></thead>'
+        f"<tbody>{req_rows}</tbody></table>"
+        if book.requests
+        else "<p>No exception requests.</p>"
+    )
+    legend = "".join(f"<li><strong>{_e(k)}</strong>: {_e(v)}</li>" for k, v in REASONS.items())
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<a class="skip" href="#outputs">Skip to the outputs</a>
+<main>
+<h1>{_e(title)}</h1>
+<p>{_e(len(outs))} outputs: {tally[PASS]} pass, {tally[REVIEW]} review, {tally[FAIL]} fail.
+Status <strong>pass</strong>: every cell passes every rule. <strong>review</strong>: failing cells were mitigated
+(suppressed or rounded), or a figure carries no numbers. <strong>fail</strong>: a published cell fails a rule
+(released under an exception, or recoverable from other published numbers).</p>
+<p>Rule: {_e(mitigation_rule_text(settings))}</p>
+<details><summary>Reasons</summary><ul>{legend}</ul></details>
+<table><caption>Every output</caption><thead><tr><th scope="col">Output</th><th scope="col">Kind</th>
+<th scope="col">Status</th><th scope="col">Cells by reason</th><th scope="col">Exception</th></tr></thead>
+<tbody>{summary_rows}</tbody></table>
+<h2>Exception requests</h2>
+{requests}
+<div id="outputs">
+{"".join(_output_html(o) for o in outs)}
+</div>
+</main>
+</body>
+</html>
+"""
