@@ -348,20 +348,51 @@ class Model:
         With ``culprits`` (default), each failing range names a minimal set of outputs whose facts
         together narrow it: dropping any one of them would widen the range enough to pass.
         """
-        lp = _Program(self.variables, self.facts)
-        if not lp.feasible():
-            raise DifferencingError(
-                "The published facts contradict each other, so the audit cannot run. A smallest set of "
-                "facts that cannot all hold:\n  " + "\n  ".join(f.describe() for f in _conflict(self))
-            )
         out = []
-        for p in self.protected.values():
-            lo, hi = lp.range(p.name)
-            promised = _promised(p, self.threshold)
-            fails = _fails(lo, hi, promised, self.threshold)
-            who = _culprits(self, p, promised) if (fails and culprits) else ()
-            out.append(Range(p.name, p.output, p.row, p.column, lo, hi, promised, fails, who))
-        return out
+        for variables, facts in _components(self.variables, self.facts):
+            lp = _Program(variables, facts)
+            if not lp.feasible():
+                sub = Model(self.threshold, facts=list(facts), variables=list(variables))
+                raise DifferencingError(
+                    "The published facts contradict each other, so the audit cannot run. A smallest set of "
+                    "facts that cannot all hold:\n  " + "\n  ".join(f.describe() for f in _conflict(sub))
+                )
+            for name in variables:
+                p = self.protected.get(name)
+                if p is None:
+                    continue
+                lo, hi = lp.range(p.name)
+                promised = _promised(p, self.threshold)
+                fails = _fails(lo, hi, promised, self.threshold)
+                who = _culprits(self.threshold, variables, facts, p, promised) if (fails and culprits) else ()
+                out.append(Range(p.name, p.output, p.row, p.column, lo, hi, promised, fails, who))
+        order = {name: k for k, name in enumerate(self.protected)}
+        return sorted(out, key=lambda r: order[r.name])
+
+
+def _components(variables: Sequence[str], facts: Sequence[Fact]) -> list[tuple[list[str], list[Fact]]]:
+    """Split the facts into independent groups (no variable shared between groups): each group is a
+    separate, much smaller, integer program."""
+    parent = {v: v for v in variables}
+
+    def find(v: str) -> str:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for f in facts:
+        names = [n for n, _ in f.terms]
+        for other in names[1:]:
+            a, b = find(names[0]), find(other)
+            if a != b:
+                parent[b] = a
+    groups: dict[str, tuple[list[str], list[Fact]]] = {}
+    for v in variables:
+        groups.setdefault(find(v), ([], []))[0].append(v)
+    for f in facts:
+        groups[find(f.terms[0][0])][1].append(f)
+    return list(groups.values())
 
 
 def _count(value: object, where: str) -> int:
@@ -429,13 +460,15 @@ class _Program:
         return int(round(low.fun)), hi
 
 
-def _culprits(model: Model, p: Protected, promised: int) -> tuple[str, ...]:
+def _culprits(
+    threshold: int, variables: Sequence[str], facts: Sequence[Fact], p: Protected, promised: int
+) -> tuple[str, ...]:
     """A minimal set of outputs whose facts still make ``p`` fail (deletion filter over outputs)."""
-    keep = list(dict.fromkeys(f.output for f in model.facts))
+    keep = list(dict.fromkeys(f.output for f in facts))
     for out in list(keep):
-        trial = [f for f in model.facts if f.output in keep and f.output != out]
-        lo, hi = _Program(model.variables, trial).range(p.name)
-        if _fails(lo, hi, promised, model.threshold):
+        trial = [f for f in facts if f.output in keep and f.output != out]
+        lo, hi = _Program(variables, trial).range(p.name)
+        if _fails(lo, hi, promised, threshold):
             keep.remove(out)
     return tuple(o for o in keep if o)
 

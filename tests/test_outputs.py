@@ -442,3 +442,16 @@ def test_differencing_findings_fail_the_outputs(tmp_path):
     assert rec.status == "fail" and rec.sdc["summary"]["DifferencingCheck"] == 1
     page = (folder / "checking.html").read_text(encoding="utf-8")
     assert re.search(r"feasible range 1\.\.1", page)
+
+
+def test_figures_and_exceptions_per_report():
+    table = O.from_disclosed(TAKE_UP_ID, take_up_disclosed(), title="t", true_values=O.add_totals(TAKE_UP))
+    fig = O.figure("august/fig-take-up", title="Take-up", data=table, source="rq1a")
+    assert fig.kind == "figure" and fig.cells == table.cells and fig.status == "review"  # the plotted numbers
+    assert O.figure("august/fig-x", title="x").status == "review"  # no numbers: the checker reads the image
+    text = APPROVED + "  - output: december/tbl-take-up\n    reason: r\n    requested_by: A\n"
+    book = O.parse_exceptions(text, today=TODAY)
+    assert [r.output for r in book.for_report("december").requests] == ["december/tbl-take-up"]
+    assert [r.output for r in book.unknown([TAKE_UP_ID])] == ["december/tbl-take-up"]
+    attached = O.attach_exceptions([table, fig], book)
+    assert attached[0].exception.state == "approved" and attached[1].exception is None
