@@ -56,7 +56,7 @@ from analysis.errors import AnalysisError
 DIFFERENCING = "differencing"
 
 _SUPPRESSED = re.compile(r"^\s*<\s*(\d[\d,]*)\s*$")
-_NUMBER = re.compile(r"^\s*(\d[\d,]*)\s*$")
+_NUMBER = re.compile(r"^\s*(\d[\d,]*)\s*\u2020?\s*$")  # a count, or one released under an exception (dagger)
 
 
 class DifferencingError(AnalysisError, ValueError):
@@ -283,6 +283,7 @@ class Model:
         row_total: Hashable | None = "Total",
         column_total: Hashable | None = "Total",
         zeros_shown: bool = False,
+        round_base: int | None = None,
     ) -> pd.DataFrame:
         """State every fact a displayed table publishes, and return the variable names used.
 
@@ -294,7 +295,9 @@ class Model:
         none). With ``cell_reasons`` (``DisclosedTable.cell_reasons``), a cell suppressed only to
         protect another ("secondary ...") may hold the threshold or more; without it, every "<10"
         is taken as below the threshold. ``zeros_shown``: zeros are printed as 0, so a "<10" cell
-        is 1..9.
+        is 1..9. ``round_base``: the table was rounded to this base (acro's rounding): each inner count
+        is a range (:meth:`rounded`); a published total, acro's rounded sum of rounded cells, states
+        nothing about the true total beyond its parts adding up to it.
         """
         if names is None:
             names = pd.DataFrame(
@@ -322,7 +325,14 @@ class Model:
                         name, output=output, row=str(r), column=str(c), low=low, high=math.inf if secondary else None
                     )
                 elif _NUMBER.match(text):
-                    self.publish(name, int(text.replace(",", "")), output=output, row=str(r), column=str(c))
+                    value = int(_NUMBER.match(text).group(1).replace(",", ""))
+                    where = dict(output=output, row=str(r), column=str(c))
+                    if round_base is None:
+                        self.publish(name, value, **where)
+                    elif r != row_total and c != column_total:
+                        self.rounded(name, value, round_base, **where)
+                    else:
+                        self.variable(name)
         rows = list(display.index)
         cols = list(display.columns)
         inner_rows = [k for k, r in enumerate(rows) if r != row_total]

@@ -45,8 +45,13 @@ How the build collects them
 For each report, the build reads the logs of the notebook executions the report embeds, attaches
 the exception requests, adds the differencing audit's findings and writes the checker's folder::
 
-    outs = outputs.collect([paths.output_log(w, nb) for nb in notebooks])
-    outs = outputs.apply_audit(outs, model.audit())          # analysis.differencing.Model
+    outs = outputs.collect([paths.output_log(w, nb) for nb in notebooks], prefix=report)
+    # the audit sees every output the study has published so far (earlier reports included)
+    model = outputs.audit_model(every_output_published, study.disclosure.threshold)
+    model.same(outputs.cell_name("august/txt-social-workers", "Social workers", "value"),
+               outputs.cell_name("august/tbl-workforce", "social worker", "Total"))  # the same people
+    model.protect("workers without visits", {...})          # a count published nowhere
+    outs = outputs.apply_audit(outs, model.audit())
     outputs.write_output_folder(outs, paths.checking_dir(report), study.disclosure,
                                 exceptions=outputs.load_exceptions(), timestamp=build_time)
 
@@ -926,6 +931,54 @@ def apply_audit(outputs: Iterable[Output], ranges: Iterable[Any]) -> list[Output
                     c_out, findings=(*c_out.findings, f"with others, gives away {what}: {text}")
                 )
     return list(outs.values())
+
+
+def cell_name(output_id: str, row: str, column: str) -> str:
+    """The audit's variable for a registered cell (as :func:`audit_model` names it), for linking two
+    cells that count the same people with :meth:`analysis.differencing.Model.same`.
+
+    >>> cell_name("august/tbl-workforce", "Total", "Total")
+    'august/tbl-workforce[Total / Total]'
+    """
+    return f"{output_id}[{row} / {column}]"
+
+
+_TOTAL_LABEL = re.compile(r"^\s*(all|total)\b", re.IGNORECASE)
+
+
+def audit_model(outputs: Iterable[Output], threshold: int, *, zeros_shown: bool = False) -> Any:
+    """Every registered output's published numbers as facts for the differencing audit.
+
+    Each output's cells become variables named by :func:`cell_name`; a count is an equality (a
+    value released under an exception too), "<10" a pair of bounds (a secondary suppression may
+    hold 10 or more), a last row or column labelled "Total ..." or "All ..." the sum of the others,
+    a rounded output's counts ranges. The caller then says which cells of different outputs count
+    the same people (``model.same(cell_name(...), cell_name(...))``) and protects counts published
+    nowhere (``model.protect``), and calls ``model.audit()``; :func:`apply_audit` takes the result.
+    Returns an :class:`analysis.differencing.Model`.
+    """
+    from analysis.differencing import Model
+
+    m = Model(threshold)
+    for o in outputs:
+        if not o.cells:
+            continue
+        reasons = pd.DataFrame("", index=list(o.rows), columns=list(o.columns), dtype=object)
+        for c in o.cells:
+            if SECONDARY in c.reasons:
+                reasons.loc[c.row, c.column] = SECONDARY
+        row_total = o.rows[-1] if len(o.rows) >= 2 and _TOTAL_LABEL.match(o.rows[-1]) else None
+        column_total = o.columns[-1] if len(o.columns) >= 2 and _TOTAL_LABEL.match(o.columns[-1]) else None
+        m.add_table(
+            o.id,
+            o.grid(),
+            cell_reasons=reasons,
+            row_total=row_total,
+            column_total=column_total,
+            zeros_shown=zeros_shown,
+            round_base=o.round_base if o.mitigation == "round" else None,
+        )
+    return m
 
 
 # -- results.json (acro's format) -----------------------------------------------------------------

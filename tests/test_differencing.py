@@ -291,3 +291,21 @@ def test_bad_facts_are_refused():
         m.rounded("x", 7, 5)
     with pytest.raises(DifferencingError, match="threshold must be"):
         Model(0)
+
+
+def test_add_table_released_and_rounded_tables():
+    # Released under an exception: "4†" is a published 4.
+    m = Model(T)
+    m.add_table("o", pd.DataFrame({"n": ["4†", "14†", "18"]}, index=["no", "yes", "Total"]))
+    m.protect("o[no / n]")
+    r = by_name(m.audit())["o[no / n]"]
+    assert (r.low, r.high, r.fails) == (4, 4, True)
+    # Rounded to 5 (true 4 and 14): 5 -> 3..7, 15 -> 13..17; the rounded total 20 says nothing exact,
+    # but the total is still the sum of its parts: 16..24.
+    m = Model(T)
+    names = m.add_table("o", pd.DataFrame({"n": ["5", "15", "20"]}, index=["no", "yes", "Total"]), round_base=5)
+    for name in names["n"]:
+        m.protect(name)
+    r = by_name(m.audit())
+    assert [(r[n].low, r[n].high) for n in names["n"]] == [(3, 7), (13, 17), (16, 24)]
+    assert r[names.loc["no", "n"]].fails and not r[names.loc["Total", "n"]].fails

@@ -455,3 +455,46 @@ def test_figures_and_exceptions_per_report():
     assert [r.output for r in book.unknown([TAKE_UP_ID])] == ["december/tbl-take-up"]
     attached = O.attach_exceptions([table, fig], book)
     assert attached[0].exception.state == "approved" and attached[1].exception is None
+
+
+def test_registered_outputs_feed_the_audit_and_back():
+    # Workforce: social workers 6 per team (18), assistant and team managers 1 per team (3 each); 24 in all.
+    counts = pd.DataFrame(
+        {"Team A": [6, 1, 1], "Team B": [6, 1, 1], "Team C": [6, 1, 1]},
+        index=["social worker", "assistant manager", "team manager"],
+    )
+    workforce = O.from_disclosed(
+        "august/tbl-workforce", suppress_counts(counts, S), title="Workforce", true_values=O.add_totals(counts)
+    )
+    assert workforce.cell("Total", "Total").value == "24" and workforce.cell("team manager", "Total").value == "<10"
+    take_up_n = O.text_number("august/txt-social-workers", "18", title="Social workers")
+
+    def audit(linked: bool):
+        m = O.audit_model([workforce, take_up_n], 10)
+        if linked:  # the 18 social workers of the take-up text are the workforce's social-worker row
+            m.same(
+                O.cell_name(take_up_n.id, "Social workers", "value"),
+                O.cell_name(workforce.id, "social worker", "Total"),
+            )
+        return {(r.output, r.row, r.column): r for r in m.audit()}
+
+    r = audit(linked=True)
+    # 24 - 18 = 6 managers: each manager total is in 0..6
+    for role in ("assistant manager", "team manager"):
+        cell = r[(workforce.id, role, "Total")]
+        assert (cell.low, cell.high, cell.fails) == (0, 6, True)
+    unlinked = audit(linked=False)
+    # Without the 18 the social-worker total (a secondary suppression) is unbounded: managers 0..9 each.
+    assert (
+        unlinked[(workforce.id, "team manager", "Total")].high,
+        unlinked[(workforce.id, "team manager", "Total")].fails,
+    ) == (9, False)
+    # (The team totals 6..9 fail in both: three "<10" cells adding up to a published 24 are each at least 6.)
+    assert (unlinked[(workforce.id, "Total", "Team A")].low, unlinked[(workforce.id, "Total", "Team A")].fails) == (
+        6,
+        True,
+    )
+
+    outs = {o.id: o for o in O.apply_audit([workforce, take_up_n], audit(linked=True).values())}
+    assert "differencing" in outs[workforce.id].cell("team manager", "Total").reasons
+    assert outs[workforce.id].status == "fail" and outs[take_up_n.id].status == "fail"
