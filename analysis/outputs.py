@@ -129,6 +129,9 @@ _SECONDARY_DETAIL = {
     "column:one": "a column total would reveal a suppressed cell",
     "total:one": "the grand total would reveal a suppressed total",
     "combined": "a combination of totals would reveal a suppressed cell",
+    "row:sum": "the suppressed cells of a row would add up to fewer than the threshold",
+    "column:sum": "the suppressed cells of a column would add up to fewer than the threshold",
+    "total:sum": "the suppressed totals would add up to fewer than the threshold",
 }
 
 SUPPRESSED, ROUNDED = "suppressed", "rounded"
@@ -1137,6 +1140,7 @@ def write_output_folder(
     stamp = timestamp or dt.datetime.now().isoformat(timespec="seconds")
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    work.chmod(0o755)  # mkdtemp makes it private; the folder is read by the output checker
     try:
         data = results_json(outs, work, timestamp=stamp, include_held=include_held)
         (work / "results.json").write_text(json.dumps(data, indent=4), encoding="utf-8")

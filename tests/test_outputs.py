@@ -282,6 +282,7 @@ def test_output_folder_is_replaced_whole(tmp_path):
     O.write_output_folder(outs[:1], folder, S, timestamp="t")
     assert not (folder / "august__txt-respondents.csv").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".o-")] == []  # no temporary folder left
+    assert folder.stat().st_mode & 0o055 == 0o055  # readable by the checker, not private to the builder
     with quiet_acro() as acro:
         assert acro.record.load_records(str(folder)).get_keys() == ["august__tbl-take-up"]
 
@@ -498,3 +499,10 @@ def test_registered_outputs_feed_the_audit_and_back():
     outs = {o.id: o for o in O.apply_audit([workforce, take_up_n], audit(linked=True).values())}
     assert "differencing" in outs[workforce.id].cell("team manager", "Total").reasons
     assert outs[workforce.id].status == "fail" and outs[take_up_n.id].status == "fail"
+
+
+def test_secondary_details_are_in_words():
+    counts = pd.DataFrame({"Team A": [6, 1], "Team B": [6, 1], "Team C": [6, 1]}, index=["worker", "manager"])
+    o = O.from_disclosed("a/w", suppress_counts(counts, S), title="t", true_values=O.add_totals(counts))
+    details = {c.detail for c in o.cells if "secondary" in c.reasons}
+    assert details and all(d and ":" not in d for d in details)  # no raw codes such as "column:sum"
