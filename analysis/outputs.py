@@ -86,6 +86,7 @@ import yaml
 
 from analysis import paths
 from analysis.config import Disclosure
+from analysis.differencing import Model, Range
 from analysis.disclose import DisclosedTable, Share, rule_text
 from analysis.errors import AnalysisError, ConfigError
 
@@ -905,7 +906,7 @@ def mitigation_rule_text(settings: Disclosure) -> str:
 # -- the differencing audit's findings ------------------------------------------------------------
 
 
-def apply_audit(outputs: Iterable[Output], ranges: Iterable[Any]) -> list[Output]:
+def apply_audit(outputs: Iterable[Output], ranges: Iterable[Range]) -> list[Output]:
     """Put the differencing audit's failing ranges (:meth:`analysis.differencing.Model.audit`) on
     the outputs: the reason "differencing" on the recoverable cell (with its feasible range), and a
     finding on every output in the range's culprits (the outputs that together give it away)."""
@@ -949,7 +950,7 @@ def cell_name(output_id: str, row: str, column: str) -> str:
 _TOTAL_LABEL = re.compile(r"^\s*(all|total)\b", re.IGNORECASE)
 
 
-def audit_model(outputs: Iterable[Output], threshold: int, *, zeros_shown: bool = False) -> Any:
+def audit_model(outputs: Iterable[Output], threshold: int, *, zeros_shown: bool = False) -> Model:
     """Every registered output's published numbers as facts for the differencing audit.
 
     Each output's cells become variables named by :func:`cell_name`; a count is an equality (a
@@ -958,10 +959,7 @@ def audit_model(outputs: Iterable[Output], threshold: int, *, zeros_shown: bool 
     a rounded output's counts ranges. The caller then says which cells of different outputs count
     the same people (``model.same(cell_name(...), cell_name(...))``) and protects counts published
     nowhere (``model.protect``), and calls ``model.audit()``; :func:`apply_audit` takes the result.
-    Returns an :class:`analysis.differencing.Model`.
     """
-    from analysis.differencing import Model
-
     m = Model(threshold)
     for o in outputs:
         if not o.cells:

@@ -20,6 +20,9 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from analysis import outputs as O
 from analysis.config import Disclosure, parse_study
@@ -506,3 +509,30 @@ def test_secondary_details_are_in_words():
     o = O.from_disclosed("a/w", suppress_counts(counts, S), title="t", true_values=O.add_totals(counts))
     details = {c.detail for c in o.cells if "secondary" in c.reasons}
     assert details and all(d and ":" not in d for d in details)  # no raw codes such as "column:sum"
+
+
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(2, 3).flatmap(
+        lambda r: st.integers(2, 3).flatmap(
+            lambda c: st.lists(st.lists(st.integers(0, 30), min_size=c, max_size=c), min_size=r, max_size=r)
+        )
+    ),
+    st.booleans(),
+)
+def test_audit_ranges_always_hold_the_true_value(rows, rounded):
+    # Soundness: every fact the audit reads off a published table is true, so whatever the table, the true
+    # count behind each cell lies inside the feasible range the audit finds for it.
+    counts = pd.DataFrame(
+        rows, index=[f"r{i}" for i in range(len(rows))], columns=[f"c{j}" for j in range(len(rows[0]))]
+    )
+    settings = Disclosure(10, 2, 0.9, 0.1, mitigation="round" if rounded else "suppress", round_base=5)
+    d = O.mitigate_counts(counts, settings)
+    o = O.from_disclosed("p/t", d, title="t", true_values=O.add_totals(counts), round_base=5 if rounded else None)
+    m = O.audit_model([o], 10)
+    for c in o.cells:
+        m.protect(O.cell_name(o.id, c.row, c.column))
+    truth = O.add_totals(counts)
+    for r in m.audit(culprits=False):
+        row, col = re.match(r"^p/t\[(.*) / (.*)\]$", r.name).groups()
+        assert r.low <= truth.loc[row, col] <= r.high
