@@ -144,7 +144,7 @@ class Model:
 
     threshold: int
     facts: list[Fact] = field(default_factory=list)
-    protected: dict[str, Protected] = field(default_factory=dict)
+    protected: dict[str, list[Protected]] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -213,7 +213,8 @@ class Model:
             self.fact({name: 1}, ">=", low, output=output, row=row, column=column, note="shown suppressed")
         if not math.isinf(hi):
             self.fact({name: 1}, "<=", hi, output=output, row=row, column=column, note="shown suppressed")
-        self.protected[name] = Protected(name, int(low), float(hi), output, str(row), str(column))
+        # the same population may be suppressed in several outputs: each place is reported
+        self.protected.setdefault(name, []).append(Protected(name, int(low), float(hi), output, str(row), str(column)))
 
     def protect(self, name: str, terms: Mapping[str, float] | None = None, *, note: str = "") -> None:
         """Protect a count that is published nowhere, e.g. workers with no visits.
@@ -225,7 +226,8 @@ class Model:
         if terms:
             self.fact({**{k: float(v) for k, v in terms.items()}, name: -1.0}, "==", 0, note=note or f"defines {name}")
         self.variable(name)
-        self.protected[name] = Protected(name, 0, math.inf)
+        if name not in self.protected:  # a suppressed cell is protected already, at its place
+            self.protected[name] = [Protected(name, 0, math.inf)]
 
     def total(self, total: str, parts: Sequence[str], *, output: str = "", note: str = "") -> None:
         """``total`` is the sum of ``parts`` (a table's row or column adding up to its margin)."""
@@ -368,14 +370,14 @@ class Model:
                     "facts that cannot all hold:\n  " + "\n  ".join(f.describe() for f in _conflict(sub))
                 )
             for name in variables:
-                p = self.protected.get(name)
-                if p is None:
+                places = self.protected.get(name)
+                if not places:
                     continue
-                lo, hi = lp.range(p.name)
-                promised = _promised(p, self.threshold)
+                lo, hi = lp.range(name)
+                promised = min(_promised(p, self.threshold) for p in places)
                 fails = _fails(lo, hi, promised, self.threshold)
-                who = _culprits(self.threshold, variables, facts, p, promised) if (fails and culprits) else ()
-                out.append(Range(p.name, p.output, p.row, p.column, lo, hi, promised, fails, who))
+                who = _culprits(self.threshold, variables, facts, name, promised) if (fails and culprits) else ()
+                out += [Range(name, p.output, p.row, p.column, lo, hi, promised, fails, who) for p in places]
         order = {name: k for k, name in enumerate(self.protected)}
         return sorted(out, key=lambda r: order[r.name])
 
@@ -471,13 +473,13 @@ class _Program:
 
 
 def _culprits(
-    threshold: int, variables: Sequence[str], facts: Sequence[Fact], p: Protected, promised: int
+    threshold: int, variables: Sequence[str], facts: Sequence[Fact], name: str, promised: int
 ) -> tuple[str, ...]:
-    """A minimal set of outputs whose facts still make ``p`` fail (deletion filter over outputs)."""
+    """A minimal set of outputs whose facts still make ``name`` fail (deletion filter over outputs)."""
     keep = list(dict.fromkeys(f.output for f in facts))
     for out in list(keep):
         trial = [f for f in facts if f.output in keep and f.output != out]
-        lo, hi = _Program(variables, trial).range(p.name)
+        lo, hi = _Program(variables, trial).range(name)
         if _fails(lo, hi, promised, threshold):
             keep.remove(out)
     return tuple(o for o in keep if o)

@@ -309,3 +309,19 @@ def test_add_table_released_and_rounded_tables():
     r = by_name(m.audit())
     assert [(r[n].low, r[n].high) for n in names["n"]] == [(3, 7), (13, 17), (16, 24)]
     assert r[names.loc["no", "n"]].fails and not r[names.loc["Total", "n"]].fails
+
+
+def test_one_population_suppressed_in_two_outputs_is_reported_at_both():
+    m = Model(T)
+    m.suppressed("quarantined", output="august/appendix", row="Survey", column="Quarantined")
+    m.suppressed("quarantined", output="december/appendix", row="Survey", column="Quarantined")
+    m.protect("quarantined")  # already protected: no third, placeless entry
+    m.publish("delivered", 18, output="august/appendix")
+    m.publish("accepted", 17, output="august/tbl-survey")
+    m.total("delivered", ["accepted", "quarantined"], output="august/appendix")
+    ranges = m.audit()
+    # 18 - 17 = 1, in both reports' appendices
+    assert [(r.output, r.low, r.high, r.fails) for r in ranges] == [
+        ("august/appendix", 1, 1, True),
+        ("december/appendix", 1, 1, True),
+    ]
