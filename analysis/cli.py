@@ -45,6 +45,8 @@ def cmd_validate(args) -> int:
         src = res.source_dir
         print(f"\n== {w}: {src}")
         print(res.summary().drop(columns=["wave"]).to_string(index=False))
+        for warning in res.warnings:
+            print(f"  WARNING: {warning}")
         for u in res.unusable:
             print(f"  UNUSABLE FILE: {u}")
             bad += 1

@@ -7,8 +7,9 @@ their numeric recode values; both load to the same tidy table, one row per respo
 
 What the reader does with each response:
 
-- previews (``Status`` "Survey Preview", or 1 in a numeric export) are not responses: they are
-  set aside in quarantine with rule ``preview``, so they are counted and nothing is lost;
+- previews, test responses and spam are not responses (``Status`` "Survey Preview", "Survey Test",
+  "Spam" and the like, or their numeric codes 1, 2, 8, ...): each is set aside in quarantine under
+  its own rule (``preview``, ``survey_test``, ``spam``), so it is counted and nothing is lost;
 - unfinished responses are kept, with ``finished`` False;
 - a value the display logic would have hidden (e.g. Q5 answered by someone who said Yes at Q4)
   is quarantined with rule ``display_logic`` and the column named;
@@ -47,7 +48,21 @@ SURVEY_CONFIG = paths.SURVEY_CONFIG
 # Qualtrics' own metadata columns: part of the export format, not of the study.
 STATUS, PROGRESS, FINISHED, RECORDED_DATE, RESPONSE_ID = "Status", "Progress", "Finished", "RecordedDate", "ResponseId"
 REQUIRED_METADATA = (STATUS, PROGRESS, FINISHED, RECORDED_DATE, RESPONSE_ID)
-PREVIEW_STATUS = ("survey preview", "1")  # choice-text and numeric value of a preview
+# Qualtrics' Status ("Response Type"), as choice text and as the numeric code of a numeric export.
+# The codes are the value labels Qualtrics writes for Status in its SPSS (.sav) export.
+RESPONSE_STATUS = {"IP Address": "0", "Imported": "4", "Offline": "16", "EX": "32", "EX Offline": "48"}  # kept
+NOT_A_RESPONSE = {  # set aside, each under its own rule: (text, code) -> (rule, why)
+    ("survey preview", "1"): ("preview", "a survey preview, not a response"),
+    ("offline survey preview", "17"): ("preview", "a survey preview (offline app), not a response"),
+    ("survey preview spam", "9"): ("preview", "a survey preview (also flagged as spam), not a response"),
+    ("survey test", "2"): (
+        "survey_test",
+        "a test response (made by Qualtrics' Generate test responses), not a response",
+    ),
+    ("spam", "8"): ("spam", "flagged as spam by Qualtrics, not a response"),
+    ("imported spam", "12"): ("spam", "an imported response flagged as spam by Qualtrics, not a response"),
+    ("ex spam", "40"): ("spam", "flagged as spam by Qualtrics, not a response"),
+}
 TRUE_TEXT, FALSE_TEXT = ("true", "1"), ("false", "0")
 HEADER_ROWS = 3  # column ids, question texts, ImportIds
 METADATA_COLUMNS = {
@@ -598,6 +613,41 @@ def _final_types(tidy: pd.DataFrame) -> pd.DataFrame:
 # -- public entry points ---------------------------------------------------------------------
 
 
+def status_problems(resp: pd.DataFrame) -> list[Problem]:
+    """Rows whose ``Status`` says they are not responses (rules ``preview``, ``survey_test``,
+    ``spam``), or is empty or not a Qualtrics response type (``not_null``, ``allowed_values``).
+    Choice text and numeric codes are both read, whatever the export style.
+
+    >>> frame = pd.DataFrame({"Status": ["IP Address", "2", "Spam", "Survey Preview", "0", "Maybe"]})
+    >>> [(p.index, p.rule) for p in status_problems(frame)]
+    [(1, 'survey_test'), (2, 'spam'), (3, 'preview'), (5, 'allowed_values')]
+    """
+    rules = {k: v for keys, v in NOT_A_RESPONSE.items() for k in keys}
+    kept = {t.lower() for t in RESPONSE_STATUS} | set(RESPONSE_STATUS.values())
+    out = []
+    for i, raw in zip(resp.index, resp[STATUS], strict=True):
+        v = " ".join(str(raw).split()).lower()
+        if v.endswith(".0") and v[:-2].isdigit():  # a code re-saved as a decimal
+            v = v[:-2]
+        if v in rules:
+            rule, why = rules[v]
+            out.append(Problem(int(i), STATUS, rule, f"{STATUS} {raw!r}: {why} (excluded from the analysis)"))
+        elif not v:
+            out.append(Problem(int(i), STATUS, "not_null", f"{STATUS} is empty: every response has a response type"))
+        elif v not in kept:
+            known = ", ".join(f"{t} ({c})" for t, c in RESPONSE_STATUS.items())
+            out.append(
+                Problem(
+                    int(i),
+                    STATUS,
+                    "allowed_values",
+                    f"{STATUS} must be a Qualtrics response type ({known}, or a preview, test or spam, which are "
+                    f"set aside); got {raw!r}",
+                )
+            )
+    return out
+
+
 def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Checked:
     """Read and validate a Qualtrics export (choice-text or numeric) into the tidy survey table.
 
@@ -612,7 +662,8 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
     -------
     Checked
         ``accepted``: one row per response (columns :func:`tidy_columns`);
-        ``quarantined``: previews (rule ``preview``) and failing responses, as delivered, with
+        ``quarantined``: rows that are not responses (rules ``preview``, ``survey_test``, ``spam``:
+        :func:`status_problems`) and failing responses, as delivered, with
         file, row, column, rule and message. ``delivered`` counts every row after the three
         header rows, previews included.
 
@@ -638,13 +689,8 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
     config = survey_config if survey_config is not None else load_survey_config()
     delivered = read_export(Path(path), config)
     resp = delivered.frame
-    status = resp[STATUS].astype(str).str.strip().str.lower()
-    preview = status.isin(PREVIEW_STATUS)
-    problems = [
-        Problem(int(i), STATUS, "preview", "a survey preview, not a response (excluded from the analysis)")
-        for i in resp.index[preview]
-    ]
-    answers = resp.loc[~preview]
+    problems = status_problems(resp)
+    answers = resp.loc[~resp.index.isin([p.index for p in problems])]
     coerced = _coerce(answers, config, detect_export(answers))
     problems += coerced.problems
     problems += _display_logic(answers, coerced, config)

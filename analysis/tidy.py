@@ -8,7 +8,7 @@ missing, so any notebook runs top to bottom in JupyterLab as it is.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,9 +16,10 @@ import pandas as pd
 from analysis import paths
 from analysis.config import Study, load_study
 from analysis.errors import UnusableFileError
+from analysis.linkage import wave_linkage
 from analysis.load import find_source, read_table
 from analysis.schemas import spec_for
-from analysis.validate import Checked, check_table, unknown_workers
+from analysis.validate import SPREADSHEET_NOTE, Checked, check_table, unknown_workers, write_quarantine
 
 
 @dataclass
@@ -27,6 +28,7 @@ class WaveResult:
     source_dir: Path
     checked: dict[str, Checked]
     unusable: list[UnusableFileError]
+    warnings: list[str] = field(default_factory=list)  # e.g. workers that do not link to an earlier wave
 
     def summary(self) -> pd.DataFrame:
         rows = []
@@ -111,7 +113,9 @@ def validate_wave(
         c, u = fn(folder, study)
         checked.update(c)
         unusable.extend(u)
-    result = WaveResult(wave, folder, checked, unusable)
+    workers = checked.get("workers")
+    warnings = wave_linkage(wave, workers.accepted["worker_id"], folder, study) if workers is not None else []
+    result = WaveResult(wave, folder, checked, unusable, warnings)
     if write:
         write_wave(result)
     return result
@@ -126,7 +130,7 @@ def write_wave(result: WaveResult) -> None:
     for name, c in result.checked.items():
         c.accepted.to_parquet(tdir / f"{name}.parquet", index=False)
         if len(c.quarantined):
-            c.quarantined.to_csv(qdir / f"{name}.csv", index=False)
+            write_quarantine(c.quarantined, qdir / f"{name}.csv")
     summary = result.summary()
     write_validation_html(result)
     (tdir / "validation.json").write_text(
@@ -141,6 +145,7 @@ def write_wave(result: WaveResult) -> None:
                 "tables": summary.to_dict(orient="records"),
                 "rules": {n: {str(k): int(v) for k, v in c.rule_counts().items()} for n, c in result.checked.items()},
                 "unusable": [str(u) for u in result.unusable],
+                "warnings": result.warnings,
             },
             indent=2,
             default=str,
@@ -180,12 +185,16 @@ def write_validation_html(result: WaveResult) -> Path:
         "rows accepted + rows quarantined, for every table.</p>",
         result.summary().drop(columns=["wave"]).to_html(index=False, escape=True),
     ]
+    if result.warnings:
+        parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings) + "</ul>")
     if result.unusable:
         parts.append(
             "<h2>Files that could not be used</h2><ul>"
             + "".join(f"<li>{html.escape(str(u))}</li>" for u in result.unusable)
             + "</ul>"
         )
+    if any(len(c.quarantined) for c in result.checked.values()):
+        parts.append(f"<p>{html.escape(SPREADSHEET_NOTE)}</p>")
     for name, c in result.checked.items():
         if len(c.quarantined):
             parts.append(f"<h2>{html.escape(name)}: {len(c.quarantined)} row(s) quarantined</h2>")

@@ -41,8 +41,9 @@ RULE_NAMES = {
 }
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 LOCAL_TZ = "Europe/London"  # a date-time given with a UTC offset or zone is read as the clock time in England
-# a time followed by a zone: Z, an offset (+01:00, +0100, -05) or UTC / GMT
-_ZONED = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
+# a time (hours alone, as in "2021-01-01 00Z", or hh:mm[:ss]) followed by a zone: Z, an offset
+# (+01:00, +0100, -05) or UTC / GMT
+_ZONED = r"[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
 
 
 @dataclass
@@ -236,12 +237,54 @@ def _to_datetime_general(s: pd.Series) -> pd.Series:
     zoned = text.str.contains(_ZONED, case=False, regex=True)
     for part, utc in ((text[~zoned], False), (text[zoned], True)):
         if len(part):
-            iso = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=utc)
-            left = iso.isna()
-            if left.any():
-                iso[left] = pd.to_datetime(part[left], dayfirst=True, errors="coerce", format="mixed", utc=utc)
-            out[part.index] = iso.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None) if utc else iso
+            out[part.index] = _parse_text(part, utc)
     return out.dt.round("s") if len(out) else out
+
+
+def _parse_text(part: pd.Series, utc: bool) -> pd.Series:
+    """Text cells as naive ``datetime64[ns]`` (NaT where unreadable): ISO 8601 first, then UK day
+    first. A cell with a zone is read as the clock time in England. pandas may hand back a zone
+    where none was expected, or a mix of values; any such result is made naive cell by cell, so
+    that no delivered text can raise here."""
+    try:
+        iso = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=utc)
+        left = iso.isna()
+        if left.any():
+            more = _local_naive(pd.to_datetime(part[left], dayfirst=True, errors="coerce", format="mixed", utc=utc))
+            iso = _local_naive(iso)
+            iso[left] = more
+        return _local_naive(iso)
+    except (ValueError, TypeError, OverflowError, AttributeError):
+        return pd.Series([_parse_one(v) for v in part], index=part.index, dtype="datetime64[ns]")
+
+
+def _local_naive(values: pd.Series) -> pd.Series:
+    """Parsed date-times as naive clock times in England (a zone-aware value is converted)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[ns]")
+    return pd.Series([_naive(v) for v in values], index=values.index, dtype="datetime64[ns]")
+
+
+def _naive(value) -> pd.Timestamp:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return pd.NaT
+    t = pd.Timestamp(value)
+    if t is pd.NaT:
+        return pd.NaT
+    t = t.tz_convert(LOCAL_TZ).tz_localize(None) if t.tzinfo is not None else t
+    return t if pd.Timestamp.min <= t <= pd.Timestamp.max else pd.NaT
+
+
+def _parse_one(text: str) -> pd.Timestamp:
+    """One text cell, when the column-wise parse could not be used: NaT where unreadable."""
+    for kwargs in ({"format": "ISO8601"}, {"dayfirst": True}):
+        try:
+            return _naive(pd.to_datetime(text, **kwargs))
+        except (ValueError, TypeError, OverflowError):
+            continue
+    return pd.NaT
 
 
 def _text_column(stripped: pyarrow.ChunkedArray, allowed: tuple[str, ...], index: pd.Index) -> pd.Series:
@@ -432,6 +475,44 @@ def quarantine(delivered: Delivered, problems: list[Problem]) -> tuple[pd.Index,
     q["rule"] = [p.rule for p in firsts]
     q["message"] = ["; ".join(f"{p.rule} ({p.column}): {p.message}" for p in by_row[i]) for i in idx]
     return idx, q.reset_index(drop=True)
+
+
+# -- writing quarantine files that analysts open in Excel ---------------------------------------
+
+# A cell that starts with one of these is run as a formula by a spreadsheet that opens the file
+# (OWASP, "CSV Injection"): "=", "+", "-", "@", and the tab and carriage return that can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SPREADSHEET_NOTE = (
+    "In the quarantine CSV files, a cell that begins with =, +, - or @ is written with an apostrophe (') in "
+    "front, so that Excel shows it as text instead of running it as a formula (OWASP's advice on CSV "
+    "injection). The value delivered is everything after the apostrophe; this page shows it as delivered."
+)
+
+
+def spreadsheet_text(value):
+    """A text cell made safe to open in a spreadsheet: a leading apostrophe when it would start a
+    formula; anything else unchanged.
+
+    >>> [spreadsheet_text(v) for v in ["=1+2", "-1", "@SUM(A1)", "W01", 3, None]]
+    ["'=1+2", "'-1", "'@SUM(A1)", 'W01', 3, None]
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names are :func:`spreadsheet_text`."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or isinstance(out[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype(object).map(spreadsheet_text)
+    out.columns = [spreadsheet_text(str(c)) for c in out.columns]
+    return out
+
+
+def write_quarantine(frame: pd.DataFrame, path: Path) -> Path:
+    """Write quarantined rows to a CSV an analyst can open in Excel safely (see :data:`SPREADSHEET_NOTE`)."""
+    spreadsheet_safe(frame).to_csv(path, index=False)
+    return path
 
 
 def check_table(delivered: Delivered, spec: TableSpec, extra: list[Problem] | None = None) -> Checked:

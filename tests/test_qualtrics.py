@@ -220,7 +220,28 @@ QUARANTINE_CASES = [
     ("numeric_unknown_recode.csv", 6, "Q10", "allowed_values", 1),  # 3 where Q10 is recoded 11..15
     ("numeric_display_logic_q5_when_taken_up.csv", 6, "Q5", "display_logic", 1),
     ("numeric_choice_text_in_numeric_export.csv", 6, "Q4", "allowed_values", 1),
+    # Status: rows that are not responses, each under its own rule, in both export styles (the
+    # codes are Qualtrics' SPSS value labels for Status: 1 preview, 2 test, 8 spam, 9 preview spam,
+    # 17 offline preview); a status that is no response type at all is an allowed_values problem
+    ("status_survey_preview.csv", 6, "Status", "preview", 1),
+    ("status_survey_test.csv", 6, "Status", "survey_test", 1),
+    ("status_spam.csv", 6, "Status", "spam", 1),
+    ("status_imported_spam.csv", 6, "Status", "spam", 1),
+    ("status_unknown.csv", 6, "Status", "allowed_values", 1),
+    ("numeric_status_survey_preview.csv", 6, "Status", "preview", 1),
+    ("numeric_status_survey_test.csv", 6, "Status", "survey_test", 1),
+    ("numeric_status_spam.csv", 6, "Status", "spam", 1),
+    ("numeric_status_preview_spam.csv", 6, "Status", "preview", 1),
+    ("numeric_status_offline_preview.csv", 6, "Status", "preview", 1),
 ]
+# the message each Status case gives (written by hand from the file's Status cell)
+STATUS_MESSAGES = {
+    "status_survey_test.csv": "Status 'Survey Test': a test response",
+    "status_spam.csv": "Status 'Spam': flagged as spam by Qualtrics, not a response",
+    "numeric_status_survey_test.csv": "Status '2': a test response",
+    "numeric_status_spam.csv": "Status '8': flagged as spam by Qualtrics, not a response",
+    "status_unknown.csv": "Status must be a Qualtrics response type (IP Address (0), Imported (4)",
+}
 UNUSABLE_CASES = [
     ("unusable_empty.csv", "empty"),
     ("unusable_no_header_rows.csv", "three header rows"),
@@ -249,6 +270,15 @@ def test_bad_value_is_quarantined_with_its_rule(name, row, column, rule, n_quara
     assert q["file"] == str(BAD / name)
     assert column in q["message"]
     assert "R_aaaaaaaaaaaaaa1" in set(c.accepted["response_id"])  # the good row 4 is untouched
+
+
+@pytest.mark.parametrize(("name", "says"), sorted(STATUS_MESSAGES.items()))
+def test_status_message_names_the_status_and_why(name, says, config):
+    c = check_survey(BAD / name, config)
+    q = c.quarantined.set_index("row").loc[6]
+    assert q["message"].startswith(f"{q['rule']} (Status): {says}"), q["message"]
+    assert q["ResponseId"] == "R_bbbbbbbbbbbbbb3"  # the row as delivered
+    assert "R_bbbbbbbbbbbbbb3" not in set(c.accepted["response_id"])
 
 
 @pytest.mark.parametrize(("name", "says"), UNUSABLE_CASES)
