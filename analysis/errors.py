@@ -30,7 +30,3 @@ class UnusableFileError(AnalysisError):
 
 class ConfigError(AnalysisError):
     """The study configuration or a wave parameter file is missing or inconsistent."""
-
-
-class NotebookFailed(AnalysisError):
-    """A research-question notebook raised while executing for a wave."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -27,10 +28,15 @@ import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from analysis.errors import UnusableFileError
-from analysis.schemas import TableSpec, normalise_header
-from analysis.template import NOTE_MARKER, NOTES_ROW
+from analysis.schemas import NOTE_MARKER, NOTES_ROW, TableSpec, normalise_header
 
 ROW = "_row"  # source row number column, carried alongside the delivered cells
+
+
+class Formula(str):
+    """A workbook cell that holds a formula but no saved value (the workbook was written by a
+    program, not saved by Excel): its text is the formula. :func:`analysis.validate.coerce`
+    reports it under the rule ``formula`` instead of reading it as an empty cell."""
 
 
 @dataclass
@@ -269,6 +275,8 @@ def read_excel_cells(
         grid = [list(r) for r in wb[title].iter_rows(values_only=True)]
     finally:
         wb.close()
+    if _has_formulas(path):
+        _mark_formulas(path, title, grid)
     width = max((len(r) for r in grid), default=0)
     first = grid[0] if grid else []
     header: list[str] = []
@@ -289,6 +297,39 @@ def read_excel_cells(
         data.append(cells)
         rows.append(r)
     return pd.DataFrame(data, columns=header, dtype=object), rows
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (its XML has an ``<f>`` element):
+    read a block at a time, so that a workbook without formulas is read only once."""
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with zf.open(name) as fh:
+                tail = b""
+                while block := fh.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + block):
+                        return True
+                    tail = block[-16:]
+    return False
+
+
+def _mark_formulas(path: Path, title: str, grid: list[list]) -> None:
+    """Replace, in ``grid`` (the saved values), each empty cell that holds a formula by the
+    formula's text as a :class:`Formula`."""
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for r, cells in enumerate(wb[title].iter_rows(values_only=True)):
+            for c, v in enumerate(cells):
+                if isinstance(v, str) and v.startswith("=") and r < len(grid) and c < len(grid[r]):
+                    if grid[r][c] is None:
+                        grid[r][c] = Formula(v)
+    finally:
+        wb.close()
 
 
 def map_headers(frame: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:

@@ -11,6 +11,26 @@ import pandera.pandas as pa
 
 from analysis.config import Study, load_study
 
+# The data request workbook's layout (analysis.template writes it; analysis.load reads a filled-in
+# copy back): row 1 the column names, row 2 a note per column starting NOTE_MARKER, data from row 3.
+NOTE_MARKER = "Note:"
+HEADER_ROW = 1
+NOTES_ROW = 2
+FIRST_DATA_ROW = 3
+
+# A cell that starts with one of these is run as a formula by a spreadsheet that opens the file
+# (OWASP, "CSV Injection"): "=", "+", "-", "@", and the tab and carriage return that can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_formula(value: Any) -> bool:
+    """Whether a spreadsheet would read ``value`` as the start of a formula.
+
+    >>> [starts_formula(v) for v in ["=1+2", "-1", "@SUM(A1)", "+44", "W01", 3]]
+    [True, True, True, True, False, False]
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
 
 @dataclass(frozen=True)
 class Column:

@@ -24,18 +24,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.config import Study
-from analysis.schemas import Column, TableSpec, spec_for
+from analysis.schemas import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    NOTE_MARKER,
+    NOTES_ROW,
+    Column,
+    TableSpec,
+    spec_for,
+    starts_formula,
+)
 
-NOTE_MARKER = "Note:"  # first characters of every cell of the notes row
-HEADER_ROW = 1
-NOTES_ROW = 2
-FIRST_DATA_ROW = 3
+__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTIONS", "LISTS", "NOTE_MARKER", "NOTES_ROW", "TABLES"]
+__all__ += ["instructions_text", "text_cell", "validation", "write_template"]
 LAST_ROW = 1_048_576  # Excel's last row: validations cover the whole column below the notes
 INSTRUCTIONS = "Instructions"
 LISTS = "lists"
@@ -86,6 +94,26 @@ def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def text_cell(ws: Worksheet, row: int, column: int, value: str) -> Cell:
+    """Write ``value`` as a text cell. Text that a spreadsheet would run as a formula (it starts with
+    ``=``, ``+``, ``-`` or ``@``: OWASP's advice on CSV injection) is stored as text with Excel's
+    quote prefix, the workbook's own form of a leading apostrophe: the cell shows and holds exactly
+    ``value``, and Excel never evaluates it, even when the cell is edited.
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> c = text_cell(ws, 1, 1, "=HYPERLINK('http://example.org')")
+    >>> c.data_type, c.quotePrefix, c.value
+    ('s', True, "=HYPERLINK('http://example.org')")
+    """
+    cell = ws.cell(row, column)
+    cell.value = value
+    if starts_formula(value):
+        cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+        cell.quotePrefix = True
+    return cell
 
 
 # -- the instructions sheet ---------------------------------------------------------------------
@@ -158,14 +186,14 @@ def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, s
 
 def _instructions(ws: Worksheet, study: Study, specs: list[TableSpec]) -> None:
     ws.title = INSTRUCTIONS
-    ws["A1"] = f"Data request: {study.title}"
+    text_cell(ws, 1, 1, f"Data request: {study.title}")
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 110
     for r, (heading, text) in enumerate(instructions_text(study, specs), start=3):
-        ws.cell(r, 1, heading).font = Font(bold=True)
+        text_cell(ws, r, 1, heading).font = Font(bold=True)
         ws.cell(r, 1).alignment = Alignment(vertical="top")
-        ws.cell(r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        text_cell(ws, r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[r].height = 15 * (1 + len(text) // 100)
 
 
@@ -175,7 +203,7 @@ def _instructions(ws: Worksheet, study: Study, specs: list[TableSpec]) -> None:
 def _table_sheet(ws: Worksheet, spec: TableSpec, lists: Worksheet) -> None:
     for j, col in enumerate(spec.columns, start=1):
         letter = get_column_letter(j)
-        head = ws.cell(HEADER_ROW, j, col.name)
+        head = text_cell(ws, HEADER_ROW, j, col.name)
         head.font = Font(bold=True, color="FFFFFF")
         head.fill = HEADER_FILL
         note = ws.cell(NOTES_ROW, j, f"{NOTE_MARKER} {col.note()}")
@@ -202,9 +230,9 @@ def validation(col: Column, table: str, lists: Worksheet) -> DataValidation | No
     if col.allowed:
         j = 1 if lists["A1"].value is None else lists.max_column + 1  # next free column
         letter = get_column_letter(j)
-        lists.cell(1, j, f"{table}.{col.name}")
+        text_cell(lists, 1, j, f"{table}.{col.name}")
         for i, value in enumerate(col.allowed, start=2):
-            lists.cell(i, j, value)
+            text_cell(lists, i, j, value)
         ref = f"{quote_sheetname(LISTS)}!${letter}$2:${letter}${len(col.allowed) + 1}"
         return _dv("list", col, blank, ref, error="Choose one of the values in the drop-down list.")
     if col.kind in ("int", "float"):

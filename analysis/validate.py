@@ -25,8 +25,8 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from analysis.load import ROW, Delivered
-from analysis.schemas import TableSpec, pandera_schema
+from analysis.load import ROW, Delivered, Formula
+from analysis.schemas import TableSpec, pandera_schema, starts_formula
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "rule", "message"]
 # pandera's check names -> the rule names analysts see (and the data request template states)
@@ -312,14 +312,33 @@ def _cells(s: pd.Series, mask) -> list:
     return picked.tolist() if _arrow(s) is not None else [picked.iat[k] for k in range(len(picked))]
 
 
+FORMULA_MESSAGE = "formula with no saved value: open and save the workbook in Excel, or paste values"
+
+
+def _formula_cells(s: pd.Series) -> np.ndarray | None:
+    """Where a column of workbook cells holds :class:`analysis.load.Formula` (``None``: nowhere)."""
+    if s.dtype != object:
+        return None
+    found = np.fromiter((type(v) is Formula for v in s), dtype=bool, count=len(s))
+    return found if found.any() else None
+
+
 def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
     """Type every column; a non-empty cell that is not of its type is a ``type`` problem and an
-    empty cell in a required column a ``not_null`` problem.
+    empty cell in a required column a ``not_null`` problem. A workbook cell holding a formula with
+    no saved value (:class:`analysis.load.Formula`) is a ``formula`` problem, whatever the column.
     """
     typed = pd.DataFrame(index=frame.index)
     problems: list[Problem] = []
     for col in spec.columns:
         s = frame[col.name]
+        formula = _formula_cells(s)
+        if formula is not None:
+            for i, v in zip(s.index[formula], s[formula], strict=True):
+                problems.append(
+                    Problem(i, col.name, "formula", f"{col.name} is a {FORMULA_MESSAGE} (the cell holds {v})")
+                )
+            s = s.mask(formula, None)
         # text cells stripped once, in Arrow (Arrow-backed columns; for dates also object text)
         cells = _text(s) if col.kind in ("datetime", "date") else _arrow(s)
         stripped = _strip(cells) if cells is not None else None
@@ -352,6 +371,8 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
             bad = t.isna() & ~blank
             if col.kind == "date":
                 t = t.dt.normalize()
+        if formula is not None:  # reported above, as a formula, not as empty
+            bad, blank = bad & ~formula, blank & ~formula
         if bad.any():
             for i, v in zip(s.index[bad], _cells(s, bad), strict=False):
                 problems.append(Problem(i, col.name, "type", f"{col.name} must be a {col.kind}; got {v!r}"))
@@ -479,9 +500,6 @@ def quarantine(delivered: Delivered, problems: list[Problem]) -> tuple[pd.Index,
 
 # -- writing quarantine files that analysts open in Excel ---------------------------------------
 
-# A cell that starts with one of these is run as a formula by a spreadsheet that opens the file
-# (OWASP, "CSV Injection"): "=", "+", "-", "@", and the tab and carriage return that can hide one.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SPREADSHEET_NOTE = (
     "In the quarantine CSV files, a cell that begins with =, +, - or @ is written with an apostrophe (') in "
     "front, so that Excel shows it as text instead of running it as a formula (OWASP's advice on CSV "
@@ -496,7 +514,7 @@ def spreadsheet_text(value):
     >>> [spreadsheet_text(v) for v in ["=1+2", "-1", "@SUM(A1)", "W01", 3, None]]
     ["'=1+2", "'-1", "'@SUM(A1)", 'W01', 3, None]
     """
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+    return "'" + value if starts_formula(value) else value
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -114,6 +114,8 @@ def test_bad_admin_case(folder, case, study):
         )
         assert set(c.quarantined["file"]) == {str(path)}
         assert first["rule"] in first["message"]
+        if "message" in case:  # the words an analyst reads, as cases.yml states them
+            assert case["message"] in first["message"], first["message"]
     for column, expected in case.get("accepted_values", {}).items():
         assert _values(c.accepted, column, spec) == expected, column
     for column, expected in case.get("quarantined_values", {}).items():

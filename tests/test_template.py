@@ -212,3 +212,24 @@ def test_filled_in_template_reads_back_unchanged(template, tmp_path, study):
     assert wd.frame["_row"].tolist() == [3, 4, 5] and vd.frame["_row"].tolist() == [3, 4, 5, 6]
     assert _as_python(workers.accepted[wspec.names]) == _expected(WORKERS)
     assert _as_python(visits.accepted[vspec.names]) == _expected(VISITS)
+
+
+# -- text a spreadsheet would run as a formula ------------------------------------------------------
+
+
+def test_formula_like_text_is_stored_as_text_with_excel_quote_prefix(tmp_path, study):
+    """A team or role from the configuration that starts with =, +, - or @ is written as a text cell
+    with Excel's quote prefix: the value is kept exactly (the drop-down offers it as typed), and it is
+    never a formula."""
+    site = dataclasses.replace(study.admin_site, teams=('=HYPERLINK("http://example.org","x")', "+Team", "Team C"))
+    odd = dataclasses.replace(study, sites=tuple(site if s == study.admin_site else s for s in study.sites))
+    odd = dataclasses.replace(odd, roles=("@social worker", "-manager"))
+    path = write_template(tmp_path / "odd.xlsx", odd)
+    ws = openpyxl.load_workbook(path)[LISTS]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    for text in ('=HYPERLINK("http://example.org","x")', "+Team", "@social worker", "-manager"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
+    assert not cells["Team C"].quotePrefix  # ordinary text is left alone
+    # and no sheet holds a formula at all
+    for sheet in openpyxl.load_workbook(path).worksheets:
+        assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row), sheet.title

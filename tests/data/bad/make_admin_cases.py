@@ -127,6 +127,13 @@ WORKERS_BOOKS: dict[str, list[tuple[str, list[list]]]] = {
     "excel_error_in_pattern_start.xlsx": [("workers", [W_COLUMNS, *_w_rows((dt.date(2021, 3, 15), None, "#REF!"))])],
     # a title line above the header, as some reporting tools write
     "title_row_above_header.xlsx": [("workers", [["Workers extract, March 2021"], W_COLUMNS, *_w_rows(DATE_CELLS)])],
+    # formulas written by a program, never calculated, so with no saved value: W02's fte, W03's start
+    "formula_without_saved_value.xlsx": [("workers", [
+        W_COLUMNS,
+        _w_rows(DATE_CELLS)[0],
+        [*_w_rows(DATE_CELLS)[1][:3], "=0.5*2", *_w_rows(DATE_CELLS)[1][4:]],
+        [*_w_rows(DATE_CELLS)[2][:5], "=DATE(2021,4,1)", *_w_rows(DATE_CELLS)[2][6:]],
+    ])],
 }
 
 # -- visits -------------------------------------------------------------------------------------
@@ -157,6 +164,11 @@ VISITS_TEXT: dict[str, tuple[str, str, str]] = {
     "utf8_bom.csv": ("\ufeff" + GOOD_VISITS, "utf-8", "\r\n"),
     "windows1252_notes_column.csv": (_lines(V_HEADER + ",notes", V001 + ',"Visite à domicile, £5 parking"',
                                             V002 + ",", V003 + ",café"), "cp1252", "\r\n"),
+    # text a spreadsheet would run as a formula (CSV injection): quarantined rows keep it as delivered,
+    # and the quarantine CSV writes it with a leading apostrophe; -V004 is a valid (accepted) id
+    "formula_text_in_cells.csv": (_lines(V_HEADER, V001, V002.replace("W02", "@SUM(A1)") + "+1 day",
+                                         V003.replace("2021-03-03 09:15", "=NOW()"),
+                                         "-V004,W01,2021-03-04 10:00,2021-03-05 10:00"), "utf-8", "\n"),
     # ISO 8601 with a UTC designator or an offset, as case-management systems' APIs write them
     "datetime_with_timezone.csv": (_lines(
         V_HEADER,
@@ -192,6 +204,8 @@ VISITS_BOOKS: dict[str, list[tuple[str, list[list]]]] = {
     ],
     # a lookup that failed in the local authority's extract: #N/A where a write-up time should be
     "excel_error_in_writeup.xlsx": [("visits", [V_COLUMNS, *_v_rows(VISIT_CELLS, (WRITEUP_CELLS[0], None, "#N/A"))])],
+    # V003's write-up is a formula never calculated: read as empty it would pass as outstanding
+    "formula_without_saved_value.xlsx": [("visits", [V_COLUMNS, *_v_rows(VISIT_CELLS, (WRITEUP_CELLS[0], None, "=C4+2"))])],
 }
 
 
