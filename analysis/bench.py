@@ -13,8 +13,8 @@ Three groups of figures, each printed beside its bar and written to ``_build/ben
   tasks re-ran (bar: only that wave's validation and notebooks).
 - **Scale.** A synthetic visits file (:func:`analysis.synthetic.admin.large_visits`) of 1 and 10
   million rows (``--quick``: 100,000 and 1 million), each run in a fresh process through the
-  analyst's path: :func:`analysis.tidy.check_admin` (``read_table``, ``check_table``,
-  ``unknown_workers``) and :func:`analysis.indicators.timeliness`. Wall time of that path and
+  analyst's path: :func:`analysis.tidy.check_admin` (``read_table``, ``check_table`` with the
+  workers as context) and :func:`analysis.indicators.timeliness`. Wall time of that path and
   the process's peak resident memory (``ru_maxrss``). Bars at 10 million rows: under 60 seconds
   and under 4 GB.
 

@@ -49,8 +49,8 @@ from analysis import paths
 from analysis.config import Study
 from analysis.errors import ConfigError, UnusableFileError
 from analysis.load import ROW, Delivered, find_source, map_headers, read_csv_text, read_excel_cells
-from analysis.schemas import Column, TableSpec
-from analysis.validate import Checked, Problem, coerce, quarantine, schema_problems
+from analysis.schemas import Column, RowRule, TableSpec, ids_in
+from analysis.validate import Checked, Problem, check_table
 
 QDA_NAMESPACE = "urn:QDA-XML:project:1.0"
 REGISTER = "interviews_register"  # <folder>/interviews_register.csv or .xlsx
@@ -324,17 +324,6 @@ def read_register(path: Path, study: Study) -> Delivered:
     return Delivered(spec.name, path, frame.reset_index(drop=True))
 
 
-def _check(delivered: Delivered, spec: TableSpec, frame: pd.DataFrame, extra: Iterable[Problem] = ()) -> Checked:
-    """Coerce and validate ``frame`` (a normalised copy of the delivered cells) lazily with pandera;
-    quarantine failing rows *as delivered*."""
-    typed, problems = coerce(frame, spec)
-    problems += schema_problems(typed, spec, {p.index for p in problems})
-    problems += list(extra)
-    idx, q = quarantine(delivered, problems)
-    accepted = typed.drop(index=idx).reset_index(drop=True)
-    return Checked(spec.name, delivered.file, delivered.n, accepted, q, problems)
-
-
 def check_register(delivered: Delivered, study: Study) -> Checked:
     """Validate the register: site and wave (ids or names/labels, any case), a date, a known
     respondent group, unique interview ids. Rules: ``allowed_values``, ``type``, ``unique``,
@@ -345,7 +334,7 @@ def check_register(delivered: Delivered, study: Study) -> Checked:
     for col, mapping in _register_mappings(study).items():
         frame[col] = frame[col].map(lambda v, m=mapping: _canonical(v, m))
     frame["interview_id"] = frame["interview_id"].map(_interview_key)
-    return _check(delivered, spec, frame)
+    return check_table(delivered, spec, frame=frame)
 
 
 def _interview_key(value: Any) -> Any:
@@ -425,12 +414,61 @@ def segments_spec() -> TableSpec:
                 nullable=True,
             ),
         ),
-        row_checks=(
-            ("selection_in_source", "The selection lies within its transcript (0 <= start < end <= length)"),
-            ("code_in_codebook", "The code is in the codebook (config/codebook.yml), by name or id"),
-            ("interview_in_register", "The interview is in the interview register"),
+        row_rules=(
+            RowRule(
+                "interview_in_register",
+                "The interview is in the interview register (and its register row was accepted)",
+                "interview_id",
+                lambda t, c: (
+                    t["interview_id"].notna() & ~t["interview_id"].isin(ids_in(c["interviews"], "interview_id"))
+                ),
+                _not_in_register,
+                needs=("interviews",),
+                typed_rows_only=False,
+            ),
+            RowRule(
+                "code_in_codebook",
+                "The code is in the codebook (config/codebook.yml), by name or id",
+                "code",
+                lambda t, c: (
+                    t["code"].notna()
+                    & ~t["code"].map(_key, na_action="ignore").isin(list(_code_lookup(c["codebook"])[0]))
+                ),
+                lambda rows, _: [
+                    f"code {code!r} is not in the codebook ({Path(CODEBOOK_FILE).name}) by name or id; "
+                    "add it (under `inductive:` if it emerged in analysis) or rename it in the QDA tool"
+                    for code in rows["code"]
+                ],
+                needs=("codebook",),
+                typed_rows_only=False,
+            ),
+            RowRule(
+                "selection_in_source",
+                "The selection lies within its transcript (0 <= start < end <= length)",
+                "start",
+                lambda t, _: t["start"].lt(0) | t["end"].le(t["start"]),
+                lambda rows, _: [
+                    f"the selection {s}-{e} is empty or reversed (start must be >= 0 and before end)"
+                    for s, e in zip(rows["start"], rows["end"], strict=True)
+                ],
+            ),
         ),
     )
+
+
+def _not_in_register(rows: pd.DataFrame, context) -> list[str]:
+    """Why each segment's interview is not an accepted interview of the register."""
+    set_aside = context.get("interviews_set_aside")
+    quarantined = set() if set_aside is None else {str(_interview_key(v)) for v in set_aside["interview_id"]}
+    return [
+        f"interview_id {iid!r}: "
+        + (
+            "its register row was quarantined (see the interviews quarantine file)"
+            if str(iid) in quarantined
+            else "it is not in the interview register"
+        )
+        for iid in rows["interview_id"]
+    ]
 
 
 @dataclass
@@ -714,49 +752,14 @@ def check_segments(
     spec = segments_spec()
     frame = delivered.frame.copy()
     frame["interview_id"] = frame["interview_id"].map(_interview_key)
-    typed, problems = coerce(frame, spec)
-    problems += list(extra)
-    bad = {p.index for p in problems if p.rule in ("type", "not_null")}
+    context = {
+        "interviews": register.accepted if register is not None else None,
+        "interviews_set_aside": register.quarantined if register is not None and len(register.quarantined) else None,
+        "codebook": codebook,
+    }
+    checked = check_table(delivered, spec, extra=list(extra), context=context, frame=frame)
     lookup, codes = _code_lookup(codebook)
-    accepted_ids: set[str] = set()
-    set_aside: set[str] = set()
-    if register is not None:
-        accepted_ids = set(register.accepted["interview_id"].astype(str))
-        if len(register.quarantined):
-            set_aside = {str(_interview_key(v)) for v in register.quarantined["interview_id"]}
-    for i in typed.index:
-        iid, code = typed.at[i, "interview_id"], typed.at[i, "code"]
-        if not pd.isna(iid) and str(iid) not in accepted_ids:
-            why = (
-                "its register row was quarantined (see the interviews quarantine file)"
-                if str(iid) in set_aside
-                else "it is not in the interview register"
-            )
-            problems.append(Problem(i, "interview_id", "interview_in_register", f"interview_id {iid!r}: {why}"))
-        if not pd.isna(code) and _key(code) not in lookup:
-            problems.append(
-                Problem(
-                    i,
-                    "code",
-                    "code_in_codebook",
-                    f"code {code!r} is not in the codebook ({Path(CODEBOOK_FILE).name}) by name or id; "
-                    "add it (under `inductive:` if it emerged in analysis) or rename it in the QDA tool",
-                )
-            )
-        if i in bad:
-            continue
-        s, e = typed.at[i, "start"], typed.at[i, "end"]
-        if s < 0 or e <= s:
-            problems.append(
-                Problem(
-                    i,
-                    "start",
-                    "selection_in_source",
-                    f"the selection {s}-{e} is empty or reversed (start must be >= 0 and before end)",
-                )
-            )
-    idx, q = quarantine(delivered, problems)
-    ok = typed.drop(index=idx)
+    ok = checked.accepted
     code_id = ok["code"].map(lambda c: lookup[_key(c)])
     tidy = pd.DataFrame(
         {
@@ -771,7 +774,7 @@ def check_segments(
         columns=SEGMENT_COLUMNS,
     )
     tidy = tidy.sort_values(["interview_id", "start", "end", "code_id"], kind="stable").reset_index(drop=True)
-    return Checked(spec.name, delivered.file, delivered.n, tidy, q, problems)
+    return Checked(spec.name, delivered.file, delivered.n, tidy, checked.quarantined, checked.problems)
 
 
 # -- one wave folder ---------------------------------------------------------------------------

@@ -4,9 +4,11 @@ column aliases the loaders accept and the local authority's data request templat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import pandera.pandas as pa
 
 from analysis.config import Study, load_study
@@ -67,11 +69,33 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule on whole rows of a typed table, run by :func:`analysis.validate.check_table`.
+
+    ``fails(typed, context)`` returns, for every row of the typed table, whether it breaks the
+    rule (a boolean array or Series; a missing value counts as not failing, since an empty or
+    mistyped cell is its own problem). ``message(rows, context)`` gives one message per failing
+    row (``rows``: the failing typed rows). ``context`` maps the name of another table of the same
+    wave to its accepted rows; a rule reads only the tables it ``needs``, and is not run when
+    :func:`~analysis.validate.check_table` is given no context (the table checked on its own).
+    Rows that already failed a type check are skipped unless ``typed_rows_only`` is False.
+    """
+
+    name: str
+    description: str  # what the rule requires, in the words of the data request
+    column: str  # the column a failing row is reported under
+    fails: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], Any]
+    message: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], list[str]]
+    needs: tuple[str, ...] = ()
+    typed_rows_only: bool = True
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     description: str
     columns: tuple[Column, ...]
-    row_checks: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (rule, description)
+    row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -163,9 +187,17 @@ def workers_spec(study: Study | None = None) -> TableSpec:
                 maximum=31,
             ),
         ),
-        row_checks=(
-            ("flex_days_taken_not_more_than_planned_plus_days", "Flexible days taken is at most 31"),
-            ("standard_pattern_has_no_planned_days", "A standard pattern has no planned flexible days"),
+        row_rules=(
+            RowRule(
+                "standard_pattern_has_no_planned_days",
+                "A worker on the standard pattern has no planned flexible days",
+                "planned_flex_days_last_month",
+                lambda t, _: t["working_pattern"].eq("standard") & t["planned_flex_days_last_month"].gt(0),
+                lambda rows, _: [
+                    f"a worker on the standard pattern has planned flexible days ({n})"
+                    for n in rows["planned_flex_days_last_month"]
+                ],
+            ),
         ),
     )
 
@@ -201,11 +233,37 @@ def visits_spec(study: Study | None = None) -> TableSpec:
                 nullable=True,
             ),
         ),
-        row_checks=(
-            ("writeup_not_before_visit", "The write-up is not dated before the visit"),
-            ("worker_known", "The visit's worker_id is in the workers table"),
+        row_rules=(
+            RowRule(
+                "writeup_not_before_visit",
+                "The write-up is not dated before the visit",
+                "writeup_datetime",
+                lambda t, _: t["writeup_datetime"] < t["visit_datetime"],
+                lambda rows, _: [
+                    f"write-up {w} is before the visit {v}"
+                    for w, v in zip(rows["writeup_datetime"], rows["visit_datetime"], strict=True)
+                ],
+            ),
+            RowRule(
+                "worker_known",
+                "The visit's worker_id is in the workers table of the same wave",
+                "worker_id",
+                lambda t, context: (
+                    t["worker_id"].notna() & ~t["worker_id"].isin(ids_in(context["workers"], "worker_id"))
+                ),
+                lambda rows, _: [f"worker_id {v!r} is not in the workers table" for v in rows["worker_id"]],
+                needs=("workers",),
+                typed_rows_only=False,
+            ),
         ),
     )
+
+
+def ids_in(table: pd.DataFrame | None, column: str) -> list[str]:
+    """The distinct ids in ``table[column]`` (none when the table was not delivered)."""
+    if table is None or column not in table:
+        return []
+    return sorted(set(table[column].dropna().astype(str)))
 
 
 def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:

@@ -19,7 +19,7 @@ from analysis.errors import UnusableFileError
 from analysis.linkage import wave_linkage
 from analysis.load import find_source, read_table
 from analysis.schemas import spec_for
-from analysis.validate import SPREADSHEET_NOTE, Checked, check_table, unknown_workers, write_quarantine
+from analysis.validate import SPREADSHEET_NOTE, Checked, check_table, write_quarantine
 
 
 @dataclass
@@ -56,18 +56,17 @@ def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[Un
     unusable: list[UnusableFileError] = []
     workers_file = find_source(folder, "workers")
     visits_file = find_source(folder, "visits")
-    known = pd.Series(dtype="string")
     if workers_file:
         try:
             d = read_table(workers_file, spec_for("workers", study))
             checked["workers"] = check_table(d, spec_for("workers", study))
-            known = checked["workers"].accepted["worker_id"]
         except UnusableFileError as exc:
             unusable.append(exc)
     if visits_file:
         try:
             d = read_table(visits_file, spec_for("visits", study))
-            checked["visits"] = check_table(d, spec_for("visits", study), extra=unknown_workers(d, known))
+            workers = checked["workers"].accepted if "workers" in checked else None
+            checked["visits"] = check_table(d, spec_for("visits", study), context={"workers": workers})
         except UnusableFileError as exc:
             unusable.append(exc)
     return checked, unusable

@@ -16,6 +16,7 @@ CSV that :func:`analysis.load.read_csv_text` read) take the same rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -533,12 +534,37 @@ def write_quarantine(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def check_table(delivered: Delivered, spec: TableSpec, extra: list[Problem] | None = None) -> Checked:
-    """Validate a delivered table: coerce, schema, optional cross-table problems, quarantine."""
-    typed, problems = coerce(delivered.frame, spec)
+def check_table(
+    delivered: Delivered,
+    spec: TableSpec,
+    extra: list[Problem] | None = None,
+    context: Mapping[str, pd.DataFrame | None] | None = None,
+    frame: pd.DataFrame | None = None,
+) -> Checked:
+    """Validate a delivered table: types, the pandera schema, the spec's row rules, then quarantine.
+
+    The one path every reader's table goes through.
+
+    Parameters
+    ----------
+    delivered : Delivered
+        The table as delivered; quarantined rows are kept exactly as these cells.
+    spec : TableSpec
+        The table's contract: its columns and its :class:`~analysis.schemas.RowRule` s.
+    extra : list of Problem, optional
+        Problems a reader found on its own (e.g. a selection outside its transcript).
+    context : mapping of str to DataFrame, optional
+        The accepted rows of the wave's other tables that row rules ``need`` (``None`` for a table
+        that was not delivered: then every row fails such a rule). Without a context those rules
+        are not run: the table is checked on its own.
+    frame : DataFrame, optional
+        The delivered cells after a reader's format-specific normalisation (canonical spellings,
+        say), typed instead of ``delivered.frame``; the same rows in the same order.
+    """
+    typed, problems = coerce(delivered.frame if frame is None else frame, spec)
     bad_types = {p.index for p in problems}
     problems += schema_problems(typed, spec, bad_types)
-    problems += extra_rules(typed, spec, bad_types)
+    problems += row_problems(typed, spec, bad_types, context)
     problems += extra or []
     idx, q = quarantine(delivered, problems)
     if len(idx) or not typed.index.equals(pd.RangeIndex(len(typed))):
@@ -546,53 +572,22 @@ def check_table(delivered: Delivered, spec: TableSpec, extra: list[Problem] | No
     return Checked(spec.name, delivered.file, delivered.n, typed, q, problems)
 
 
-def extra_rules(typed: pd.DataFrame, spec: TableSpec, skip: set[int]) -> list[Problem]:
-    """Row rules that involve more than one column of the same table."""
+def row_problems(
+    typed: pd.DataFrame, spec: TableSpec, skip: set[int], context: Mapping[str, pd.DataFrame | None] | None = None
+) -> list[Problem]:
+    """The spec's row rules over a typed table (see :class:`analysis.schemas.RowRule`)."""
     out: list[Problem] = []
     kept = _kept(typed.index, skip)
-    if spec.name == "visits":
-        w, v = typed["writeup_datetime"], typed["visit_datetime"]
-        before = kept & (w.notna() & (w < v)).to_numpy()
-        for i in typed.index[before]:
-            out.append(
-                Problem(
-                    i,
-                    "writeup_datetime",
-                    "writeup_not_before_visit",
-                    f"write-up {typed.at[i, 'writeup_datetime']} is before the visit {typed.at[i, 'visit_datetime']}",
-                )
-            )
-    if spec.name == "workers":
-        std = typed["working_pattern"].eq("standard") & typed["planned_flex_days_last_month"].fillna(0).gt(0)
-        for i in typed.index[kept & std.fillna(False).to_numpy(dtype=bool)]:
-            out.append(
-                Problem(
-                    i,
-                    "planned_flex_days_last_month",
-                    "standard_pattern_has_no_planned_days",
-                    "a worker on the standard pattern has planned flexible days",
-                )
-            )
+    for rule in spec.row_rules:
+        if rule.needs and context is None:
+            continue  # a rule across tables: only where the wave's other tables are known
+        fails = rule.fails(typed, context or {})
+        fails = np.asarray(pd.Series(fails, index=typed.index).fillna(False), dtype=bool)
+        if rule.typed_rows_only:
+            fails &= kept
+        if not fails.any():
+            continue
+        rows = typed[fails]
+        for i, message in zip(rows.index, rule.message(rows, context or {}), strict=True):
+            out.append(Problem(i, rule.column, rule.name, message))
     return out
-
-
-def unknown_workers(delivered_visits: Delivered, known: pd.Series) -> list[Problem]:
-    """Visits whose worker_id is not among the accepted workers of the same wave."""
-    column = delivered_visits.frame["worker_id"]
-    cells = _arrow(column)
-    if cells is None:
-        ids = column.astype(str).str.strip()
-        missing = ~ids.isin(set(known.astype(str))) & ids.ne("")
-        return [
-            Problem(i, "worker_id", "worker_known", f"worker_id {ids[i]!r} is not in the workers table")
-            for i in ids.index[missing]
-        ]
-    ids = _strip(cells)
-    ids = ids.fill_null("") if ids.null_count else ids
-    known_ids = pyarrow.array(sorted(set(known.astype(str))), type=pyarrow.string())
-    missing = pc.and_(pc.invert(pc.is_in(ids, value_set=known_ids)), pc.greater(pc.utf8_length(ids), 0))
-    flags = _numpy_bool(missing)
-    return [
-        Problem(i, "worker_id", "worker_known", f"worker_id {v!r} is not in the workers table")
-        for i, v in zip(column.index[flags], pc.filter(ids, missing).to_pylist(), strict=False)
-    ]

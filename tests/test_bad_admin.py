@@ -21,7 +21,7 @@ import yaml
 from analysis.errors import UnusableFileError
 from analysis.load import read_table
 from analysis.schemas import spec_for
-from analysis.validate import check_table, unknown_workers
+from analysis.validate import check_table
 
 BAD = Path(__file__).parent / "data" / "bad"
 FOLDERS = ("workers", "visits")
@@ -42,17 +42,17 @@ def _params() -> list:
     return out
 
 
-_KNOWN: dict[Path, pd.Series] = {}
+_KNOWN: dict[Path, pd.DataFrame] = {}
 
 
-def _known_workers(folder: str, case: dict, study) -> pd.Series:
+def _known_workers(folder: str, case: dict, study) -> pd.DataFrame:
     """The accepted worker_ids of the visits case's companion workers file (all must be accepted)."""
     path = BAD / folder / case.get("workers", _index(folder)["companion_workers"])
     if path not in _KNOWN:
         spec = spec_for("workers", study)
         c = check_table(read_table(path, spec), spec)
         assert len(c.quarantined) == 0, f"the companion workers file {path.name} must be clean"
-        _KNOWN[path] = c.accepted["worker_id"]
+        _KNOWN[path] = c.accepted
     return _KNOWN[path]
 
 
@@ -60,8 +60,8 @@ def _run(folder: str, case: dict, study):
     spec = spec_for(folder, study)
     path = BAD / folder / case["file"]
     delivered = read_table(path, spec, sheet=case.get("sheet"))
-    extra = unknown_workers(delivered, _known_workers(folder, case, study)) if folder == "visits" else None
-    return delivered, check_table(delivered, spec, extra=extra)
+    context = {"workers": _known_workers(folder, case, study)} if folder == "visits" else None
+    return delivered, check_table(delivered, spec, context=context)
 
 
 def _plain(value, kind: str):

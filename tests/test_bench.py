@@ -26,7 +26,7 @@ from analysis import bench, paths, tidy
 from analysis.load import ROW, Delivered, map_headers, read_csv_fast, read_csv_text, read_table
 from analysis.schemas import spec_for
 from analysis.synthetic.admin import large_visits
-from analysis.validate import _to_datetime, _to_datetime_general, check_table, unknown_workers
+from analysis.validate import _to_datetime, _to_datetime_general, check_table
 
 WORKERS = (
     "worker_id,team,role,fte,working_pattern,pattern_start,planned_flex_days_last_month,"
@@ -92,8 +92,8 @@ def old_read(path: Path, spec) -> Delivered:
 
 def checked(delivered: Delivered, study, workers: Path):
     wspec, vspec = spec_for("workers", study), spec_for("visits", study)
-    known = check_table(read_table(workers, wspec), wspec).accepted["worker_id"]
-    return check_table(delivered, vspec, extra=unknown_workers(delivered, known))
+    known = check_table(read_table(workers, wspec), wspec).accepted
+    return check_table(delivered, vspec, context={"workers": known})
 
 
 def as_objects(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from analysis.errors import UnusableFileError
 from analysis.load import ROW, read_table
 from analysis.schemas import spec_for
-from analysis.validate import check_table, unknown_workers
+from analysis.validate import check_table
 
-KNOWN_WORKERS = pd.Series(["W1", "W2"])
+KNOWN_WORKERS = pd.DataFrame({"worker_id": ["W1", "W2"]})
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -128,7 +128,7 @@ def test_csv_never_loses_a_row(tmp_path_factory, rows, delimiter, eol, encoding)
     _write_csv(path, spec.names, rows, delimiter, eol, encoding)
     try:
         d = read_table(path, spec)
-        c = check_table(d, spec, extra=unknown_workers(d, KNOWN_WORKERS))
+        c = check_table(d, spec, context={"workers": KNOWN_WORKERS})
     except UnusableFileError as exc:
         assert exc.path == path and str(path) in str(exc)
         return

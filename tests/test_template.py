@@ -12,7 +12,7 @@ import pytest
 from analysis.load import read_table
 from analysis.schemas import spec_for
 from analysis.template import FIRST_DATA_ROW, INSTRUCTIONS, LISTS, NOTE_MARKER, NOTES_ROW, TABLES, write_template
-from analysis.validate import check_table, unknown_workers
+from analysis.validate import check_table
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,7 @@ def test_filled_in_template_reads_back_unchanged(template, tmp_path, study):
     wd = read_table(filled, wspec, sheet="workers")
     workers = check_table(wd, wspec)
     vd = read_table(filled, vspec, sheet="visits")
-    visits = check_table(vd, vspec, extra=unknown_workers(vd, workers.accepted["worker_id"]))
+    visits = check_table(vd, vspec, context={"workers": workers.accepted})
     # hand count: 3 workers and 4 visits typed in, all valid
     assert (workers.delivered, len(workers.accepted), len(workers.quarantined)) == (3, 3, 0)
     assert (visits.delivered, len(visits.accepted), len(visits.quarantined)) == (4, 4, 0)

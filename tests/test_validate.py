@@ -12,7 +12,7 @@ from analysis import tidy
 from analysis.errors import UnusableFileError
 from analysis.load import read_table
 from analysis.schemas import spec_for
-from analysis.validate import SPREADSHEET_NOTE, check_table, spreadsheet_safe, unknown_workers
+from analysis.validate import SPREADSHEET_NOTE, check_table, spreadsheet_safe
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -67,7 +67,7 @@ def test_visits_rules_by_row(files, study):
     wspec, vspec = spec_for("workers", study), spec_for("visits", study)
     workers = check_table(read_table(files / "workers.csv", wspec), wspec).accepted
     d = read_table(files / "visits.csv", vspec)
-    c = check_table(d, vspec, extra=unknown_workers(d, workers["worker_id"]))
+    c = check_table(d, vspec, context={"workers": workers})
     q = c.quarantined.set_index("row")
     assert q.loc[3, "rule"] == "writeup_not_before_visit"
     assert q.loc[4, ["column", "rule"]].tolist() == ["worker_id", "worker_known"]
