@@ -34,13 +34,13 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 import yaml
-from pandera.errors import SchemaErrors
 
 from analysis import paths
 from analysis.config import Study
 from analysis.errors import ConfigError, UnusableFileError
 from analysis.load import ROW, Delivered, read_csv_text
-from analysis.validate import RULE_NAMES, Checked, Problem, quarantine
+from analysis.schemas import Column, RowRule, TableSpec
+from analysis.validate import Checked, Problem, check_table
 
 TABLE = "survey"
 SURVEY_CONFIG = paths.SURVEY_CONFIG
@@ -63,7 +63,6 @@ NOT_A_RESPONSE = {  # set aside, each under its own rule: (text, code) -> (rule,
     ("imported spam", "12"): ("spam", "an imported response flagged as spam by Qualtrics, not a response"),
     ("ex spam", "40"): ("spam", "flagged as spam by Qualtrics, not a response"),
 }
-TRUE_TEXT, FALSE_TEXT = ("true", "1"), ("false", "0")
 HEADER_ROWS = 3  # column ids, question texts, ImportIds
 METADATA_COLUMNS = {
     "response_id": RESPONSE_ID,
@@ -399,119 +398,6 @@ def _number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _datetime(text: str) -> pd.Timestamp | None:
-    """Qualtrics writes ``2021-06-07 09:15:00`` (survey time zone); a re-saved file may show UK
-    day-first dates. A time-zone offset is dropped, keeping the wall-clock time."""
-    for kwargs in ({"format": "ISO8601"}, {"dayfirst": True}):
-        try:
-            t = pd.to_datetime(text, **kwargs)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if pd.isna(t):
-            return None
-        return t.tz_localize(None) if t.tzinfo is not None else t
-    return None
-
-
-@dataclass
-class _Coerced:
-    tidy: pd.DataFrame
-    problems: list[Problem]
-    bad_cells: set[tuple[int, str]]  # (row index, export column) that did not coerce
-
-
-def _coerce(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> _Coerced:
-    idx = resp.index
-    out: dict[str, pd.Series] = {}
-    problems: list[Problem] = []
-
-    def flag(i: int, col: str, rule: str, message: str) -> None:
-        problems.append(Problem(int(i), col, rule, message))
-
-    # metadata
-    rid = resp[RESPONSE_ID].astype(str).str.strip()
-    for i in idx[rid.eq("")]:
-        flag(i, RESPONSE_ID, "not_null", f"{RESPONSE_ID} is empty: every response needs its id")
-    out["response_id"] = rid.where(rid.ne(""), None).astype("string")
-
-    raw = resp[RECORDED_DATE].astype(str).str.strip()
-    when = pd.Series(pd.to_datetime([_datetime(v) if v else None for v in raw]), index=idx)
-    for i in idx[raw.eq("")]:
-        flag(i, RECORDED_DATE, "not_null", f"{RECORDED_DATE} is empty")
-    for i in idx[when.isna() & raw.ne("")]:
-        flag(
-            i,
-            RECORDED_DATE,
-            "type",
-            f"{RECORDED_DATE} must be a date and time like 2021-06-07 09:15:00; got {raw[i]!r}",
-        )
-    out["recorded_date"] = when.astype("datetime64[ns]").dt.round("s")
-
-    fin = resp[FINISHED].astype(str).str.strip().str.lower()
-    finished = pd.Series(pd.NA, index=idx, dtype="boolean")
-    finished[fin.isin(TRUE_TEXT)] = True
-    finished[fin.isin(FALSE_TEXT)] = False
-    for i in idx[fin.eq("")]:
-        flag(i, FINISHED, "not_null", f"{FINISHED} is empty")
-    for i in idx[finished.isna() & fin.ne("")]:
-        flag(i, FINISHED, "type", f"{FINISHED} must be True/False (or 1/0); got {resp.at[i, FINISHED]!r}")
-    out["finished"] = finished
-
-    prog = resp[PROGRESS].astype(str).str.strip()
-    num = prog.map(_number)
-    whole = num.map(lambda v: v is not None and float(v).is_integer())
-    for i in idx[prog.eq("")]:
-        flag(i, PROGRESS, "not_null", f"{PROGRESS} is empty")
-    for i in idx[~whole & prog.ne("")]:
-        flag(i, PROGRESS, "type", f"{PROGRESS} must be a whole number of per cent; got {resp.at[i, PROGRESS]!r}")
-    progress = [int(v) if ok else pd.NA for v, ok in zip(num, whole, strict=False)]
-    out["progress"] = pd.Series(progress, index=idx, dtype="Int64")
-
-    for q in questions(config):
-        if q.type == "multiple":
-            for o in q.options:
-                col = f"{q.id}_{o.id}"
-                cell = resp[col].astype(str).str.strip()
-                if flavour == "numeric":
-                    ticked = cell.map(lambda v, q=q: _number(v) == q.selected_value)
-                    expect = f"{q.selected_value:g} (ticked) or empty"
-                else:
-                    ticked = cell.map(lambda v, o=o: normalise_choice(v) == normalise_choice(o.text))
-                    expect = f"{o.text!r} (ticked) or empty"
-                for i in idx[~ticked & cell.ne("")]:
-                    flag(
-                        i, col, "allowed_values", f"{col} ({q.id}: {o.text}) must be {expect}; got {resp.at[i, col]!r}"
-                    )
-                out[o.column] = ticked.astype(bool)
-                if o.text_column:
-                    out[o.text_column] = _text(resp[f"{q.id}_{o.id}_TEXT"])
-            continue
-        cell = resp[q.id].astype(str).str.strip()
-        if q.type == "text":
-            out[str(q.column)] = _text(resp[q.id])
-        elif q.type == "number":
-            num = cell.map(_number)
-            for i in idx[num.isna() & cell.ne("")]:
-                flag(i, q.id, "type", f"{q.id} must be a number; got {resp.at[i, q.id]!r}")
-            out[str(q.column)] = num.astype("float64")
-        else:
-            values = _choices(cell, q, flavour)
-            for i in idx[values.isna() & cell.ne("")]:
-                flag(i, q.id, "allowed_values", _choice_message(q, flavour, resp.at[i, q.id]))
-            if q.type == "scale":
-                score = {c: k + 1 for k, c in enumerate(q.choices)}
-                out[str(q.column)] = values.map(score, na_action="ignore").astype("Int64")
-            else:
-                out[str(q.column)] = pd.Series(pd.Categorical(values, dtype=q.dtype), index=idx)
-    tidy = pd.DataFrame(out, index=idx)[tidy_columns(config)]
-    return _Coerced(tidy, problems, {(p.index, p.column) for p in problems})
-
-
-def _text(s: pd.Series) -> pd.Series:
-    t = s.astype("string").str.strip()
-    return t.where(t.ne(""), pd.NA).astype("string")
-
-
 def _choices(cell: pd.Series, q: Question, flavour: str) -> pd.Series:
     """Canonical choice text per cell, NA where empty or unknown."""
     if flavour == "numeric":
@@ -536,120 +422,183 @@ def _choice_message(q: Question, flavour: str, got: Any) -> str:
     return f"{q.id} must be one of {', '.join(repr(c) for c in q.choices)}; got {got!r}{hint}"
 
 
-# -- row rules ---------------------------------------------------------------------------------
+# -- decoding: the export's cells -> the contract's values ---------------------------------------
 
 
-def _display_logic(resp: pd.DataFrame, coerced: _Coerced, config: dict[str, Any]) -> list[Problem]:
-    """A value in a question the display logic hides is a problem (its column is named)."""
-    qs = {q.id: q for q in questions(config)}
-    out = []
-    for q in qs.values():
-        if not q.show_if:
-            continue
-        ctrl_id, wanted = q.show_if
-        ctrl = qs[ctrl_id]
-        ctrl_values = coerced.tidy[str(ctrl.column)] if ctrl.type != "multiple" else None
-        for i in resp.index:
-            if (i, ctrl_id) in coerced.bad_cells or ctrl_values is None:
-                continue  # the controlling answer is itself unusable: that problem is already listed
-            shown = not pd.isna(ctrl_values[i]) and str(ctrl_values[i]) == wanted
-            if shown:
-                continue
-            for col in q.export_columns:
-                val = str(resp.at[i, col]).strip()
-                if val:
-                    got = "no answer" if pd.isna(ctrl_values[i]) else repr(str(ctrl_values[i]))
-                    out.append(
+def decode(resp: pd.DataFrame, config: dict[str, Any], flavour: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The export's answers in the contract's terms, and the cells that cannot be decoded.
+
+    Numeric recode values become their choice texts, choice texts their configured spelling
+    (:func:`normalise_choice`), and a ticked select-all box its option's text; other columns are
+    left as delivered. A cell that is neither empty nor a choice (for its export style) is an
+    ``allowed_values`` problem, with a message that names the choices or recode values, and is
+    emptied so that it is reported once.
+    """
+    frame = resp.copy()
+    problems: list[Problem] = []
+    for q in questions(config):
+        if q.type == "multiple":
+            for o in q.options:
+                col = f"{q.id}_{o.id}"
+                cell = resp[col].astype(str).str.strip()
+                if flavour == "numeric":
+                    ticked = cell.map(lambda v, q=q: _number(v) == q.selected_value)
+                    expect = f"{q.selected_value:g} (ticked) or empty"
+                else:
+                    ticked = cell.map(lambda v, o=o: normalise_choice(v) == normalise_choice(o.text))
+                    expect = f"{o.text!r} (ticked) or empty"
+                for i in resp.index[~ticked & cell.ne("")]:
+                    problems.append(
                         Problem(
                             int(i),
                             col,
-                            "display_logic",
-                            f"{col} is answered ({val[:40]!r}) but the survey shows {q.id} only when "
-                            f"{ctrl_id} = {wanted!r}, and this response has {ctrl_id} = {got}",
+                            "allowed_values",
+                            f"{col} ({q.id}: {o.text}) must be {expect}; got {resp.at[i, col]!r}",
                         )
                     )
-    return out
+                frame[col] = ticked.map({True: o.text, False: ""}).astype(object)
+        elif q.type in ("choice", "scale"):
+            cell = resp[q.id].astype(str).str.strip()
+            values = _choices(cell, q, flavour)
+            for i in resp.index[values.isna() & cell.ne("")]:
+                problems.append(Problem(int(i), q.id, "allowed_values", _choice_message(q, flavour, resp.at[i, q.id])))
+            frame[q.id] = values.fillna("").astype(object)
+    return frame, problems
 
 
-def _unique_ids(tidy: pd.DataFrame) -> list[Problem]:
-    ids = tidy["response_id"]
-    dup = ids.notna() & ids.duplicated(keep=False)
-    return [
-        Problem(int(i), RESPONSE_ID, "unique", f"{RESPONSE_ID} {ids[i]!r} appears more than once")
-        for i in tidy.index[dup.fillna(False)]
+# -- the export's contract: a table spec made from the configuration -----------------------------
+
+
+def status_of(value: Any) -> tuple[str, str] | None:
+    """The rule and message for a ``Status`` cell that is not a response (a preview, a test, spam),
+    is empty or is no Qualtrics response type; ``None`` for a response. Choice text and numeric
+    codes are both read, whatever the export style.
+
+    >>> [status_of(v) and status_of(v)[0] for v in ["IP Address", "2", "Spam", "Survey Preview", "0", "Maybe", None]]
+    [None, 'survey_test', 'spam', 'preview', None, 'allowed_values', 'not_null']
+    """
+    raw = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    v = " ".join(raw.split()).lower()
+    if v.endswith(".0") and v[:-2].isdigit():  # a code re-saved as a decimal
+        v = v[:-2]
+    for keys, (rule, why) in NOT_A_RESPONSE.items():
+        if v in keys:
+            return rule, f"{STATUS} {raw!r}: {why} (excluded from the analysis)"
+    if not v:
+        return "not_null", f"{STATUS} is empty: every response has a response type"
+    if v in {t.lower() for t in RESPONSE_STATUS} | set(RESPONSE_STATUS.values()):
+        return None
+    known = ", ".join(f"{t} ({c})" for t, c in RESPONSE_STATUS.items())
+    return (
+        "allowed_values",
+        f"{STATUS} must be a Qualtrics response type ({known}, or a preview, test or spam, which are set aside); "
+        f"got {raw!r}",
+    )
+
+
+STATUS_RULES = {
+    "preview": "Previews (Survey Preview, and its offline and spam forms) are not responses",
+    "survey_test": "Test responses (Survey Test) are not responses",
+    "spam": "Responses Qualtrics flagged as spam are not responses",
+    "allowed_values": "Status is a Qualtrics response type",
+    "not_null": "Status is given",
+}
+
+
+def _status_rule(name: str, description: str) -> RowRule:
+    def fails(t: pd.DataFrame, _context) -> pd.Series:
+        return t[STATUS].map(lambda v: (status_of(v) or ("",))[0] == name).astype(bool)
+
+    def message(rows: pd.DataFrame, _context) -> list[str]:
+        return [status_of(v)[1] for v in rows[STATUS]]
+
+    return RowRule(name, description, STATUS, fails, message, typed_rows_only=False)
+
+
+def _display_rule(q: Question, col: str, control: str, wanted: str) -> RowRule:
+    """A value in ``col`` (question ``q``) where the display logic hides ``q``."""
+
+    def fails(t: pd.DataFrame, _context) -> pd.Series:
+        return t[col].notna() & ~t[control].eq(wanted).fillna(False).astype(bool)
+
+    def message(rows: pd.DataFrame, _context) -> list[str]:
+        return [
+            f"{col} is answered ({str(v)[:40]!r}) but the survey shows {q.id} only when {control} = {wanted!r}, "
+            f"and this response has {control} = {'no answer' if pd.isna(c) else repr(str(c))}"
+            for v, c in zip(rows[col], rows[control], strict=True)
+        ]
+
+    return RowRule("display_logic", f"{q.id} is answered only when {control} = {wanted}", col, fails, message)
+
+
+def survey_spec(config: dict[str, Any]) -> TableSpec:
+    """The export's contract (column ids as Qualtrics writes them), checked by
+    :func:`analysis.validate.check_table` after :func:`decode`: Qualtrics' metadata, each question's
+    type, choices and range, and the row rules: ``Status`` (previews, tests and spam set aside) and
+    the display logic (a question answered where the survey hides it).
+    """
+    qs = questions(config)
+    cols = [
+        Column(STATUS, "str", "Response type", "IP Address", nullable=True),  # its rules say more
+        Column(PROGRESS, "int", "Per cent of the survey completed", "100", minimum=0, maximum=100),
+        Column(FINISHED, "bool", "Whether the response was submitted", "True"),
+        Column(RECORDED_DATE, "datetime", "When the response was recorded", "2021-06-07 09:15:00"),
+        Column(RESPONSE_ID, "str", "Qualtrics' response id", "R_1aB2cD3eF4gH5iJ", unique=True),
     ]
+    for q in qs:
+        if q.type == "multiple":
+            for o in q.options:
+                cols.append(Column(f"{q.id}_{o.id}", "category", o.text, o.text, allowed=(o.text,), nullable=True))
+                if o.text_column:
+                    cols.append(Column(f"{q.id}_{o.id}_TEXT", "str", o.text, "", nullable=True))
+        elif q.type == "number":
+            cols.append(Column(q.id, "float", q.text, "", nullable=True, minimum=q.minimum, maximum=q.maximum))
+        elif q.type == "text":
+            cols.append(Column(q.id, "str", q.text, "", nullable=True))
+        else:
+            cols.append(Column(q.id, "category", q.text, q.choices[0], allowed=q.choices, nullable=True))
+    rules = [_status_rule(name, text) for name, text in STATUS_RULES.items()]
+    by_id = {q.id: q for q in qs}
+    for q in qs:
+        if q.show_if and by_id[q.show_if[0]].type != "multiple":
+            rules += [_display_rule(q, col, *q.show_if) for col in q.export_columns]
+    return TableSpec(TABLE, "One row per survey response, as exported from Qualtrics.", tuple(cols), tuple(rules))
 
 
-def _schema_problems(tidy: pd.DataFrame, config: dict[str, Any], skip: set[int]) -> list[Problem]:
-    """pandera, lazily (every failure in one pass), on rows whose cells all coerced."""
-    ok = _final_types(tidy.drop(index=sorted(skip)))
-    to_export = dict(METADATA_COLUMNS)  # tidy column -> export column, to name the column an analyst sees
+def tidy_survey(accepted: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The accepted responses (typed, export column ids) as the tidy survey table."""
+    out: dict[str, pd.Series] = {
+        "response_id": accepted[RESPONSE_ID].astype("string"),
+        "recorded_date": accepted[RECORDED_DATE].astype("datetime64[ns]"),
+        "finished": accepted[FINISHED].astype(bool),
+        "progress": accepted[PROGRESS].astype("int64"),
+    }
     for q in questions(config):
-        to_export.update(q.tidy_columns)
-    try:
-        tidy_schema(config).validate(ok, lazy=True)
-    except SchemaErrors as err:
-        problems = []
-        for rec in err.failure_cases.itertuples(index=False):
-            if pd.isna(rec.index):  # a dtype or column failure would be a bug in the coercion above
-                raise AssertionError(f"survey tidy table does not match its schema: {rec}") from err
-            check = str(rec.check)
-            rule = RULE_NAMES.get(check.split("(")[0], check.split("(")[0])
-            col = to_export.get(str(rec.column), str(rec.column))
-            limit = check.split("(")[-1].rstrip(")")
-            wants = {"minimum": f"at least {limit}", "maximum": f"at most {limit}"}.get(rule, f"valid ({check})")
-            problems.append(Problem(int(rec.index), col, rule, f"{col} must be {wants}; got {rec.failure_case!r}"))
-        return problems
-    return []
-
-
-def _final_types(tidy: pd.DataFrame) -> pd.DataFrame:
-    out = tidy.copy()
-    out["finished"] = out["finished"].astype(bool)
-    out["progress"] = out["progress"].astype("int64")
-    return out
+        if q.type == "multiple":
+            for o in q.options:
+                out[o.column] = accepted[f"{q.id}_{o.id}"].notna().astype(bool)
+                if o.text_column:
+                    out[o.text_column] = accepted[f"{q.id}_{o.id}_TEXT"].astype("string")
+        elif q.type == "number":
+            out[str(q.column)] = accepted[q.id].astype("float64")
+        elif q.type == "text":
+            out[str(q.column)] = accepted[q.id].astype("string")
+        elif q.type == "scale":
+            score = {c: k + 1 for k, c in enumerate(q.choices)}
+            out[str(q.column)] = accepted[q.id].astype(object).map(score, na_action="ignore").astype("Int64")
+        else:
+            out[str(q.column)] = pd.Series(pd.Categorical(accepted[q.id].astype(object), dtype=q.dtype))
+    return pd.DataFrame(out, index=accepted.index)[tidy_columns(config)]
 
 
 # -- public entry points ---------------------------------------------------------------------
 
 
-def status_problems(resp: pd.DataFrame) -> list[Problem]:
-    """Rows whose ``Status`` says they are not responses (rules ``preview``, ``survey_test``,
-    ``spam``), or is empty or not a Qualtrics response type (``not_null``, ``allowed_values``).
-    Choice text and numeric codes are both read, whatever the export style.
-
-    >>> frame = pd.DataFrame({"Status": ["IP Address", "2", "Spam", "Survey Preview", "0", "Maybe"]})
-    >>> [(p.index, p.rule) for p in status_problems(frame)]
-    [(1, 'survey_test'), (2, 'spam'), (3, 'preview'), (5, 'allowed_values')]
-    """
-    rules = {k: v for keys, v in NOT_A_RESPONSE.items() for k in keys}
-    kept = {t.lower() for t in RESPONSE_STATUS} | set(RESPONSE_STATUS.values())
-    out = []
-    for i, raw in zip(resp.index, resp[STATUS], strict=True):
-        v = " ".join(str(raw).split()).lower()
-        if v.endswith(".0") and v[:-2].isdigit():  # a code re-saved as a decimal
-            v = v[:-2]
-        if v in rules:
-            rule, why = rules[v]
-            out.append(Problem(int(i), STATUS, rule, f"{STATUS} {raw!r}: {why} (excluded from the analysis)"))
-        elif not v:
-            out.append(Problem(int(i), STATUS, "not_null", f"{STATUS} is empty: every response has a response type"))
-        elif v not in kept:
-            known = ", ".join(f"{t} ({c})" for t, c in RESPONSE_STATUS.items())
-            out.append(
-                Problem(
-                    int(i),
-                    STATUS,
-                    "allowed_values",
-                    f"{STATUS} must be a Qualtrics response type ({known}, or a preview, test or spam, which are "
-                    f"set aside); got {raw!r}",
-                )
-            )
-    return out
-
-
 def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Checked:
     """Read and validate a Qualtrics export (choice-text or numeric) into the tidy survey table.
+
+    The export is decoded (:func:`decode`) and then checked like every other table, by
+    :func:`analysis.validate.check_table` against :func:`survey_spec`.
 
     Parameters
     ----------
@@ -663,9 +612,8 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
     Checked
         ``accepted``: one row per response (columns :func:`tidy_columns`);
         ``quarantined``: rows that are not responses (rules ``preview``, ``survey_test``, ``spam``:
-        :func:`status_problems`) and failing responses, as delivered, with
-        file, row, column, rule and message. ``delivered`` counts every row after the three
-        header rows, previews included.
+        :func:`status_of`) and failing responses, as delivered, with file, row, column, rule and
+        message. ``delivered`` counts every row after the three header rows, previews included.
 
     Raises
     ------
@@ -688,18 +636,10 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
     """
     config = survey_config if survey_config is not None else load_survey_config()
     delivered = read_export(Path(path), config)
-    resp = delivered.frame
-    problems = status_problems(resp)
-    answers = resp.loc[~resp.index.isin([p.index for p in problems])]
-    coerced = _coerce(answers, config, detect_export(answers))
-    problems += coerced.problems
-    problems += _display_logic(answers, coerced, config)
-    problems += _unique_ids(coerced.tidy)
-    problems += _schema_problems(coerced.tidy, config, {p.index for p in coerced.problems})
-    idx, q = quarantine(delivered, problems)
-    accepted = _final_types(coerced.tidy.drop(index=[i for i in idx if i in coerced.tidy.index]))
-    accepted = tidy_schema(config).validate(accepted.reset_index(drop=True))
-    return Checked(TABLE, delivered.file, delivered.n, accepted, q, problems)
+    frame, problems = decode(delivered.frame, config, detect_export(delivered.frame))
+    checked = check_table(delivered, survey_spec(config), extra=problems, frame=frame)
+    accepted = tidy_schema(config).validate(tidy_survey(checked.accepted, config).reset_index(drop=True))
+    return Checked(TABLE, delivered.file, delivered.n, accepted, checked.quarantined, checked.problems)
 
 
 def survey_file(folder: Path, survey_config: dict[str, Any] | None = None) -> Path | None:

@@ -38,7 +38,7 @@ def starts_formula(value: Any) -> bool:
 class Column:
     """One column of a delivered table.
 
-    ``kind`` is one of ``str``, ``int``, ``float``, ``datetime``, ``date``, ``category``.
+    ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``datetime``, ``date``, ``category``.
     """
 
     name: str
@@ -275,6 +275,7 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
         "category": "string",
         "int": "Int64",
         "float": "float64",
+        "bool": "boolean",
         "datetime": "datetime64[ns]",
         "date": "datetime64[ns]",
     }

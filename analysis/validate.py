@@ -41,6 +41,7 @@ RULE_NAMES = {
     "coerce_dtype": "type",
 }
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+TRUE_TEXT, FALSE_TEXT = ("true", "1"), ("false", "0")  # a bool column's cells (any case)
 LOCAL_TZ = "Europe/London"  # a date-time given with a UTC offset or zone is read as the clock time in England
 # a time (hours alone, as in "2021-01-01 00Z", or hh:mm[:ss]) followed by a zone: Z, an offset
 # (+01:00, +0100, -05) or UTC / GMT
@@ -360,13 +361,21 @@ def coerce(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[Pro
             bad = pd.Series(False, index=s.index)
         elif col.kind in ("int", "float"):
             t = pd.to_numeric(s.astype(str).str.strip().str.replace(",", ".", regex=False), errors="coerce")
+            t = t.astype("float64").where(np.isfinite(t.astype("float64")))  # "inf" and "nan" are not numbers
             bad = t.isna() & ~blank
             if col.kind == "int":
-                frac = t.notna() & (t != np.floor(t.fillna(0)))
+                # a fraction, or a whole number too large to hold exactly
+                frac = t.notna() & ((t != np.floor(t.fillna(0))) | (t.abs() > 2**53))
                 bad |= frac
                 t = t.where(~frac).astype("Float64").round().astype("Int64")
             else:
                 t = t.astype("float64")
+        elif col.kind == "bool":  # True/False, as text (any case) or 1/0
+            text = s.astype("string").str.strip().str.lower()
+            t = pd.Series(pd.NA, index=s.index, dtype="boolean")
+            t[text.isin(TRUE_TEXT).fillna(False).to_numpy(dtype=bool)] = True
+            t[text.isin(FALSE_TEXT).fillna(False).to_numpy(dtype=bool)] = False
+            bad = t.isna() & ~blank
         else:  # datetime, date
             t = _to_datetime(s, stripped)
             bad = t.isna() & ~blank
@@ -562,10 +571,10 @@ def check_table(
         say), typed instead of ``delivered.frame``; the same rows in the same order.
     """
     typed, problems = coerce(delivered.frame if frame is None else frame, spec)
-    bad_types = {p.index for p in problems}
-    problems += schema_problems(typed, spec, bad_types)
-    problems += row_problems(typed, spec, bad_types, context)
     problems += extra or []
+    known = {p.index for p in problems}  # rows already failing: the schema and typed-row rules skip them
+    problems += schema_problems(typed, spec, known)
+    problems += row_problems(typed, spec, known, context)
     idx, q = quarantine(delivered, problems)
     if len(idx) or not typed.index.equals(pd.RangeIndex(len(typed))):
         typed = typed[~typed.index.isin(idx)].reset_index(drop=True)
