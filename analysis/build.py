@@ -210,7 +210,9 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
     tasks: list[dict] = []
     pkg, cfg = package_sources(), config_files()
     loaders = [
-        s for s in pkg if Path(s).stem in ("load", "validate", "schemas", "tidy", "qualtrics", "qda", "config", "paths")
+        s
+        for s in pkg
+        if Path(s).stem in ("load", "validate", "schemas", "tidy", "qualtrics", "qda", "linkage", "config", "paths")
     ]
     needed = set(waves)
     for r in reports:
@@ -220,6 +222,8 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
     for w in ordered:
         folder = paths.raw_wave_dir(w, state.data_dir)
         files = sorted(str(p) for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+        # worker linkage (analysis.linkage) compares with the earlier waves' workers files
+        files += sorted(str(p) for x in study.waves_up_to(w)[:-1] for p in folder.parent.glob(f"{x.id}/workers.*"))
         tasks.append(
             {
                 "basename": "validate",
