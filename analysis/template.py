@@ -15,8 +15,9 @@ Layout of the workbook:
   without commas.
 
 A filled-in template is read back with :func:`analysis.load.read_table` (``sheet=`` the table's
-name); the notes row must then be skipped by the loader (see the proposal in the module that reads
-workbooks).
+name), which skips the notes row. The layout constants live in :mod:`analysis.schemas`, the contract
+both sides share. Text that a spreadsheet would run as a formula is written as text
+(:func:`text_cell`).
 """
 
 from __future__ import annotations
