@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-.PHONY: help venv report test validate data template lab bench clean
+.PHONY: help venv report test test-fast nbval-refs validate data template lab bench clean
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -24,8 +24,14 @@ venv: $(VENV)/.installed ## create .venv and install the project (done by the ot
 report: $(VENV)/.installed ## main job: data if none, validate, run notebooks per wave, render _output/{august,december}.{html,pdf}
 	$(PY) -m analysis report
 
-test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks with nbval, end to end)
+test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks with nbval, end to end, browser)
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed ## the inner loop: every test but the end-to-end and browser ones (under 2 minutes)
+	$(PY) -m pytest -m "not e2e and not browser"
+
+nbval-refs: $(VENV)/.installed ## re-execute the notebooks in a temporary root; refresh tests/nbval/ (review the diff)
+	$(PY) -m tests.nbval.refresh
 
 validate: $(VENV)/.installed ## validate every wave's files; quarantine bad rows; print a summary
 	$(PY) -m analysis validate

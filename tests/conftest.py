@@ -1,8 +1,13 @@
 """Shared fixtures: the study, and one end-to-end build of both reports from fresh synthetic
-data in a temporary copy of the project (built once per test session)."""
+data in a temporary copy of the project (built once per test session).
+
+The whole session already runs in a temporary project root (``tests/sandbox.py``, loaded from
+pyproject.toml's ``addopts``): ``analysis.paths.ROOT`` is that root, never the working tree.
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -12,8 +17,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from analysis import paths
 from analysis.config import load_study
+from tests.sandbox import REPO, SOURCES
 
 # -- hypothesis: deterministic in CI ----------------------------------------------------------------
 # In CI (the CI variable set, as .ci/run and every CI service set it) each property test runs the
@@ -24,7 +29,25 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
-SOURCES = ["config", "notebooks", "report", "_quarto.yml"]
+
+def pytest_collection_modifyitems(config, items):
+    """Markers that follow from what a test uses, so that `make test-fast` (-m "not e2e and not
+    browser") leaves out every slow test without each one having to be marked by hand: a test that
+    uses the ``built`` reports is end to end, and one that drives a browser (Playwright) is a browser
+    test. Explicit marks work as well."""
+    for item in items:
+        if "built" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+        fn = getattr(item, "function", None)
+        if fn is not None and "playwright" in _source(fn):
+            item.add_marker(pytest.mark.browser)
+
+
+def _source(fn) -> str:
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +58,7 @@ def study():
 def copy_project(root: Path) -> Path:
     """The project's sources (not its data or build) in ``root``."""
     for name in SOURCES:
-        src = paths.ROOT / name
+        src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
     return root
 

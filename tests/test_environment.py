@@ -4,7 +4,7 @@ import tomllib
 
 import yaml
 
-from analysis import paths
+from tests.sandbox import REPO
 
 
 def _pairs(specs):
@@ -17,17 +17,17 @@ def _pairs(specs):
 
 
 def test_pyproject_and_environment_pin_the_same_packages():
-    py = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())
+    py = tomllib.loads((REPO / "pyproject.toml").read_text())
     deps = py["project"]["dependencies"] + [
         d for group in py["project"]["optional-dependencies"].values() for d in group
     ]
-    env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     assert _pairs(deps) == _pairs(pip)
     assert "python=3.11" in env["dependencies"]
 
 
 def test_gitignore_keeps_real_data_and_outputs_out():
-    ignored = (paths.ROOT / ".gitignore").read_text().split()
+    ignored = (REPO / ".gitignore").read_text().split()
     for entry in ("data/raw/", "_build/", "_output/", ".venv/"):
         assert entry in ignored
