@@ -28,7 +28,7 @@ test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks 
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed ## the inner loop: every test but the end-to-end and browser ones (under 2 minutes)
-	$(PY) -m pytest -m "not e2e and not browser"
+	$(PY) -m pytest -m "not e2e and not browser" -n $(JOBS) --dist loadfile
 
 nbval-refs: $(VENV)/.installed ## re-execute the notebooks in a temporary root; refresh tests/nbval/ (review the diff)
 	$(PY) -m tests.nbval.refresh

@@ -71,7 +71,7 @@ def changes(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
     """What changed between two snapshots, one line a path, sorted.
 
     >>> changes({"a": (1, 5), "b": (2, 5)}, {"a": (1, 6), "c": ("dir",)})
-    ['changed: a', 'created: c', 'removed: b']
+    ['changed: a', 'removed: b', 'created: c']
     """
     out = [f"created: {p}" for p in after.keys() - before.keys()]
     out += [f"removed: {p}" for p in before.keys() - after.keys()]
@@ -128,7 +128,18 @@ def pytest_collection_finish(session):
     wait_for_data(session.config)
 
 
+def is_xdist_controller(config) -> bool:
+    """With ``-n N`` (pytest-xdist) this process only hands tests to workers, each with its own sandbox."""
+    return bool(getattr(config.option, "numprocesses", None)) and "PYTEST_XDIST_WORKER" not in os.environ
+
+
 def pytest_configure(config):
+    if is_xdist_controller(config):  # runs no test: needs no data (its guard still checks at the end)
+        proc = config.stash.get(_data_key, None)
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            del config.stash[_data_key]
     # nbval's sanitize file, found from any working directory (pass --nbval-sanitize-with to override)
     if getattr(config.option, "nbval_sanitize_with", "unset") is None and SANITIZE.exists():
         config.option.nbval_sanitize_with = str(SANITIZE)
@@ -159,7 +170,8 @@ def assert_tree_untouched(config) -> None:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """A backstop for runs without the guard test (a few files only): report and fail."""
+    """A backstop for runs without the guard test (a few files only), and, with ``-n N``, the guard of
+    the whole run (in the controller, after every worker has finished): report and fail."""
     config = session.config
     if config.stash.get(_guard_ran_key, False) or _snapshot_key not in config.stash:
         return

@@ -75,7 +75,7 @@ def _inner_pytest(tmp_path: Path, files: dict[str, str], watched: Path) -> subpr
     for name, text in files.items():
         (tmp_path / name).write_text(textwrap.dedent(text))
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
         sandbox.GUARD_ROOT_ENV: str(watched),
         sandbox.SANDBOX_DATA_ENV: "0",
         "PYTHONPATH": str(sandbox.REPO),
