@@ -179,6 +179,7 @@ def pytest_sessionfinish(session, exitstatus):
     if found:
         tr = config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
+            tr.ensure_newline()
             tr.write_line(f"ERROR: the tests changed the working tree ({guard_root()}):", red=True)
             for line in found[:50]:
                 tr.write_line(f"  {line}", red=True)
