@@ -10,7 +10,12 @@ it; never real data.
 
 The guard: the watched folders are listed (path, size, modification time) when the session starts;
 ``tests/test_tree_untouched.py`` compares them again as the last test of the run, and the session
-fails if a test outside that file's reach (a run of some files only) changed them.
+fails if a test outside that file's reach (a run of some files only) changed them. With ``-n N``
+(``make test-fast``) each xdist worker has its own sandbox, and the controller checks the tree once
+every worker has finished.
+
+Any ``FLEXITIME_ROOT`` set by the caller is replaced; ``FLEXITIME_KEEP_SANDBOX=1`` keeps the temporary
+root after the session (its path is in the session header) for a look at what the tests built.
 """
 
 from __future__ import annotations
