@@ -66,7 +66,7 @@ def input_files(study: Study, waves: list[str], data_dir: Path | None = None) ->
         folder = paths.raw_wave_dir(w, data_dir)
         for f in sorted(p for p in folder.glob("*") if p.is_file()):
             rel = f.relative_to(paths.ROOT) if f.is_relative_to(paths.ROOT) else f
-            rows.append({"Wave": w, "File": f"`{rel}`", "SHA-256": f"`{sha256(f)}`"})
+            rows.append({"Wave": w, "File": str(rel), "SHA-256": sha256(f)})
     return pd.DataFrame(rows, columns=["Wave", "File", "SHA-256"])
 
 
@@ -93,7 +93,7 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
     execs = pd.DataFrame(
         [
             {
-                "Notebook": f"`{r['notebook']}`",
+                "Notebook": r["notebook"],
                 "Wave": r["wave"],
                 "Parameters": ", ".join(f"{k}={v}" for k, v in r["parameters"].items()),
             }
@@ -111,11 +111,11 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
         "",
         "**Notebook executions and their parameters**",
         "",
-        to_markdown(execs),
+        to_markdown(execs, code=["Notebook"]),
         "",
         "**Input files (SHA-256)**",
         "",
-        to_markdown(input_files(study, list(report.waves), data_dir)),
+        to_markdown(input_files(study, list(report.waves), data_dir), code=["File", "SHA-256"]),
         "",
         "**Package versions**",
         "",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 import pandas as pd
@@ -34,6 +35,17 @@ PREVALENCE_BOUNDS: tuple[tuple[Fraction, str], ...] = (
 PREVALENCE_ORDER = ("all", "most", "many", "some", "a few", "none")
 MATRIX_COLUMNS = ["code_id", "code_name", "parent_id", "site", "wave", "group", "mentioning", "interviews"]
 CELL = ["site", "wave", "group"]
+
+
+@dataclass(frozen=True)
+class Interviews:
+    """The coded interviews of a report: the register and coded segments (every wave so far), the
+    codebook, and the names quotes are screened for."""
+
+    register: pd.DataFrame
+    segments: pd.DataFrame
+    codebook: pd.DataFrame
+    names: tuple[str, ...] = ()
 
 
 def prevalence_word(k: int, n: int) -> str:
@@ -405,7 +417,8 @@ def select_quotes(
     rq: str,
     names: Iterable[str],
     k: int = 2,
-    study: Study | None = None,
+    *,
+    study: Study,
     min_chars: int = 40,
     max_chars: int = 400,
 ) -> pd.DataFrame:
@@ -426,8 +439,8 @@ def select_quotes(
         Names to screen for (staff lists, the synthetic name list).
     k : int
         Quotes per code at most.
-    study : Study, optional
-        For site names and wave labels in the attribution (the study configuration by default).
+    study : Study
+        For site names and wave labels in the attribution.
     min_chars, max_chars : int
         Quotes shorter or longer than this (after tidying white space) are not used.
 
@@ -438,10 +451,6 @@ def select_quotes(
         ``"<Group>, <Site name>, <wave label>"`` and never an interview id.
         ``.attrs["screened_out"]`` counts candidate quotes held back by the screen.
     """
-    if study is None:
-        from analysis.config import load_study
-
-        study = load_study()
     site_name = {s.id: s.name for s in study.sites}
     wave_label = {w.id: w.label for w in study.waves}
     names = list(names)

@@ -1,16 +1,27 @@
 """Report tables: built from indicators, passed through disclosure control, then formatted by
 one function so that "<10", percentages and intervals read the same everywhere.
+
+Every builder here is pure: it gets the tables it needs (read once per notebook by
+:func:`analysis.inputs.load`) and opens no file. :func:`show` turns a built table into a
+:class:`ReportTable`, which a researcher uses as a DataFrame and which displays as an HTML table
+in JupyterLab and as the Markdown table the report embeds. Every cell is text from a delivered
+file as far as escaping is concerned: :func:`escape_markdown` and :func:`escape_html` make sure a
+reader sees the characters that were typed and nothing is interpreted.
 """
 
 from __future__ import annotations
 
+import html
 import math
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from analysis import disclose, indicators
 from analysis.config import Study
+from analysis.qualitative import Interviews, select_quotes, themes_by_rq
 from analysis.stats import Proportion, rag
 
 NOT_REPORTABLE = "not reportable at this threshold"
@@ -46,43 +57,135 @@ def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
     return DisclosedProportion(p, ok, text, f"n {n}" if n.startswith("<") else f"n = {n}")
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
-    """A pipe table that pandoc and Quarto both read (no extra dependency).
+# -- escaping: text is data, never markup -------------------------------------------------------
+
+# Characters that mean something in pandoc's (and Quarto's) Markdown, or to the built-in renderer's
+# and Quarto's text scanners: emphasis, code, links and spans, raw HTML and autolinks, entities,
+# maths, citations and cross-references (@fig-x), shortcodes ({{< >}}) and attributes ({#tbl-x}),
+# pipe-table cells, sub/superscript, strikeout, footnotes. Each becomes a numeric
+# character reference, which pandoc reads back as that literal character in every output format
+# (HTML, and typst for the PDF, whose writer escapes typst's own syntax). Apostrophes, double
+# quotes, hyphens and full stops are left as typed (pandoc only curls or joins them), and so is
+# other punctuation that means nothing inside a table cell.
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]<>$@|~^&#")
+# HTML needs <, >, & and quotes escaped; braces, @, $, backslash and backtick are escaped too, so
+# that no text scanner downstream (Quarto's shortcodes, maths) finds anything in a cell.
+_HTML_EXTRA = frozenset("{}@$\\`")
+
+
+def _plain(value: object) -> str:
+    """A cell as one line of text; missing values are empty."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return " ".join(str(value).splitlines())
+
+
+def escape_markdown(value: object) -> str:
+    """Text for a cell of a Markdown (pipe) table: every character Markdown would interpret is
+    written as a numeric character reference, so the reader sees exactly what was typed.
+
+    >>> escape_markdown("**bold** <b>")
+    '&#42;&#42;bold&#42;&#42; &#60;b&#62;'
+    >>> escape_markdown("35% (95% CI 22% to 50%)")
+    '35% (95% CI 22% to 50%)'
+    """
+    return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in _plain(value))
+
+
+def escape_html(value: object) -> str:
+    """Text for an HTML table cell.
+
+    >>> escape_html("<img src=x onerror=alert(1)> {{< x >}}")
+    '&lt;img src=x onerror=alert(1)&gt; &#123;&#123;&lt; x &gt;&#125;&#125;'
+    """
+    text = html.escape(_plain(value), quote=True)
+    return "".join(f"&#{ord(c)};" if c in _HTML_EXTRA else c for c in text)
+
+
+# Text shown as inline code (file names, hashes) only when it holds nothing any renderer could read
+# as syntax: inside a code span pandoc takes characters literally, but not "|", and the renderers'
+# text scanners (shortcodes, cross-references) see code spans too.
+_CODE_SAFE = re.compile(r"[\w .,:/+=()'-]*")
+
+
+def _code_or_text(value: object) -> str:
+    text = _plain(value)
+    return f"`{text}`" if text and _CODE_SAFE.fullmatch(text) else escape_markdown(text)
+
+
+def to_markdown(frame: pd.DataFrame, code: Sequence[object] = ()) -> str:
+    """A pipe table that pandoc and Quarto both read (no extra dependency); every cell escaped.
 
     Columns are left-aligned; the dashes under the header are proportional to the widest cell
-    (capped), which pandoc turns into relative column widths when a table is wide.
+    (capped), which pandoc turns into relative column widths when a table is wide. Cells of the
+    ``code`` columns are set as inline code (when they hold only letters, digits, spaces and
+    ``_.,:/+=()'-``; otherwise as escaped text).
 
     >>> print(to_markdown(pd.DataFrame({"a": [1], "b": ["x|y"]})))
     | a | b |
     |:-----|:-----|
-    | 1 | x\\|y |
+    | 1 | x&#124;y |
+    >>> print(to_markdown(pd.DataFrame({"File": ["data/raw/a.csv", "@b.csv"]}), code=["File"]))
+    | File |
+    |:----------------|
+    | `data/raw/a.csv` |
+    | &#64;b.csv |
     """
 
-    def cell(v: object) -> str:
-        return (
-            ""
-            if v is None or (isinstance(v, float) and math.isnan(v))
-            else str(v).replace("|", "\\|").replace("\n", " ")
-        )
-
-    head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
-
     def width(col: object) -> int:
-        longest_word = max((len(w) for w in cell(col).split()), default=1) + 2
-        longest_cell = max((len(cell(v)) for v in frame[col]), default=0)
+        # measured on the text as the reader sees it, so escaping does not change the layout
+        longest_word = max((len(w) for w in _plain(col).split()), default=1) + 2
+        longest_cell = max((len(_plain(v)) + 2 * (col in code) for v in frame[col]), default=0)
         return max(longest_word, min(longest_cell, 45), 5)
 
+    fmt = [_code_or_text if c in code else escape_markdown for c in frame.columns]
+    head = "| " + " | ".join(escape_markdown(c) for c in frame.columns) + " |"
     rule = "|" + "|".join(":" + "-" * width(c) for c in frame.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(f(v) for f, v in zip(fmt, row, strict=True)) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join([head, rule, *body])
 
 
-def show(frame: pd.DataFrame):
-    """Display a report table in a notebook as Markdown (Quarto and the built-in renderer both
-    embed it as a real table)."""
-    from IPython.display import Markdown
+def to_html(frame: pd.DataFrame) -> str:
+    """An HTML table with header cells (no index), every cell escaped.
 
-    return Markdown(to_markdown(frame))
+    >>> print(to_html(pd.DataFrame({"a": ["<10"]})))
+    <table class="report-table">
+    <thead><tr><th scope="col">a</th></tr></thead>
+    <tbody>
+    <tr><td>&lt;10</td></tr>
+    </tbody>
+    </table>
+    """
+    head = "".join(f'<th scope="col">{escape_html(c)}</th>' for c in frame.columns)
+    rows = [
+        "<tr>" + "".join(f"<td>{escape_html(v)}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join(
+        ['<table class="report-table">', f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody>", "</table>"]
+    )
+
+
+class ReportTable(pd.DataFrame):
+    """A table bound for a report, after disclosure control: a DataFrame a researcher can work
+    with, shown in JupyterLab as an HTML table (``_repr_html_``) and embedded in the report as a
+    Markdown table (``_repr_markdown_``); both come from the same cells."""
+
+    @property
+    def _constructor(self) -> Callable[..., ReportTable]:
+        return ReportTable
+
+    def _repr_markdown_(self) -> str:
+        return to_markdown(self)
+
+    def _repr_html_(self) -> str:
+        return to_html(self)
+
+
+def show(frame: pd.DataFrame) -> ReportTable:
+    """The table a notebook cell displays: the same cells, as a :class:`ReportTable`."""
+    return ReportTable(frame)
 
 
 # -- the success criteria -------------------------------------------------------------------
@@ -144,16 +247,15 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
 # -- RQ1a: take-up ----------------------------------------------------------------------------
 
 
-def _workers(study: Study, upto: str) -> dict[str, pd.DataFrame | None]:
-    from analysis import tidy
-
-    return {w.id: tidy.read(w.id, "workers") for w in study.waves_up_to(upto)}
-
-
-def take_up_by_wave(study: Study, wave: str, indicator=indicators.take_up) -> pd.DataFrame:
-    """Take-up (or another workers-table proportion) at every wave up to ``wave``, disclosed."""
+def take_up_by_wave(
+    study: Study,
+    workers_by_wave: Mapping[str, pd.DataFrame | None],
+    indicator: Callable[[pd.DataFrame, Study], Proportion] = indicators.take_up,
+) -> pd.DataFrame:
+    """Take-up (or another workers-table proportion) at every wave given, disclosed; waves with no
+    workers table are left out."""
     rows = []
-    for w_id, workers in _workers(study, wave).items():
+    for w_id, workers in workers_by_wave.items():
         if workers is None:
             continue
         d = disclosed(indicator(workers, study), study)
@@ -186,15 +288,12 @@ def pattern_split_display(study: Study, workers: pd.DataFrame | None) -> pd.Data
 # -- RQ2b: timeliness ------------------------------------------------------------------------
 
 
-def visits_up_to(study: Study, wave: str) -> pd.DataFrame:
-    """Visits of every wave up to ``wave`` with ``wave`` and ``on_time`` columns."""
-    from analysis import tidy
-
-    frames = []
-    for w in study.waves_up_to(wave):
-        v = tidy.read(w.id, "visits")
-        if v is not None:
-            frames.append(v.assign(wave=w.id, on_time=indicators.on_time(v, study.thresholds["writeup_hours"])))
+def visits_with_on_time(study: Study, visits_by_wave: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """The visits of every wave given, stacked, with ``wave`` and ``on_time`` columns."""
+    hours = study.thresholds["writeup_hours"]
+    frames = [
+        v.assign(wave=w, on_time=indicators.on_time(v, hours)) for w, v in visits_by_wave.items() if v is not None
+    ]
     if not frames:
         return pd.DataFrame(columns=["visit_id", "worker_id", "visit_datetime", "writeup_datetime", "wave", "on_time"])
     return pd.concat(frames, ignore_index=True)
@@ -272,25 +371,6 @@ def note(message: str) -> pd.DataFrame:
     return pd.DataFrame({"Note": [message]})
 
 
-def latest(study: Study, wave: str, table: str) -> tuple[str | None, pd.DataFrame | None]:
-    """The most recent wave up to ``wave`` that has ``table``, and that table."""
-    from analysis import tidy
-
-    for w in reversed(study.waves_up_to(wave)):
-        frame = tidy.read(w.id, table)
-        if frame is not None and len(frame):
-            return w.id, frame
-    return None, None
-
-
-def combined(study: Study, wave: str, table: str) -> pd.DataFrame | None:
-    """``table`` from every wave up to ``wave`` stacked, or None if no wave has it."""
-    from analysis import tidy
-
-    frames = [f for w in study.waves_up_to(wave) if (f := tidy.read(w.id, table)) is not None and len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else None
-
-
 def _counts_display(frame: pd.DataFrame, study: Study, index: str) -> pd.DataFrame:
     d = disclose.suppress_counts(frame.set_index(index), study.disclosure, totals=True)
     return d.display.reset_index()
@@ -341,7 +421,7 @@ def survey_context_display(study: Study, survey: pd.DataFrame | None) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def survey_take_up_display(study: Study, survey: pd.DataFrame | None, survey_wave: str | None) -> pd.DataFrame:
+def survey_take_up_display(study: Study, survey: pd.DataFrame | None) -> pd.DataFrame:
     """Q4 take-up and Q8 consistent use among takers, disclosed."""
     if survey is None:
         return note("The survey has not been run by this wave.")
@@ -394,33 +474,14 @@ def likert_display(study: Study, survey: pd.DataFrame | None) -> tuple[pd.DataFr
 
 # -- interviews -----------------------------------------------------------------------------------
 
-
-def interview_tables(study: Study, wave: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Register and coded segments of every wave up to ``wave``."""
-    return combined(study, wave, "interviews"), combined(study, wave, "segments")
+NO_INTERVIEWS = "No interviews had been coded by this wave."
 
 
-def screening_names() -> list[str]:
-    """Names quotes are screened for: the synthetic data's name list and, when present, a staff
-    list the analyst keeps beside the real data (``data/raw/names.txt``, one name a line)."""
-    from analysis import paths
-    from analysis.synthetic.interviews import SYNTHETIC_NAMES
-
-    names = list(SYNTHETIC_NAMES)
-    extra = paths.RAW / "names.txt"
-    if extra.exists():
-        names += [n.strip() for n in extra.read_text(encoding="utf-8").splitlines() if n.strip()]
-    return names
-
-
-def themes_display(study: Study, wave: str, rq: str) -> pd.DataFrame:
+def themes_display(interviews: Interviews | None, rq: str) -> pd.DataFrame:
     """Codes of one research question with how widely they came up, in words (never counts)."""
-    from analysis import qda, qualitative
-
-    register, segments = interview_tables(study, wave)
-    if register is None or segments is None:
-        return note("No interviews had been coded by this wave.")
-    t = qualitative.themes_by_rq(segments, register, qda.load_codebook(), rq=rq)
+    if interviews is None:
+        return note(NO_INTERVIEWS)
+    t = themes_by_rq(interviews.segments, interviews.register, interviews.codebook, rq=rq)
     if t.empty:
         return note(f"No code in the codebook addresses RQ{rq}.")
     out = t.drop(columns=["rq", "code_id", "parent_id"]).rename(
@@ -430,42 +491,39 @@ def themes_display(study: Study, wave: str, rq: str) -> pd.DataFrame:
     return out
 
 
-def quotes_display(study: Study, wave: str, rq: str, k: int = 1, limit: int = 4) -> pd.DataFrame:
+def quotes_display(study: Study, interviews: Interviews | None, rq: str, k: int = 1, limit: int = 4) -> pd.DataFrame:
     """Screened illustrative quotes, attributed by respondent group, site and wave only."""
-    from analysis import qda, qualitative
-
-    register, segments = interview_tables(study, wave)
-    if register is None or segments is None:
-        return note("No interviews had been coded by this wave.")
-    q = qualitative.select_quotes(segments, register, qda.load_codebook(), rq, screening_names(), k=k, study=study)
+    if interviews is None:
+        return note(NO_INTERVIEWS)
+    i = interviews
+    q = select_quotes(i.segments, i.register, i.codebook, rq, i.names, k=k, study=study)
     if q.empty:
         return note("No quote passed the identifier screen for this question.")
     q = q.head(limit)
     return pd.DataFrame({"Quote": [f"“{t}”" for t in q["quote"]], "Theme": q["code_name"], "Who": q["attribution"]})
 
 
-def framework_words_by_group(study: Study, wave: str, rq: str | None = None) -> pd.DataFrame | None:
+def framework_words_by_group(interviews: Interviews | None, rq: str | None = None) -> pd.DataFrame | None:
     """Codes (rows) × respondent groups (columns) in prevalence words, across sites and waves."""
-    from analysis import qda, qualitative
-
-    register, segments = interview_tables(study, wave)
-    if register is None or segments is None:
+    if interviews is None:
         return None
-    t = qualitative.themes_by_rq(segments, register, qda.load_codebook(), rq=rq)
+    t = themes_by_rq(interviews.segments, interviews.register, interviews.codebook, rq=rq)
     groups = [c for c in t.columns if c not in ("rq", "code_id", "code_name", "parent_id", "prevalence")]
     return t.set_index("code_name")[groups]
 
 
-def interviews_achieved(study: Study, wave: str) -> pd.DataFrame:
-    """Interviews achieved per site against the protocol's plan, over the waves up to ``wave``.
+def interviews_achieved(
+    study: Study,
+    wave: str,
+    register: pd.DataFrame | None,
+    plan: Mapping[str, Mapping[str, Mapping[str, int]]],
+) -> pd.DataFrame:
+    """Interviews achieved per site against the protocol's plan (``interview_plan:`` in the study
+    configuration: wave -> site -> group -> number), over the waves up to ``wave``.
 
     Counts are per site over all waves so far (small per-wave counts would fall below the
     disclosure threshold); each wave is marked as achieved as planned or not.
     """
-    from analysis.synthetic.interviews import schedule_for
-
-    plan = schedule_for(study)
-    register, _ = interview_tables(study, wave)
     s = study.disclosure
     rows = []
     for site in study.sites:
@@ -496,14 +554,11 @@ def interviews_achieved(study: Study, wave: str) -> pd.DataFrame:
 # -- the research questions and their headline findings ----------------------------------------
 
 
-def _top_theme(study: Study, wave: str, rq: str) -> str:
+def _top_theme(interviews: Interviews | None, rq: str) -> str:
     """The most widely raised specific theme (a code with no sub-codes) of a research question."""
-    from analysis import qda, qualitative
-
-    register, segments = interview_tables(study, wave)
-    if register is None or segments is None:
+    if interviews is None:
         return "no interviews coded yet"
-    t = qualitative.themes_by_rq(segments, register, qda.load_codebook(), rq=rq)
+    t = themes_by_rq(interviews.segments, interviews.register, interviews.codebook, rq=rq)
     parents = set(t["parent_id"].dropna().astype(str))
     leaves = t[~t["code_id"].astype(str).isin(parents) & (t["prevalence"] != "none")]
     if leaves.empty:
@@ -512,9 +567,19 @@ def _top_theme(study: Study, wave: str, rq: str) -> str:
     return f"{top['prevalence'].capitalize()} interviews raised “{str(top['code_name']).lower()}”"
 
 
-def rq_findings(study: Study, wave: str) -> pd.DataFrame:
-    """The protocol's research questions, each with its evidence and a headline, as at ``wave``."""
-    workers = _workers(study, wave)
+def rq_findings(
+    study: Study,
+    wave: str,
+    workers_by_wave: Mapping[str, pd.DataFrame | None],
+    visits: pd.DataFrame,
+    survey: pd.DataFrame | None,
+    interviews: Interviews | None,
+) -> pd.DataFrame:
+    """The protocol's research questions, each with its evidence and a headline, as at ``wave``.
+
+    ``visits`` as :func:`visits_with_on_time` gives them; ``survey`` the latest survey so far.
+    """
+    workers = workers_by_wave
     post = [w for w in study.waves_up_to(wave) if w.months_since_launch > 0 and workers.get(w.id) is not None]
     last = post[-1] if post else None
     if last is not None:
@@ -530,13 +595,11 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
         cu_head = f"{at}: {cu.text} (criterion {study.thresholds['adherence']:.0%})"
     else:
         take_up_head = split_head = cu_head = "not yet measurable (no wave after launch)"
-    visits = visits_up_to(study, wave)
     tl = timeliness_by_wave(study, visits) if len(visits) else pd.DataFrame()
     if len(tl):
         tl_head = "; ".join(f"{r.wave_label}: {r.text}" for r in tl.itertuples()) + " (indicative)"
     else:
         tl_head = "no case-visit data yet"
-    _, survey = latest(study, wave, "survey")
     if survey is not None:
         lik, _ = likert_display(study, survey)
         reportable = not lik.drop(columns=lik.columns[0]).astype(str).apply(lambda c: c.str.startswith("<")).any().any()
@@ -547,27 +610,26 @@ def rq_findings(study: Study, wave: str) -> pd.DataFrame:
         )
     else:
         survey_head = "survey not yet run"
+
+    def theme(rq: str) -> str:
+        return _top_theme(interviews, rq)
+
     rows = [
         ("1a", "Did 30% of social workers take up a flexible pattern?", "Workers table; survey Q4", take_up_head),
         ("1a", "Which pattern did takers use?", "Workers table", split_head),
         ("1a", "Was it used consistently (at least half of planned uses)?", "Workers table; survey Q8", cu_head),
-        ("1a", "Was it used as intended, or how else?", "Interviews", _top_theme(study, wave, "1a")),
-        (
-            "1b",
-            "What were the barriers and facilitators?",
-            "Interviews; survey Q5-Q7, Q9",
-            _top_theme(study, wave, "1b"),
-        ),
-        ("1c", "Was it acceptable to managers and practitioners?", "Interviews", _top_theme(study, wave, "1c")),
+        ("1a", "Was it used as intended, or how else?", "Interviews", theme("1a")),
+        ("1b", "What were the barriers and facilitators?", "Interviews; survey Q5-Q7, Q9", theme("1b")),
+        ("1c", "Was it acceptable to managers and practitioners?", "Interviews", theme("1c")),
         (
             "2a",
             "What impacts did people perceive (work-life balance, motivation, autonomy, productivity)?",
             "Survey Q10-Q13; interviews",
-            f"{_top_theme(study, wave, '2a')}; {survey_head}",
+            f"{theme('2a')}; {survey_head}",
         ),
         ("2b", "Did the share of write-ups within 48 hours change?", "Case-visit extract", tl_head),
-        ("2c", "Were there unintended consequences?", "Interviews; survey Q7", _top_theme(study, wave, "2c")),
-        ("3a", "What should change before a trial?", "Interviews", _top_theme(study, wave, "3a")),
+        ("2c", "Were there unintended consequences?", "Interviews; survey Q7", theme("2c")),
+        ("3a", "What should change before a trial?", "Interviews", theme("3a")),
     ]
     return pd.DataFrame(rows, columns=["RQ", "Question", "Evidence", "Headline finding"])
 
@@ -581,14 +643,12 @@ SOURCE_LABELS = {
 }
 
 
-def data_sources(study: Study, wave: str) -> pd.DataFrame:
-    """Which sources were delivered and validated at each wave up to ``wave``, with the data cut date."""
-    from analysis import tidy
-
+def data_sources(study: Study, wave: str, validation: Mapping[str, dict]) -> pd.DataFrame:
+    """Which sources were delivered and validated at each wave up to ``wave``, with the data cut
+    date; ``validation`` holds each wave's validation summary."""
     rows = []
     for w in study.waves_up_to(wave):
-        summary = tidy.validation_summary(w.id)
-        got = {t["table"] for t in summary["tables"]}
+        got = {t["table"] for t in validation[w.id]["tables"]}
         rows.append(
             {
                 "Wave": w.label,

@@ -1000,10 +1000,14 @@ def generate(
     Returns
     -------
     list of Path
-        The files written (three per wave that has interviews).
+        The files written (three per wave that has interviews), and ``root/names.txt``: the names
+        quotes are screened for, as an analyst keeps a staff list beside real data.
     """
     written: list[Path] = []
     for wave_id, interviews in simulate(study, seed, schedule).items():
         if interviews:
             written += write_interviews(Path(root) / wave_id, interviews, study, seed)
-    return written
+    names = Path(root) / "names.txt"
+    names.parent.mkdir(parents=True, exist_ok=True)
+    names.write_text("".join(f"{n}\n" for n in SYNTHETIC_NAMES), encoding="utf-8")
+    return [*written, names]
