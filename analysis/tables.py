@@ -62,15 +62,20 @@ def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
 # Characters that mean something in pandoc's (and Quarto's) Markdown, or to the built-in renderer's
 # and Quarto's text scanners: emphasis, code, links and spans, raw HTML and autolinks, entities,
 # maths, citations and cross-references (@fig-x), shortcodes ({{< >}}) and attributes ({#tbl-x}),
-# pipe-table cells, sub/superscript, strikeout, footnotes. Each becomes a numeric
+# pipe-table cells, sub/superscript, strikeout, footnotes; and the quotes, dashes and dots that
+# pandoc's smart typography would curl or join ("--" into a dash). Each becomes a numeric
 # character reference, which pandoc reads back as that literal character in every output format
-# (HTML, and typst for the PDF, whose writer escapes typst's own syntax). Apostrophes, double
-# quotes, hyphens and full stops are left as typed (pandoc only curls or joins them), and so is
-# other punctuation that means nothing inside a table cell.
-_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]<>$@|~^&#")
+# (HTML, and typst for the PDF, whose writer escapes typst's own syntax). Other punctuation means
+# nothing inside a table cell and is left as typed.
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]<>$@|~^&#'\"")
+_SMART_RUNS = re.compile(r"-{2,}|\.{2,}")
 # HTML needs <, >, & and quotes escaped; braces, @, $, backslash and backtick are escaped too, so
 # that no text scanner downstream (Quarto's shortcodes, maths) finds anything in a cell.
 _HTML_EXTRA = frozenset("{}@$\\`")
+
+
+def _entities(text: str) -> str:
+    return "".join(f"&#{ord(c)};" for c in text)
 
 
 def _plain(value: object) -> str:
@@ -89,7 +94,8 @@ def escape_markdown(value: object) -> str:
     >>> escape_markdown("35% (95% CI 22% to 50%)")
     '35% (95% CI 22% to 50%)'
     """
-    return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in _plain(value))
+    text = "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in _plain(value))
+    return _SMART_RUNS.sub(lambda m: _entities(m.group()), text)
 
 
 def escape_html(value: object) -> str:
