@@ -5,8 +5,8 @@ The rules are the ones UK trusted research environments' output checkers apply, 
 implements them. The numbers come from the study configuration (``disclosure:`` in
 ``config/study.yml``, read into :class:`analysis.config.Disclosure`), never from this file:
 
-* **threshold** (acro ``safe_threshold``, ``MinimumThresholdCheck``): a count, or the number of
-  contributors to a sum or mean, below the threshold is suppressed.
+* **threshold** (acro ``safe_threshold``, ``MinimumThresholdCheck``): a count below the threshold
+  is suppressed.
 * **zeros** (acro ``zeros_are_disclosive: True``, ``PresenceOfZeroCheck``): acro counts a zero as
   below the threshold and blanks zeros in its redacted tables, because a zero can show that
   everyone in a row or column shares a characteristic (class disclosure). We do the same by
@@ -14,16 +14,15 @@ implements them. The numbers come from the study configuration (``disclosure:`` 
   occur, e.g. a team manager on a pattern only social workers may take) may be declared
   ``structural_zeros``; those carry no information about anyone and are shown as 0.
   ``zeros_disclosive=False`` is acro's ``zeros_are_disclosive: False``: zeros are shown as 0.
-* **dominance** (acro ``safe_nk_n``, ``safe_nk_k``, ``NKCheck``): a sum or mean is suppressed when
-  its largest ``dominance_n`` contributions make up ``dominance_k`` or more of the cell total.
-* **p-ratio** (acro ``safe_pratio_p``, ``PPercentCheck``): suppressed when the total less the two
-  largest contributions is below ``p_ratio`` of the largest (the second-largest contributor could
-  then estimate the largest to within that margin).
 * **shares** (:func:`share`): shown only when the numerator, the denominator and the remainder
   (denominator less numerator) are all at or above the threshold, since a share with its
   denominator is the two counts of a two-cell table, which acro would check cell by cell.
-* **minima and maxima** are single people's values and are never shown
-  (:func:`refuse_extremes`, :func:`drop_extremes`); acro only checks their cell counts.
+
+No report table publishes a sum, mean, minimum or maximum of individual values (hours, say). One
+that did would need acro's dominance (``safe_nk_n``, ``safe_nk_k``) and p-ratio (``safe_pratio_p``)
+rules as well, which the study configuration carries and :func:`rule_text` states; they were
+implemented and tested against acro (``suppress_magnitudes``, in the history of this file) and
+removed while nothing used them.
 
 Why the rules are re-implemented rather than acro called: acro works on record-level data and
 keeps a session of outputs for a human checker; importing it calls ``logging.basicConfig`` and
@@ -33,7 +32,7 @@ add up to the true totals. Our report tables arrive as counts, and readers need 
 (how many social workers there are), so we publish true totals and add **secondary suppression**
 instead. ``tests/test_disclose.py`` checks every primary decision against acro's own output.
 
-Secondary suppression (counts, and sums or means with totals). A table with its totals is a set of
+Secondary suppression. A table with its totals is a set of
 additions: each row adds up to its row total, each column to its column total, and the totals add
 up to the grand total. Suppressed cells are the unknowns. Cells are added to the suppressed set,
 until none of the following holds:
@@ -61,10 +60,9 @@ differencing between tables: acro leaves both to the human output checker, and s
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -72,24 +70,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import Disclosure
-from analysis.errors import AnalysisError
 
 # Per-cell reason codes (``DisclosedTable.cell_reasons`` holds them, joined by "; ").
 THRESHOLD = "threshold"
 ZERO = "zero"
-DOMINANCE = "dominance"
-P_RATIO = "p-ratio"
-NEGATIVE = "negative"
 SECONDARY = "secondary"
-
-MAGNITUDE_MARKER = "suppressed"
 
 _TOTAL_LABEL = re.compile(r"^\s*(all|total)\b", re.IGNORECASE)
 _TOL = 1e-9
-
-
-class DisclosureError(AnalysisError, ValueError):
-    """An output that may never be released, whatever the numbers (e.g. a minimum or maximum)."""
 
 
 # -- the rule, in words -------------------------------------------------------------------------
@@ -260,8 +248,8 @@ def share(numerator: int, denominator: int, settings: Disclosure, *, complement:
 class DisclosedTable:
     """A table after disclosure control.
 
-    ``display``: what the report shows (strings; a suppressed count reads exactly "<10", a
-    suppressed magnitude "suppressed"; never blank, never 0). ``numeric``: the same table with NaN
+    ``display``: what the report shows (strings; a suppressed count reads exactly "<10"; never
+    blank, never 0). ``numeric``: the same table with NaN
     in suppressed cells (for figures). ``mask``: True where suppressed. ``reasons``: one
     sentence per rule that suppressed something. ``rule_text``: the rule, for the report.
     ``cell_reasons``: per cell, the rule codes that suppressed it ("" when shown), e.g.
@@ -654,388 +642,3 @@ def _assemble(
             for s, v in zip(suppressed[:, j], values[:, j], strict=False)
         ]
     return DisclosedTable(display, numeric, mask.astype(bool), reasons, rule, cell_reasons)
-
-
-# -- shrinking categories so that something survives --------------------------------------------
-
-
-def three_point_mapping(
-    choices: Sequence[str], labels: Sequence[str] = ("Worse", "About the same", "Better")
-) -> dict[str, str]:
-    """Map an odd-length ordered scale (worst first) onto three groups: below, middle, above.
-
-    >>> three_point_mapping(["much worse", "worse", "same", "better", "much better"])["worse"]
-    'Worse'
-    """
-    n = len(choices)
-    if n < 3 or n % 2 == 0 or len(labels) != 3:
-        raise ValueError("three_point_mapping needs an odd number (3 or more) of choices and three labels.")
-    half = n // 2
-    return {c: labels[0] if i < half else labels[1] if i == half else labels[2] for i, c in enumerate(choices)}
-
-
-def collapse_likert(
-    counts: pd.DataFrame | pd.Series,
-    mapping: Mapping[Hashable, Hashable],
-    *,
-    axis: Literal["columns", "index"] = "columns",
-) -> pd.DataFrame | pd.Series:
-    """Add up categories according to ``mapping`` (old label -> new label).
-
-    The categories are the columns (``axis="columns"``) or the index (``axis="index"``; always
-    for a Series). New categories come in the order of the mapping's values; a new category no
-    old one maps to is 0. Total rows or columns ("All ...", "Total ...") pass through unchanged;
-    any other unmapped label is an error (say what it becomes, so nothing is lost silently).
-
-    >>> c = pd.DataFrame({"much worse": [1], "worse": [2], "same": [9], "better": [8], "much better": [5]},
-    ...                  index=["Q10"])
-    >>> collapse_likert(c, three_point_mapping(list(c.columns)))
-         Worse  About the same  Better
-    Q10      3               9      13
-    """
-    if isinstance(counts, pd.Series):
-        return collapse_likert(counts.to_frame(), mapping, axis="index").iloc[:, 0].rename(counts.name)
-    frame = counts if axis == "columns" else counts.T
-    labels = list(frame.columns)
-    passthrough = [lab for lab in labels if lab not in mapping and _is_total_label(lab)]
-    unmapped = [lab for lab in labels if lab not in mapping and lab not in passthrough]
-    if unmapped:
-        raise ValueError(f"collapse_likert: no mapping for {unmapped}; map every category (it may map to itself).")
-    targets = list(dict.fromkeys(mapping.values()))
-    out = pd.DataFrame(
-        {new: frame[[lab for lab in labels if lab in mapping and mapping[lab] == new]].sum(axis=1) for new in targets},
-        index=frame.index,
-    )
-    for lab in passthrough:
-        out[lab] = frame[lab]
-    out.columns.name = frame.columns.name
-    return out if axis == "columns" else out.T
-
-
-def suppress_with_collapse(
-    counts: pd.DataFrame,
-    settings: Disclosure,
-    collapses: Sequence[Mapping[Hashable, Hashable]],
-    *,
-    axis: Literal["columns", "index"] = "columns",
-    **options: Any,
-) -> DisclosedTable:
-    """Disclose a table of ordered categories, collapsing them if that saves cells.
-
-    Policy: the full table, then each mapping in ``collapses`` (finer first), goes through
-    :func:`suppress_counts` (``options`` are passed on). The result is the version with the fewest
-    suppressed cells; ties go to the earlier, more detailed version, so the full table is kept
-    whenever it loses no more cells than any collapsed one (in particular when it loses none).
-
-    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
-    >>> c = pd.DataFrame({"much worse": [1], "worse": [12], "same": [15], "better": [18], "much better": [5]},
-    ...                  index=["Q10"])
-    >>> d = suppress_with_collapse(c, s, [three_point_mapping(list(c.columns))])
-    >>> list(d.display.columns), d.n_suppressed
-    (['Worse', 'About the same', 'Better', 'Total'], 0)
-    """
-    versions: list[tuple[Mapping | None, DisclosedTable]] = [(None, suppress_counts(counts, settings, **options))]
-    for m in collapses:
-        versions.append((m, suppress_counts(collapse_likert(counts, m, axis=axis), settings, **options)))
-    best = min(range(len(versions)), key=lambda i: (versions[i][1].n_suppressed, i))
-    mapping, result = versions[best]
-    if mapping is None:
-        return result
-    groups: dict[Hashable, list[str]] = {}
-    for old, new in mapping.items():
-        groups.setdefault(new, []).append(str(old))
-    note = "categories collapsed so that fewer cells are suppressed: " + "; ".join(
-        f"{new} = {' + '.join(olds)}" for new, olds in groups.items()
-    )
-    return dataclasses.replace(result, reasons=[note, *result.reasons])
-
-
-# -- magnitude tables (sums and means of individual values) -------------------------------------
-
-_EXTREME_LABELS = re.compile(
-    r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|0%|100%)\s*$", re.IGNORECASE
-)
-_EXTREME_STATS = re.compile(
-    r"^\s*(min|max|minimum|maximum|amin|amax|nanmin|nanmax|range|ptp|first|last|idxmin|idxmax)\s*$", re.IGNORECASE
-)
-
-
-def refuse_extremes(statistic: str | Callable) -> None:
-    """Raise :class:`DisclosureError` for a statistic that is one person's value (minimum,
-    maximum, range, first, last).
-
-    >>> refuse_extremes("mean")
-    >>> refuse_extremes("max")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    analysis.disclose.DisclosureError: 'max' is the value of a single person and is never shown ...
-    """
-    name = statistic if isinstance(statistic, str) else getattr(statistic, "__name__", str(statistic))
-    if _EXTREME_STATS.match(name):
-        raise DisclosureError(
-            f"{name!r} is the value of a single person and is never shown (disclosure rule: no minimum or "
-            "maximum of individual values). Report a mean or a sum instead."
-        )
-
-
-def drop_extremes(summary: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-    """Remove minimum and maximum rows or columns (and 0% / 100% percentiles, and ranges) from a
-    summary such as ``DataFrame.describe()``.
-
-    >>> d = pd.Series([3.0, 5.0, 9.0]).describe()
-    >>> list(drop_extremes(d).index)
-    ['count', 'mean', 'std', '25%', '50%', '75%']
-    """
-
-    def keep(labels: pd.Index) -> np.ndarray:
-        def ok(lab: Hashable) -> bool:
-            parts = lab if isinstance(lab, tuple) else (lab,)
-            return not any(_EXTREME_LABELS.match(str(p)) for p in parts)
-
-        return np.array([ok(lab) for lab in labels], dtype=bool)
-
-    out = summary.loc[keep(summary.index)]
-    if isinstance(out, pd.DataFrame):
-        out = out.loc[:, keep(out.columns)]
-    return out
-
-
-def _cell_stats(data: pd.DataFrame, keys: list[str], value: str, unit: str | None, top_n: int) -> pd.DataFrame:
-    """Per group of ``keys``: contributors, sum and the largest contributions. With ``unit``,
-    a contributor's values within the group are added up first (dominance is about people)."""
-    d = data
-    if unit is not None:
-        d = d.groupby([*keys, unit], observed=True, sort=False, dropna=False)[value].sum().reset_index()
-    if not keys:
-        d = d.assign(_all=0)
-        keys = ["_all"]
-    g = d.groupby(keys, observed=True, sort=False, dropna=False)[value]
-    return pd.DataFrame(
-        {
-            "n": g.count(),
-            "sum": g.sum(),
-            "top_n": g.apply(lambda s: s.nlargest(top_n).sum()),
-            "top_2": g.apply(lambda s: s.nlargest(2).sum()),
-            "top_1": g.max(),
-            "negative": g.apply(lambda s: int((s < 0).sum())),
-        }
-    )
-
-
-def _levels(data: pd.DataFrame, keys: list[str]) -> pd.Index | pd.MultiIndex:
-    """The row (or column) categories of the table: every category of a categorical key, else
-    those observed, sorted."""
-    if not keys:
-        return pd.Index([0])
-    uniques = []
-    for k in keys:
-        s = data[k]
-        uniques.append(
-            list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique())
-        )
-    if len(keys) == 1:
-        return pd.Index(uniques[0], name=keys[0])
-    if all(isinstance(data[k].dtype, pd.CategoricalDtype) for k in keys):
-        return pd.MultiIndex.from_product(uniques, names=keys)
-    return pd.MultiIndex.from_frame(data[keys].drop_duplicates().sort_values(keys)).set_names(keys)
-
-
-def suppress_magnitudes(
-    values: pd.DataFrame,
-    settings: Disclosure,
-    *,
-    value: str,
-    rows: str | Sequence[str],
-    columns: str | Sequence[str] | None = None,
-    statistic: str = "mean",
-    unit: str | None = None,
-    totals: bool = False,
-    zeros_disclosive: bool = True,
-    decimals: int = 1,
-    marker: str = MAGNITUDE_MARKER,
-    margins_name: str = "Total",
-) -> DisclosedTable:
-    """A table of sums or means of individual values, with the threshold, dominance and p-ratio rules.
-
-    Parameters
-    ----------
-    values
-        One row per contribution (e.g. one row per respondent with their weekly overtime hours),
-        with the grouping columns. Rows with a missing ``value`` do not count as contributors.
-    settings
-        The study's :class:`~analysis.config.Disclosure` settings.
-    value
-        The column holding the individual values.
-    rows, columns
-        Grouping column(s) for the table's rows and (optionally) columns.
-    statistic
-        "mean" or "sum". A minimum or maximum raises :class:`DisclosureError`.
-    unit
-        Column identifying the contributor when one person has several rows: their values in a
-        cell are added up before the dominance and p-ratio rules, and counted once.
-    totals
-        Add a total row (and column) computed from the individual values, with the rules applied
-        to them too, and secondary suppression so that no total reveals a suppressed cell
-        (applied to the sums, which a reader can rebuild from means and published counts).
-    zeros_disclosive
-        As acro: a cell whose every contribution is zero is suppressed (it tells what each
-        contributor's value is).
-    decimals, marker
-        Display: decimals of shown values; what a suppressed cell reads.
-
-    Notes
-    -----
-    Rules per cell, as acro: fewer than ``threshold`` contributors (acro counts records, we count
-    contributors with a value); top ``dominance_n`` contributions / total >= ``dominance_k``
-    (NKCheck); (total - two largest) / largest < ``p_ratio`` (PPercentCheck); any negative
-    contribution (acro: dominance is not defined; it flags the cell and its suppression withholds it);
-    every contribution zero, with ``zeros_disclosive`` (acro withholds these whatever its zeros
-    setting: its p-ratio code treats a largest value of 0 as a failure).
-    With acro's defaults (n=2, k=90%, p=10%), a cell failing the p-ratio always fails dominance:
-    R < 0.1*x1 gives (x1 + x2) / (x1 + x2 + R) > (x1 + x2) / (1.1*x1 + x2) >= 0.9.
-
-    Examples
-    --------
-    >>> s = Disclosure(threshold=10, dominance_n=2, dominance_k=0.9, p_ratio=0.1)
-    >>> v = pd.DataFrame({"team": ["A"] * 12 + ["B"] * 10, "hours": list(range(1, 13)) + [60, 40] + [1] * 8})
-    >>> d = suppress_magnitudes(v, s, value="hours", rows="team")
-    >>> d.display  # doctest: +NORMALIZE_WHITESPACE
-             hours
-    team
-    A          6.5
-    B     suppressed
-    >>> d.reasons
-    ['1 cell where the largest 2 contributions make up 90% or more of the total suppressed (dominance)']
-    """
-    refuse_extremes(statistic)
-    if statistic not in ("mean", "sum"):
-        raise ValueError(f"statistic must be 'mean' or 'sum', got {statistic!r}.")
-    rows = [rows] if isinstance(rows, str) else list(rows)
-    columns = [] if columns is None else [columns] if isinstance(columns, str) else list(columns)
-    need = [*rows, *columns, value, *([unit] if unit else [])]
-    absent = [c for c in need if c not in values.columns]
-    if absent:
-        raise KeyError(f"suppress_magnitudes: columns {absent} are not in the data ({list(values.columns)}).")
-    if not pd.api.types.is_numeric_dtype(values[value]):
-        raise ValueError(f"suppress_magnitudes: {value!r} must be numeric.")
-    data = values.loc[values[value].notna(), need]
-
-    row_idx, col_idx = _levels(values, rows), _levels(values, columns)
-    n_top = settings.dominance_n
-    inner = _cell_stats(data, [*rows, *columns], value, unit, n_top)
-    add_col = totals and len(columns) > 0 and len(col_idx) >= 2
-    add_row = totals and len(row_idx) >= 2
-    n_rows, n_cols = len(row_idx) + add_row, len(col_idx) + add_col
-    fields = ["n", "sum", "top_n", "top_2", "top_1", "negative"]
-    grid = {f: np.zeros((n_rows, n_cols)) for f in fields}
-
-    def put(stats: pd.DataFrame, i: int | slice, j: int | slice, index: pd.Index) -> None:
-        st = stats.reindex(index).fillna(0)
-        for f in fields:
-            grid[f][i, j] = st[f].to_numpy(dtype=float).reshape(grid[f][i, j].shape)
-
-    if columns:
-        full = pd.MultiIndex.from_tuples(
-            [
-                (*(r if isinstance(r, tuple) else (r,)), *(c if isinstance(c, tuple) else (c,)))
-                for r in row_idx
-                for c in col_idx
-            ],
-            names=[*rows, *columns],
-        )
-        inner_full = inner.reindex(full).fillna(0)
-        for f in fields:
-            grid[f][: len(row_idx), : len(col_idx)] = (
-                inner_full[f].to_numpy(dtype=float).reshape(len(row_idx), len(col_idx))
-            )
-    else:
-        put(inner, slice(0, len(row_idx)), 0, row_idx)
-    if add_col:
-        put(_cell_stats(data, rows, value, unit, n_top), slice(0, len(row_idx)), n_cols - 1, row_idx)
-    if add_row:
-        if columns:
-            put(_cell_stats(data, columns, value, unit, n_top), n_rows - 1, slice(0, len(col_idx)), col_idx)
-        else:
-            put(_cell_stats(data, [], value, unit, n_top), n_rows - 1, 0, pd.Index([0]))
-    if add_row and add_col:
-        put(_cell_stats(data, [], value, unit, n_top), n_rows - 1, n_cols - 1, pd.Index([0]))
-
-    n, total, neg = grid["n"], grid["sum"], grid["negative"]
-    t = settings.threshold
-    with np.errstate(divide="ignore", invalid="ignore"):
-        few = n < t
-        negative = ~few & (neg > 0)
-        ok = ~few & ~negative
-        dominance = ok & (total > 0) & (grid["top_n"] / np.where(total > 0, total, 1) >= settings.dominance_k)
-        p_fail = (
-            ok
-            & (grid["top_1"] > 0)
-            & ((total - grid["top_2"]) / np.where(grid["top_1"] > 0, grid["top_1"], 1) < settings.p_ratio)
-        )
-        zero = ok & zeros_disclosive & (total == 0)
-        stat = total / np.where(n > 0, n, np.nan) if statistic == "mean" else np.where(n > 0, total, np.nan)
-
-    codes = np.full(n.shape, "", dtype=object)
-    for flag, code in ((few, THRESHOLD), (negative, NEGATIVE), (dominance, DOMINANCE), (p_fail, P_RATIO), (zero, ZERO)):
-        for c in map(tuple, np.argwhere(flag)):
-            codes[c] = f"{codes[c]}; {code}" if codes[c] else code
-    suppressed = few | negative | dominance | p_fail | zero
-
-    added: dict[Cell, str] = {}
-    if add_row or add_col:
-        margin = np.zeros(n.shape, bool)
-        r_tot = n_rows - 1 if add_row else None
-        c_tot = n_cols - 1 if add_col else None
-        if r_tot is not None:
-            margin[r_tot, :] = True
-        if c_tot is not None:
-            margin[:, c_tot] = True
-        added = _protect(
-            total,
-            suppressed,
-            np.zeros(n.shape, bool),
-            margin,
-            _lines(n_rows, n_cols, r_tot, c_tot),
-            sum_floor=None,
-            zeros_ok=True,
-        )
-        for c, why in added.items():
-            codes[c] = f"{SECONDARY} ({why})"
-
-    reasons = []
-    k_text = f"{settings.dominance_k:.0%}"
-    for flag, text in (
-        (few, f"with fewer than {t} contributors suppressed (threshold)"),
-        (negative, "with negative contributions suppressed (dominance is not defined)"),
-        (
-            dominance,
-            f"where the largest {n_top} contributions make up {k_text} or more of the total suppressed (dominance)",
-        ),
-        (p_fail, f"failing the {settings.p_ratio:.0%} p-ratio rule suppressed (p-ratio)"),
-        (zero, "where every contribution is zero suppressed (it would show each contributor's value)"),
-    ):
-        if flag.any():
-            reasons.append(f"{_plural(int(flag.sum()), 'cell')} {text}")
-    reasons += _secondary_reasons(added, t)
-
-    out_rows = row_idx.append(pd.Index([_margin_label(row_idx, margins_name)])) if add_row else row_idx
-    if add_row and row_idx.nlevels == 1:
-        out_rows.name = row_idx.name
-    if columns:
-        out_cols = col_idx.append(pd.Index([_margin_label(col_idx, margins_name)])) if add_col else col_idx
-        if add_col and col_idx.nlevels == 1:
-            out_cols.name = col_idx.name
-    else:
-        out_cols = pd.Index([value])
-    work = pd.DataFrame(stat, index=out_rows, columns=out_cols)
-    return _assemble(
-        work,
-        list(work.columns),
-        stat,
-        suppressed,
-        codes,
-        reasons,
-        rule_text(settings, zeros_disclosive=zeros_disclosive),
-        fmt=lambda v: f"{v:,.{decimals}f}",
-        marker=marker,
-    )

@@ -2,7 +2,8 @@
 ``segments`` and ``interviews`` (the register) and the codebook (see :mod:`analysis.qda`).
 
 - :func:`framework_matrix`: the framework (code x respondent group x site x wave), the number of
-  interviews in each cell mentioning each code and the number of interviews in the cell.
+  interviews in each cell mentioning each code and the number of interviews in the cell; the
+  themes below are added up from it.
 - :func:`prevalence_word`: words, not small counts, for how many interviews said something.
 - :func:`themes_by_rq`: for one research question or all, its codes ordered by prevalence, in words.
 - :func:`screen_quote` and :func:`select_quotes`: quotes that carry no identifier, attributed by
@@ -172,18 +173,6 @@ def framework_matrix(
     return out[MATRIX_COLUMNS].reset_index(drop=True)
 
 
-def framework_words(matrix: pd.DataFrame) -> pd.DataFrame:
-    """The framework matrix for a report: codes as rows, (site, wave, group) as columns, each cell
-    a prevalence word (no counts).
-    """
-    m = matrix.copy()
-    m["word"] = [prevalence_word(k, n) for k, n in zip(m["mentioning"], m["interviews"], strict=False)]
-    cols = list(dict.fromkeys(zip(m["site"], m["wave"], m["group"], strict=False)))
-    rows = list(dict.fromkeys(m["code_name"]))
-    wide = m.pivot_table(index="code_name", columns=CELL, values="word", aggfunc="first", sort=False)
-    return wide.reindex(index=rows, columns=pd.MultiIndex.from_tuples(cols, names=CELL))
-
-
 def themes_by_rq(
     segments: pd.DataFrame,
     register: pd.DataFrame,
@@ -220,9 +209,10 @@ def themes_by_rq(
     reg = register[["interview_id", "group"]].astype(str).drop_duplicates("interview_id")
     n_all = len(reg)
     group_list = _ordered(reg["group"], groups)
-    pairs = _mentions(segments, reg, codes, aggregate).merge(reg, on="interview_id")
-    k_all = pairs.groupby("code_id")["interview_id"].nunique()
-    k_group = pairs.groupby(["code_id", "group"])["interview_id"].nunique()
+    # the framework's cells partition the interviews, so adding them up counts each interview once
+    matrix = framework_matrix(segments, register, codebook, aggregate)
+    k_all = matrix.groupby("code_id")["mentioning"].sum()
+    k_group = matrix.groupby(["code_id", "group"])["mentioning"].sum()
     n_group = reg.groupby("group")["interview_id"].nunique()
     cb = codebook if rq is None else codebook[codebook["rq"] == rq]
     rank = {c: i for i, c in enumerate(codes["id"])}
@@ -388,18 +378,6 @@ def screen_quote(text: str, names: Iterable[str] = ()) -> list[str]:
     if _LONG_NUMBER.search(rest):
         found.add("reference_number")
     return [t for t in IDENTIFIER_TYPES if t in found]
-
-
-def flag_identifiers(segments: pd.DataFrame, names: Iterable[str] = ()) -> pd.DataFrame:
-    """Segments whose text carries an identifier, for the analyst to redact in the QDA project:
-    ``interview_id, code_id, start, end, identifiers``.
-    """
-    names = list(names)
-    found = segments["text"].fillna("").map(lambda t: screen_quote(str(t), names))
-    hit = found.map(bool).astype(bool)
-    out = segments.loc[hit, ["interview_id", "code_id", "start", "end"]].copy()
-    out["identifiers"] = found[hit].map(", ".join)
-    return out.reset_index(drop=True)
 
 
 def _tidy_quote(text: str) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from analysis import disclose, indicators, qda, qualitative, tables, tidy
+from analysis import disclose, indicators, qda, qualitative, tables
 from analysis.config import Disclosure, Study, load_study
 
 DATA = Path(__file__).parent / "data" / "backtest"
@@ -104,18 +104,13 @@ def codebook() -> pd.DataFrame:
     return qda.load_codebook(DATA / "codebook.yml")
 
 
-@pytest.fixture()
-def tidy_tables(monkeypatch):
-    """``tidy.read`` serves the back-test tables (and nothing for a wave or table not in it), so
-    that the report functions that read tidy tables themselves run on them."""
-    loaders = {"workers": workers, "visits": visits}
+def workers_by_wave() -> dict[str, pd.DataFrame]:
+    """The workers tables of the back-test waves, as ``inputs.load`` hands them to the builders."""
+    return {w: workers(w) for w in WAVES}
 
-    def read(wave: str, table: str) -> pd.DataFrame | None:
-        if table in loaders and (DATA / f"{table}_{wave}.csv").exists():
-            return loaders[table](wave)
-        return None
 
-    monkeypatch.setattr(tidy, "read", read)
+def visits_by_wave() -> dict[str, pd.DataFrame]:
+    return {w: visits(w) for w in WAVES}
 
 
 # -- comparing with the stored tables -----------------------------------------------------------------
@@ -167,12 +162,12 @@ def with_wave(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 # -- 1. take-up by wave and the pattern split ---------------------------------------------------------
 
 
-def test_take_up_by_wave_threshold_3(tidy_tables, s3):
+def test_take_up_by_wave_threshold_3(s3):
     # baseline 3 of 12 social workers (the team manager on a 4-day week does not count),
     # interim 8 of 13; Wilson intervals by hand in the README
     want = expected("take_up_by_wave_t3.csv", floats=ESTIMATES, bools=["reportable"])
     same(
-        tables.take_up_by_wave(s3, "interim"),
+        tables.take_up_by_wave(s3, workers_by_wave()),
         want,
         "take-up by wave (threshold 3)",
         floats=ESTIMATES,
@@ -180,11 +175,11 @@ def test_take_up_by_wave_threshold_3(tidy_tables, s3):
     )
 
 
-def test_take_up_by_wave_threshold_10_is_not_reportable(tidy_tables, s10):
+def test_take_up_by_wave_threshold_10_is_not_reportable(s10):
     # numerators 3 and 8 are below 10: shares withheld, denominators 12 and 13 still shown
     want = expected("take_up_by_wave_t10.csv", floats=ESTIMATES, bools=["reportable"])
     same(
-        tables.take_up_by_wave(s10, "interim"),
+        tables.take_up_by_wave(s10, workers_by_wave()),
         want,
         "take-up by wave (threshold 10)",
         floats=ESTIMATES,
@@ -193,12 +188,12 @@ def test_take_up_by_wave_threshold_10_is_not_reportable(tidy_tables, s10):
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
-def test_take_up_display(threshold, tidy_tables, s3, s10):
+def test_take_up_display(threshold, s3, s10):
     # the report's table: denominators 12 and 13 reach both thresholds and are shown
     study = s3 if threshold == 3 else s10
     want = expected(f"take_up_display_t{threshold}.csv")
     same(
-        tables.take_up_display(tables.take_up_by_wave(study, "interim")),
+        tables.take_up_display(tables.take_up_by_wave(study, workers_by_wave())),
         want,
         f"take-up display (threshold {threshold})",
     )
@@ -244,12 +239,12 @@ def test_consistent_use(s3):
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
-def test_consistent_use_by_wave(threshold, tidy_tables, s3, s10):
+def test_consistent_use_by_wave(threshold, s3, s10):
     # 4 of 7: at threshold 3 numerator 4, denominator 7, remainder 3 all reach 3 -> shown;
     # the empty baseline denominator reads "n = <3" (a zero count is suppressed)
     study = s3 if threshold == 3 else s10
     want = expected(f"consistent_use_by_wave_t{threshold}.csv", floats=ESTIMATES, bools=["reportable"])
-    actual = tables.take_up_by_wave(study, "interim", indicator=indicators.consistent_use)
+    actual = tables.take_up_by_wave(study, workers_by_wave(), indicator=indicators.consistent_use)
     same(actual, want, f"consistent use by wave (threshold {threshold})", floats=ESTIMATES, bools=["reportable"])
 
 
@@ -266,11 +261,11 @@ def test_success_criteria(threshold, s3, s10):
 # -- 3. timeliness ---------------------------------------------------------------------------------
 
 
-def test_on_time_visit_by_visit(tidy_tables, s3):
+def test_on_time_visit_by_visit(s3):
     # exactly 48h00 is on time (V02, V12), 48h01 (V03) and 48h30 (V14) are late, 47h59 (V06) is on
     # time, an outstanding write-up (V09, V19) is late
     want = expected("on_time.csv", bools=["on_time"])[["visit_id", "on_time"]]
-    v = tables.visits_up_to(s3, "interim")
+    v = tables.visits_with_on_time(s3, visits_by_wave())
     same(v[["visit_id", "on_time"]], want, "on time, visit by visit", bools=["on_time"])
 
 
@@ -280,11 +275,11 @@ def test_timeliness_counts_by_hand(s3):
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
-def test_timeliness_by_wave(threshold, tidy_tables, s3, s10):
+def test_timeliness_by_wave(threshold, s3, s10):
     # 6 of 10 and 7 of 10 on time, 4 workers each wave; at 10 the numerators are below threshold
     study = s3 if threshold == 3 else s10
     want = expected(f"timeliness_by_wave_t{threshold}.csv", floats=ESTIMATES, ints=["workers"], bools=["reportable"])
-    actual = tables.timeliness_by_wave(study, tables.visits_up_to(study, "interim"))
+    actual = tables.timeliness_by_wave(study, tables.visits_with_on_time(study, visits_by_wave()))
     same(
         actual,
         want,
@@ -296,11 +291,13 @@ def test_timeliness_by_wave(threshold, tidy_tables, s3, s10):
 
 
 @pytest.mark.parametrize("threshold", [3, 10])
-def test_timeliness_display(threshold, tidy_tables, s3, s10):
+def test_timeliness_display(threshold, s3, s10):
     # 10 visits reach both thresholds; 4 workers reach 3 but not 10
     study = s3 if threshold == 3 else s10
     want = expected(f"timeliness_display_t{threshold}.csv")
-    actual = tables.timeliness_display(tables.timeliness_by_wave(study, tables.visits_up_to(study, "interim")), study)
+    actual = tables.timeliness_display(
+        tables.timeliness_by_wave(study, tables.visits_with_on_time(study, visits_by_wave())), study
+    )
     same(actual, want, f"timeliness display (threshold {threshold})")
 
 
@@ -369,14 +366,6 @@ def test_framework_matrix_without_aggregation():
     # only I3 coded facilitators itself (croydon / interim / team manager)
     m = qualitative.framework_matrix(segments(), register(), codebook(), aggregate=False)
     assert m.loc[m["code_id"] == "facilitators", "mentioning"].tolist() == [0, 1, 0, 0]
-
-
-def test_framework_words():
-    # 1 of 2 = 50% -> many; 1 of 1 -> all; 2 of 2 -> all; 0 -> none
-    want = expected("framework_words.csv")
-    w = qualitative.framework_words(qualitative.framework_matrix(segments(), register(), codebook()))
-    w.columns = [" / ".join(c) for c in w.columns]
-    same(w.reset_index(), want, "framework words")
 
 
 def test_themes_by_rq():
