@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from analysis.qualitative import PREVALENCE_ORDER
+
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-RAG_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#D55E00"}
 FIGSIZE = (7.0, 3.6)
 
 
@@ -186,14 +187,12 @@ def likert_diverging(table: pd.DataFrame, *, title: str, note: str = "") -> plt.
     return fig
 
 
-PREVALENCE_ORDER = ["none", "a few", "some", "many", "most", "all"]
+LEVELS = list(reversed(PREVALENCE_ORDER))  # none (0) ... all (5)
 
 
 def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
     """Codes × respondent groups, each cell a prevalence word, shaded by level (no counts)."""
-    level = words.apply(
-        lambda col: col.map(lambda w: PREVALENCE_ORDER.index(w) if w in PREVALENCE_ORDER else float("nan"))
-    )
+    level = words.apply(lambda col: col.map(lambda w: LEVELS.index(w) if w in LEVELS else float("nan")))
     height = 0.32 * len(words) + 1.6
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(height, 2.5)))
     cmap = matplotlib.colors.ListedColormap(["#f7f7f7", "#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"])
@@ -207,7 +206,7 @@ def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
                 ha="center",
                 va="center",
                 fontsize=7.5,
-                color="white" if PREVALENCE_ORDER.index(w) >= 4 else "#222222",
+                color="white" if LEVELS.index(w) >= 4 else "#222222",
             )
     ax.set_xticks(
         range(words.shape[1]), [str(c).capitalize() for c in words.columns], rotation=20, ha="right", fontsize=8.5
