@@ -6,8 +6,8 @@ PDF). The reader must see the characters that were typed: no element, no emphasi
 maths, no citation or cross-reference, no shortcode, no extra table cell.
 
 ``plant_payload_quotes`` puts a payload into every coded segment of a project's synthetic data,
-so that it reaches a report table as an interview quote (the browser test of the rendered DOM can
-use it too).
+so that it reaches a report table as an interview quote; ``delivered_with_payload`` makes a
+project's August data so (the browser test of the rendered DOM can use them too).
 """
 
 from __future__ import annotations
@@ -213,19 +213,30 @@ def test_report_table_has_both_views_from_the_same_cells():
 E2E_PAYLOAD = "<img src=x onerror=alert(1)> **bold** {{< include /etc/passwd >}} @fig-take-up $x$ | pipe"
 
 
-def plant_payload_quotes(root: Path, payload: str = E2E_PAYLOAD) -> int:
-    """Put ``payload`` at the start of every coded segment of ``root``'s synthetic interviews (the
-    plain CSV export, which the reader falls back to when there is no .qdpx), so that every quote
-    a report shows carries it. Returns the number of segments changed. Run ``python -m analysis
-    data`` in ``root`` first."""
+def plant_payload_quotes(data: Path, payload: str = E2E_PAYLOAD) -> int:
+    """Put ``payload`` at the start of every coded segment under ``data`` (a folder of wave
+    folders), in the plain CSV export, which the reader falls back to when there is no .qdpx, so
+    that every quote a report shows carries it. Returns the number of segments changed."""
     n = 0
-    for seg in sorted((root / "data" / "synthetic").glob("*/segments.csv")):
+    for seg in sorted(data.glob("*/segments.csv")):
         (seg.parent / "interviews.qdpx").unlink(missing_ok=True)
         frame = pd.read_csv(seg, dtype=str, keep_default_na=False)
         frame["text"] = [f"{payload} {t}" for t in frame["text"]]
         frame.to_csv(seg, index=False, lineterminator="\n")
         n += len(frame)
     return n
+
+
+def delivered_with_payload(root: Path, report: str = "august") -> None:
+    """``root``'s synthetic data for ``report``'s waves, delivered as real data (``data/raw/``)
+    with the payload in every coded segment. Run ``python -m analysis data`` in ``root`` first."""
+    from analysis.config import load_study
+
+    synthetic, raw = root / "data" / "synthetic", root / "data" / "raw"
+    for wave in load_study().report(report).waves:
+        shutil.copytree(synthetic / wave, raw / wave)
+    shutil.copyfile(synthetic / "names.txt", raw / "names.txt")
+    assert plant_payload_quotes(raw) > 0
 
 
 @pytest.mark.e2e
@@ -235,7 +246,7 @@ def test_a_quote_with_markup_reaches_both_reports_as_typed(tmp_path):
     root = copy_project(tmp_path / "p")
     made = run_analysis(root, "data")
     assert made.returncode == 0, made.stderr[-2000:]
-    assert plant_payload_quotes(root) > 0
+    delivered_with_payload(root)
     built = run_analysis(root, "report", "--report", "august", "--renderer", "builtin")
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-4000:]
     html = (root / "_output" / "august.html").read_text(encoding="utf-8")
