@@ -42,7 +42,8 @@ data: $(VENV)/.installed ## write the deterministic synthetic data set to data/s
 template: $(VENV)/.installed ## write the local authority data request workbook to _output/
 	$(PY) -m analysis template
 
-lab: $(VENV)/.installed ## open JupyterLab on the notebooks
+lab: $(VENV)/.installed ## open JupyterLab on the notebooks (synthetic data written first if needed)
+	$(PY) -m analysis data --if-needed
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(VENV)/.installed ## measure build speed and scale; print the figures and write _build/bench.json

@@ -3,14 +3,20 @@ parallel, and shows each task as it starts and ends.
 
 Tasks and their inputs:
 
-- ``data``: the synthetic data set (only for waves without real data); inputs: the generator's
-  source and the study configuration.
-- ``validate:<wave>``: the wave's delivered files, the configuration, the loaders' source.
+- ``data``: the synthetic data set (only when the build's data source is synthetic: see
+  :mod:`analysis.source`; it is the only task that writes data); inputs: the generator's source
+  and the study configuration.
+- ``validate:<wave>``: the wave's delivered files, the configuration, the loaders' source, and
+  which source the build uses.
 - ``execute:<wave>/<notebook>``: the notebook template, the wave's parameter file, the
   configuration, the ``analysis`` package source, and the validated tables of this wave and of
   the waves before it (a notebook shows the trend up to its wave).
 - ``report:<report>``: the notebooks executed as at the report's last wave, the report source,
   ``_quarto.yml``, the validated tables of the report's waves.
+
+The data source is decided once per build, and a report is built from that one source only.
+With real data, a report whose waves have not all been delivered is not built: the build says
+which folder it waits for and builds the reports that are complete.
 
 Changing the endline's data re-runs only ``validate:endline``, the endline notebooks and the
 December report; changing a wave's parameter file re-runs only that wave's notebooks and the
@@ -35,6 +41,8 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.config import Study, load_study, wave_parameters
+from analysis.source import DataSource, rel, resolve
+from analysis.source import environment as source_env
 
 _LOCK = threading.Lock()
 
@@ -45,8 +53,7 @@ def notebook_names() -> list[str]:
     return sorted(names, key=lambda n: (n != "summary", n))
 
 
-def _rel(p: Path) -> str:
-    return str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p)
+_rel = rel
 
 
 def package_sources() -> list[str]:
@@ -65,29 +72,42 @@ def synthetic_manifest() -> Path:
     return paths.SYNTHETIC / "manifest.json"
 
 
-def waves_needing_synthetic(study: Study, data_dir: Path | None) -> list[str]:
-    return [] if data_dir is not None else [w for w in study.wave_ids if not (paths.RAW / w).is_dir()]
+def data_source_file(report_id: str) -> Path:
+    """``_build/reports/<report>/data_source.json``: the renderer marks a synthetic report from it."""
+    return paths.STAGED_REPORTS / report_id / "data_source.json"
 
 
 # -- actions (run inside doit; heavy imports stay inside) -------------------------------------
 
 
-def make_synthetic() -> None:
+def make_synthetic(study: Study | None = None) -> list[Path]:
+    """Write the synthetic data set and its manifest (``data/synthetic/manifest.json``)."""
     from analysis.provenance import sha256
     from analysis.synthetic import generate_all
 
-    study = load_study()
-    written = generate_all(paths.SYNTHETIC, study)
-    manifest = {_rel(Path(p)): sha256(Path(p)) for p in sorted(map(Path, written))}
+    written = sorted(map(Path, generate_all(paths.SYNTHETIC, study or load_study())))
+    manifest = {_rel(p): sha256(p) for p in written}
     synthetic_manifest().write_text(json.dumps(manifest, indent=2))
+    return written
 
 
-def validate(wave: str, data_dir: str | None):
+def _data_action() -> bool:
+    make_synthetic()
+    return True
+
+
+def synthetic_complete() -> bool:
+    """Whether every file the manifest of the synthetic set names is there."""
+    m = synthetic_manifest()
+    return m.exists() and all((paths.ROOT / f).exists() for f in json.loads(m.read_text()))
+
+
+def validate(wave: str, src: DataSource):
     from doit.exceptions import TaskFailed
 
     from analysis import tidy
 
-    res = tidy.validate_wave(wave, Path(data_dir) if data_dir else None)
+    res = tidy.validate_wave(wave, source=src)
     if res.unusable:
         return TaskFailed("\n".join(f"unusable file: {u}" for u in res.unusable))
     return True
@@ -98,8 +118,8 @@ class BuildState:
     """What one build run shares between its tasks (kernel pool, outcomes, options)."""
 
     jobs: int
+    source: DataSource
     renderer: str = "auto"
-    data_dir: Path | None = None
     pool: object | None = None
     outcomes: list = field(default_factory=list)
 
@@ -160,19 +180,34 @@ def stage_report(report_id: str, study: Study | None = None) -> Path:
     return dest
 
 
+def mixed_sources(study: Study, report_id: str, src: DataSource) -> list[str]:
+    """The waves of a report whose tidy tables were not made from ``src`` (empty when none)."""
+    wrong = []
+    for w in study.report(report_id).waves:
+        rec = validation_record(w)
+        r = json.loads(rec.read_text()) if rec.exists() else {}
+        if r.get("source") != src.kind or r.get("source_dir") != rel(src.wave_dir(w)):
+            wrong.append(f"{w} (tidy tables from {r.get('source_dir', 'nowhere')}/, expected {src.folder_label(w)})")
+    return wrong
+
+
 def report(state: BuildState, report_id: str):
     from doit.exceptions import TaskFailed
 
     from analysis import provenance, render
 
     study = load_study()
+    wrong = mixed_sources(study, report_id, state.source)
+    if wrong:  # a report is built from one source only
+        return TaskFailed(f"report {report_id}: not built from one data source: {'; '.join(wrong)}")
     renderer = state.renderer
     if renderer == "auto":
         renderer = "quarto" if render.quarto_available() else "builtin"
     dest = stage_report(report_id, study)
+    data_source_file(report_id).write_text(json.dumps({"source": state.source.kind}), encoding="utf-8")
     (dest / "validation.md").write_text(provenance.validation_markdown(study, report_id), encoding="utf-8")
     (dest / "provenance.md").write_text(
-        provenance.provenance_markdown(study, report_id, renderer, state.data_dir), encoding="utf-8"
+        provenance.provenance_markdown(study, report_id, renderer, state.source), encoding="utf-8"
     )
     try:
         render.render(report_id, renderer)
@@ -184,29 +219,55 @@ def report(state: BuildState, report_id: str):
 # -- the graph ---------------------------------------------------------------------------------
 
 
-def data_tasks(study: Study, data_dir: Path | None) -> list[dict]:
-    if not waves_needing_synthetic(study, data_dir):
+def data_tasks(src: DataSource) -> list[dict]:
+    """The ``data`` task: only when the build's source is the synthetic set under ``data/synthetic/``."""
+    if not (src.synthetic and src.root == paths.SYNTHETIC):
         return []
     gen = sorted(str(p) for p in (paths.PACKAGE / "synthetic").glob("*.py")) + config_files()
-
-    def files_present() -> bool:
-        m = synthetic_manifest()
-        return m.exists() and all((paths.ROOT / f).exists() for f in json.loads(m.read_text()))
-
     return [
         {
             "basename": "data",
-            "actions": [make_synthetic],
+            "actions": [_data_action],
             "file_dep": gen,
             "targets": [str(synthetic_manifest())],
-            "uptodate": [files_present],
+            "uptodate": [synthetic_complete],
             "doc": "synthetic data",
         }
     ]
 
 
+@dataclass
+class Plan:
+    """What a build can do with the data there are: the waves and reports whose data are all
+    there, and, for each that waits, the waves whose folders are missing."""
+
+    waves: list[str]
+    reports: list[str]
+    waiting: dict[str, list[str]]  # wave or report id -> the missing waves it needs
+
+
+def plan(study: Study, src: DataSource, waves: list[str], reports: list[str]) -> Plan:
+    """A wave's notebooks need that wave and every wave before it; a report needs all its waves."""
+    todo = Plan([], [], {})
+    for ids, needs, ok in (
+        (waves, lambda w: [x.id for x in study.waves_up_to(w)], todo.waves),
+        (reports, lambda r: list(study.report(r).waves), todo.reports),
+    ):
+        for i in ids:
+            missing = src.missing(needs(i))
+            if missing:
+                todo.waiting[i] = missing
+            else:
+                ok.append(i)
+    return todo
+
+
 def graph(study: Study, state: BuildState, waves: list[str], reports: list[str]) -> list[dict]:
     """Task dictionaries for the selected waves and reports (doit's format)."""
+    from doit.tools import config_changed
+
+    from analysis import tidy
+
     tasks: list[dict] = []
     pkg, cfg = package_sources(), config_files()
     loaders = [
@@ -219,18 +280,22 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
         needed |= set(study.report(r).waves)
     # a notebook for wave W reads W and the waves before it
     ordered = [w for w in study.wave_ids if any(study.wave_ids.index(w) <= study.wave_ids.index(x) for x in needed)]
+    # the source is part of every validation and report: switching it re-runs them
+    source_key = config_changed({"source": state.source.kind, "root": rel(state.source.root)})
     for w in ordered:
-        folder = paths.raw_wave_dir(w, state.data_dir)
-        files = sorted(str(p) for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+        folder = state.source.wave_dir(w)
+        files = [str(p) for p in tidy.delivered_files(folder)] if folder.is_dir() else []
         # worker linkage (analysis.linkage) compares with the earlier waves' workers files
-        files += sorted(str(p) for x in study.waves_up_to(w)[:-1] for p in folder.parent.glob(f"{x.id}/workers.*"))
+        earlier = [state.source.wave_dir(x.id) for x in study.waves_up_to(w)[:-1]]
+        files += sorted(str(p) for d in earlier for p in d.glob("workers.*"))
         tasks.append(
             {
                 "basename": "validate",
                 "name": w,
-                "actions": [(validate, [w, str(state.data_dir) if state.data_dir else None])],
+                "actions": [(validate, [w, state.source])],
                 "file_dep": files + cfg + loaders,
                 "targets": [str(validation_record(w))],
+                "uptodate": [source_key],
                 "doc": f"validate {w}",
             }
         )
@@ -266,6 +331,7 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
                 "actions": [(report, [state, r])],
                 "file_dep": deps,
                 "targets": [str(paths.OUTPUT / f"{r}.html"), str(paths.OUTPUT / f"{r}.pdf")],
+                "uptodate": [source_key],
                 "doc": f"report {r}",
             }
         )
@@ -353,6 +419,9 @@ class RunResult:
     uptodate: list[str]
     failed: list[tuple[str, str]]
     outcomes: list
+    source: DataSource | None = None
+    reports: list[str] = field(default_factory=list)  # the reports this build brought up to date
+    waiting: list[str] = field(default_factory=list)  # the waves and reports it could not build yet
 
 
 def run(
@@ -362,17 +431,23 @@ def run(
     renderer: str = "auto",
     data_dir: Path | None = None,
     always: bool = False,
+    source: str | None = None,
 ) -> RunResult:
-    """Bring the selected waves' notebooks (and reports) up to date."""
+    """Bring the selected waves' notebooks (and reports) up to date, from one data source
+    (``source``: ``raw``, ``synthetic`` or ``auto``; default as :func:`analysis.source.resolve`)."""
     from doit.cmd_base import TaskLoader2
     from doit.doit_cmd import DoitMain
     from doit.loader import generate_tasks
+    from rich.console import Console
 
     t_start = time.perf_counter()
     study = load_study()
     waves = waves if waves is not None else study.wave_ids
     reports = reports if reports is not None else []
-    state = BuildState(jobs or os.cpu_count() or 1, renderer, data_dir)
+    src = resolve(source, data_dir, study)
+    console = Console(file=sys.__stderr__, highlight=False, soft_wrap=True)
+    console.print(("[bold yellow]" if src.synthetic else "[bold]") + src.describe() + "[/]")
+    state = BuildState(jobs or os.cpu_count() or 1, src, renderer)
     paths.BUILD.mkdir(parents=True, exist_ok=True)
     holder: dict[str, ProgressReporter] = {}
 
@@ -413,20 +488,46 @@ def run(
         args = ["run"] + (["--always-execute"] if always else []) + names
         return DoitMain(Loader(), extra_config={"GLOBAL": {}}).run(args)
 
-    ran, up, failed = [], [], []
-    try:
-        code = one_pass(data_tasks(study, data_dir))
-        r = holder.get("r")
+    def tally(code: int) -> int:
+        r = holder.pop("r", None)
         if r:
-            ran, up, failed = list(r.ran), list(r.uptodate), list(r.failed)
+            ran.extend(r.ran)
+            up.extend(r.uptodate)
+            failed.extend(r.failed)
+        return code
+
+    ran, up, failed = [], [], []
+    todo = Plan([], [], {})
+    saved_env = {k: os.environ.get(k) for k in source_env(src)}
+    os.environ.update(source_env(src))  # notebook kernels resolve the same source as this build
+    try:
+        code = tally(one_pass(data_tasks(src)))
         if code == 0:
-            code = one_pass(graph(study, state, waves, reports))
-            r = holder.get("r")
-            if r:
-                ran += r.ran
-                up += r.uptodate
-                failed += r.failed
+            todo = plan(study, src, waves, reports)
+            for what, missing in todo.waiting.items():
+                folder = " and ".join(src.folder_label(w) for w in missing)
+                earlier = [f for f in (paths.OUTPUT / f"{what}.html", paths.OUTPUT / f"{what}.pdf") if f.exists()]
+                note = (
+                    f" ({' and '.join(map(rel, earlier))} left from an earlier build, not updated)" if earlier else ""
+                )
+                console.print(f"[yellow]⊘ {what} waits for {folder}[/]{note}")
+            if src.synthetic and todo.waiting:
+                first = next(iter(todo.waiting.values()))[0]
+                console.print(f"[bold red]error[/]: {src.missing_folder_message(first)}")
+                code = 1
+            elif (waves or reports) and not (todo.waves or todo.reports):
+                console.print(
+                    f"[bold red]nothing to build[/]: no selected wave or report has all its data in {rel(src.root)}/"
+                )
+                code = 1
+            else:
+                code = tally(one_pass(graph(study, state, todo.waves, todo.reports)))
     finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         if state.pool is not None:
             state.pool.close()
     line = f"{len(ran)} task(s) run, {len(up)} up to date"
@@ -435,7 +536,8 @@ def run(
             f", [bold red]{len(failed)} failed[/]; reports that depend on them were not rebuilt"
             " (_output/ left as it was)"
         )
-    from rich.console import Console
-
-    Console(file=sys.__stderr__, highlight=False).print(f"{line} [dim]({time.perf_counter() - t_start:.1f}s)[/]")
-    return RunResult(code, ran, up, failed, state.outcomes)
+    if todo.waiting:
+        line += f"; not built, waiting for data: {', '.join(todo.waiting)}"
+    console.print(f"{line} [dim]({time.perf_counter() - t_start:.1f}s)[/]")
+    built = todo.reports if code == 0 else []
+    return RunResult(code, ran, up, failed, state.outcomes, src, built, list(todo.waiting))

@@ -17,33 +17,40 @@ def _waves(args, study) -> list[str]:
 
 
 def cmd_data(args) -> int:
-    """Write the deterministic synthetic data set."""
-    from analysis.synthetic import generate_all
+    """Write the deterministic synthetic data set (the only command that writes data)."""
+    from analysis import build, source
 
     study = load_study()
-    written = generate_all(paths.SYNTHETIC, study)
-    print(f"synthetic data: {len(written)} files under {paths.SYNTHETIC.relative_to(paths.ROOT)}/")
+    if args.if_needed:
+        src = source.resolve(study=study)
+        if not (src.synthetic and src.root == paths.SYNTHETIC):
+            print(f"{src.describe()}: no synthetic data needed")
+            return 0
+        if build.synthetic_complete():
+            print(f"synthetic data: already complete under {source.rel(paths.SYNTHETIC)}/")
+            return 0
+    written = build.make_synthetic(study)
+    print(f"synthetic data: {len(written)} files under {source.rel(paths.SYNTHETIC)}/")
     return 0
 
 
-def ensure_data(study, data_dir: Path | None) -> None:
-    """Synthetic data are made when a wave has neither real nor synthetic files."""
-    from analysis import tidy
-
-    for w in study.wave_ids:
-        tidy.source_dir(w, data_dir, study)
-
-
 def cmd_validate(args) -> int:
-    from analysis import tidy
+    from analysis import source, tidy
 
     study = load_study()
-    ensure_data(study, args.data_dir)
+    src = source.resolve(args.source, args.data_dir, study)
+    print(src.describe())
+    waves = _waves(args, study)
+    missing = src.missing(waves)
+    if missing and (src.synthetic or args.wave):
+        raise source.MissingDataError(src.missing_folder_message(missing[0]))
     bad = 0
-    for w in _waves(args, study):
-        res = tidy.validate_wave(w, args.data_dir, study)
-        src = res.source_dir
-        print(f"\n== {w}: {src}")
+    for w in waves:
+        if w in missing:
+            print(f"\n== {w}: not delivered yet (no {src.folder_label(w)}), not validated")
+            continue
+        res = tidy.validate_wave(w, study=study, source=src)
+        print(f"\n== {w}: {source.rel(res.source_dir)}/")
         print(res.summary().drop(columns=["wave"]).to_string(index=False))
         for warning in res.warnings:
             print(f"  WARNING: {warning}")
@@ -64,7 +71,12 @@ def cmd_build(args) -> int:
     from analysis import build
 
     res = build.run(
-        waves=_waves(args, load_study()), reports=[], jobs=_jobs(args), data_dir=args.data_dir, always=args.always
+        waves=_waves(args, load_study()),
+        reports=[],
+        jobs=_jobs(args),
+        data_dir=args.data_dir,
+        always=args.always,
+        source=args.source,
     )
     return 1 if res.code else 0
 
@@ -76,11 +88,19 @@ def cmd_report(args) -> int:
     study = load_study()
     reports = [args.report] if args.report else [r.id for r in study.reports]
     res = build.run(
-        waves=[], reports=reports, jobs=_jobs(args), renderer=args.renderer, data_dir=args.data_dir, always=args.always
+        waves=[],
+        reports=reports,
+        jobs=_jobs(args),
+        renderer=args.renderer,
+        data_dir=args.data_dir,
+        always=args.always,
+        source=args.source,
     )
     if res.code == 0:
-        for r in reports:
+        for r in res.reports:
             print(f"{paths.OUTPUT.relative_to(paths.ROOT)}/{r}.html and .pdf are up to date")
+        if res.waiting:
+            print(f"not built (waiting for data): {', '.join(res.waiting)}")
     return 1 if res.code else 0
 
 
@@ -120,10 +140,19 @@ def parser() -> argparse.ArgumentParser:
         if wave:
             sp.add_argument("--wave", help="one wave id (default: every wave in config/study.yml)")
         sp.add_argument(
+            "--source",
+            choices=["auto", "raw", "synthetic"],
+            default=None,
+            help="where the data come from, for the whole run: raw (data/raw/), synthetic (data/synthetic/, "
+            "made by `make data`) or auto (raw when data/raw/ holds any wave folder); default: data_source "
+            "in config/study.yml, else auto",
+        )
+        sp.add_argument(
             "--data-dir",
             type=Path,
             default=None,
-            help="folder holding <wave>/ folders (default: data/raw, else data/synthetic)",
+            help="folder holding delivered <wave>/ folders, instead of data/raw/ (taken as raw data unless "
+            "--source synthetic)",
         )
 
     def build_opts(sp):
@@ -133,6 +162,11 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--always", action="store_true", help="re-run every task even if it is up to date")
 
     sp = sub.add_parser("data", help="write the deterministic synthetic data set to data/synthetic/")
+    sp.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="only when the data source is synthetic and the set is missing or incomplete (`make lab` uses it)",
+    )
     sp.set_defaults(func=cmd_data)
     sp = sub.add_parser("validate", help="validate delivered files, quarantine bad rows, write tidy tables")
     common(sp)

@@ -54,14 +54,16 @@ def wave_config(wave: str) -> Path:
     return WAVE_CONFIG_DIR / f"{wave}.yml"
 
 
-def raw_wave_dir(wave: str, data_dir: Path | None = None) -> Path:
-    """Where a wave's delivered files are: real data when ``data/raw/<wave>/`` exists,
-    otherwise the synthetic set. ``data_dir`` overrides both (a folder holding wave folders).
+def wave_dir(wave: str, source: str, data_dir: Path | None = None) -> Path:
+    """Where a wave's files are read from, for one source (``raw`` or ``synthetic``): there is no
+    fallback from one to the other (see :mod:`analysis.source`). ``data_dir`` overrides the
+    source's folder (a folder holding wave folders).
     """
     if data_dir is not None:
         return Path(data_dir) / wave
-    real = RAW / wave
-    return real if real.is_dir() else SYNTHETIC / wave
+    if source not in ("raw", "synthetic"):
+        raise ValueError(f"source must be 'raw' or 'synthetic', got {source!r}")
+    return (RAW if source == "raw" else SYNTHETIC) / wave
 
 
 def tidy_dir(wave: str) -> Path:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.config import Study
+from analysis.source import DataSource, rel
 
 PACKAGES = [
     "pandas",
@@ -60,14 +61,29 @@ def git_state(root: Path | None = None) -> tuple[str, bool]:
         return "not a git checkout", False
 
 
-def input_files(study: Study, waves: list[str], data_dir: Path | None = None) -> pd.DataFrame:
+def input_files(study: Study, waves: list[str]) -> pd.DataFrame:
+    """Every file the report's waves were validated from, with the SHA-256 recorded when it was
+    validated (``_build/data/<wave>/validation.json``): exactly what the tidy tables were made of."""
     rows = []
     for w in waves:
-        folder = paths.raw_wave_dir(w, data_dir)
-        for f in sorted(p for p in folder.glob("*") if p.is_file()):
-            rel = f.relative_to(paths.ROOT) if f.is_relative_to(paths.ROOT) else f
-            rows.append({"Wave": w, "File": str(rel), "SHA-256": sha256(f)})
+        record = json.loads((paths.tidy_dir(w) / "validation.json").read_text())
+        for name, digest in sorted(record.get("files", {}).items()):
+            rows.append({"Wave": w, "File": f"{record['source_dir']}/{name}", "SHA-256": digest})
     return pd.DataFrame(rows, columns=["Wave", "File", "SHA-256"])
+
+
+def source_statement(study: Study, src: DataSource) -> str:
+    """The appendix's first line: where the data came from, plainly."""
+    if src.synthetic:
+        return (
+            "**Synthetic data: not for publication.** Every input file listed below is from the synthetic "
+            f"data set that `make data` generates (`{rel(src.root)}/`, seed {study.seed}): no figure in this "
+            "report describes real people."
+        )
+    return (
+        f"**Data source: delivered data** (`{rel(src.root)}/`). Every input file listed below is a file as "
+        "delivered; no synthetic data were used."
+    )
 
 
 def package_versions() -> pd.DataFrame:
@@ -80,8 +96,8 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: Path | None = None) -> str:
-    """The provenance appendix of one report, as Markdown."""
+def provenance_markdown(study: Study, report_id: str, renderer: str, src: DataSource) -> str:
+    """The provenance appendix of one report, as Markdown; its first line names the data source."""
     from analysis.disclose import rule_text
     from analysis.tables import to_markdown
 
@@ -102,6 +118,9 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
         columns=["Notebook", "Wave", "Parameters"],
     )
     lines = [
+        source_statement(study, src),
+        "",
+        f"- **Data source**: {src.kind}",
         f"- **Git commit**: `{commit}`"
         f"{' (working tree had uncommitted changes)' if dirty else ' (clean working tree)'}",
         f"- **Built**: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -115,7 +134,7 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, data_dir: P
         "",
         "**Input files (SHA-256)**",
         "",
-        to_markdown(input_files(study, list(report.waves), data_dir), code=["File", "SHA-256"]),
+        to_markdown(input_files(study, list(report.waves)), code=["File", "SHA-256"]),
         "",
         "**Package versions**",
         "",

@@ -1,13 +1,19 @@
 """The tidy stage: validate a wave's delivered files and cache the typed tables as parquet
 under ``_build/data/<wave>/``, quarantined rows under ``_build/quarantine/<wave>/``.
 
-Notebooks read tables through :func:`read`, which builds the wave first when its cache is
-missing, so any notebook runs top to bottom in JupyterLab as it is.
+Notebooks read tables through :func:`read`, which re-validates the wave first when its cache is
+missing or was made from other files: ``validation.json`` records the data source and the SHA-256
+of every delivered file, and :func:`read` compares them with the files there now (content, not
+dates). So any notebook runs top to bottom in JupyterLab as it is, on what is delivered now.
+
+Nothing here writes data: when the source's folder for a wave is missing, the error says what to
+run (``make data`` for the synthetic set); only ``python -m analysis data`` writes it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from analysis.errors import UnusableFileError
 from analysis.linkage import wave_linkage
 from analysis.load import find_source, read_table
 from analysis.schemas import spec_for
+from analysis.source import DataSource, MissingDataError, rel, resolve
 from analysis.validate import SPREADSHEET_NOTE, Checked, check_table, write_quarantine
 
 
@@ -29,6 +36,8 @@ class WaveResult:
     checked: dict[str, Checked]
     unusable: list[UnusableFileError]
     warnings: list[str] = field(default_factory=list)  # e.g. workers that do not link to an earlier wave
+    source: str = "raw"  # "raw" or "synthetic": see analysis.source
+    files: dict[str, str] = field(default_factory=dict)  # delivered file name -> SHA-256
 
     def summary(self) -> pd.DataFrame:
         rows = []
@@ -88,24 +97,54 @@ def _interviews(folder: Path, study: Study):
 SOURCE_CHECKS = [check_admin, _survey, _interviews]
 
 
-def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = None) -> Path:
-    """The folder a wave's files are read from: ``data/raw/<wave>/`` when it exists, else the
-    synthetic set, which is generated (deterministically) when it is missing."""
-    folder = paths.raw_wave_dir(wave, data_dir)
-    if data_dir is None and folder.parent == paths.SYNTHETIC and not folder.is_dir():
-        from analysis.synthetic import generate_all
+# -- what was delivered, and whether the cached tables are of it ------------------------------
 
-        generate_all(paths.SYNTHETIC, study or load_study())
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, computed once per process for each (path, size, modification time)."""
+    from analysis.provenance import sha256
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = sha256(path)
+    return _HASHES[key]
+
+
+def delivered_files(folder: Path) -> list[Path]:
+    """Every file in a wave's folder (hidden files such as ``.DS_Store`` aside)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in delivered_files(folder)}
+
+
+def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = None, source=None) -> Path:
+    """The folder a wave's files are read from, in the build's one source (see
+    :mod:`analysis.source`). Nothing is generated: a missing folder is an error that says what
+    to do."""
+    src = source if isinstance(source, DataSource) else resolve(source, data_dir, study)
+    folder = src.wave_dir(wave)
+    if not folder.is_dir():
+        raise MissingDataError(src.missing_folder_message(wave))
     return folder
 
 
 def validate_wave(
-    wave: str, data_dir: Path | None = None, study: Study | None = None, write: bool = True
+    wave: str, data_dir: Path | None = None, study: Study | None = None, write: bool = True, source=None
 ) -> WaveResult:
-    """Validate every delivered file of ``wave`` and write tidy tables and quarantine files."""
+    """Validate every delivered file of ``wave`` and write tidy tables and quarantine files.
+
+    ``source`` is a :class:`~analysis.source.DataSource`, or ``raw`` / ``synthetic`` / ``auto``
+    (default: as :func:`analysis.source.resolve` decides)."""
     study = study or load_study()
     study.wave(wave)
-    folder = source_dir(wave, data_dir, study)
+    src = source if isinstance(source, DataSource) else resolve(source, data_dir, study)
+    folder = source_dir(wave, study=study, source=src)
+    files = file_hashes(folder)
     checked: dict[str, Checked] = {}
     unusable: list[UnusableFileError] = []
     for fn in SOURCE_CHECKS:
@@ -114,7 +153,7 @@ def validate_wave(
         unusable.extend(u)
     workers = checked.get("workers")
     warnings = wave_linkage(wave, workers.accepted["worker_id"], folder, study) if workers is not None else []
-    result = WaveResult(wave, folder, checked, unusable, warnings)
+    result = WaveResult(wave, folder, checked, unusable, warnings, source=src.kind, files=files)
     if write:
         write_wave(result)
     return result
@@ -136,11 +175,9 @@ def write_wave(result: WaveResult) -> None:
         json.dumps(
             {
                 "wave": result.wave,
-                "source_dir": str(
-                    result.source_dir.relative_to(paths.ROOT)
-                    if result.source_dir.is_relative_to(paths.ROOT)
-                    else result.source_dir
-                ),
+                "source": result.source,
+                "source_dir": rel(result.source_dir),
+                "files": result.files,
                 "tables": summary.to_dict(orient="records"),
                 "rules": {n: {str(k): int(v) for k, v in c.rule_counts().items()} for n, c in result.checked.items()},
                 "unusable": [str(u) for u in result.unusable],
@@ -152,20 +189,48 @@ def write_wave(result: WaveResult) -> None:
     )
 
 
+def stale_reason(wave: str, src: DataSource | None = None) -> str | None:
+    """Why a wave's tidy tables are not of the files delivered now (``None`` when they are)."""
+    src = src or resolve()
+    record = paths.tidy_dir(wave) / "validation.json"
+    if not record.exists():
+        return "its tidy tables have not been made yet"
+    r = json.loads(record.read_text())
+    folder = src.wave_dir(wave)
+    if r.get("source") != src.kind or r.get("source_dir") != rel(folder):
+        return f"its tidy tables were made from {r.get('source_dir')}/, and the data source is now {rel(folder)}/"
+    if not folder.is_dir():
+        raise MissingDataError(src.missing_folder_message(wave))
+    before, now = r.get("files") or {}, file_hashes(folder)
+    if before == now:
+        return None
+    changed = sorted(n for n in now if n in before and now[n] != before[n])
+    added = sorted(set(now) - set(before))
+    removed = sorted(set(before) - set(now))
+    what = [f"{rel(folder / n)} changed" for n in changed]
+    what += [f"{rel(folder / n)} is new" for n in added] + [f"{rel(folder / n)} is gone" for n in removed]
+    return "; ".join(what) + " since its tidy tables were made"
+
+
+def ensure_current(wave: str) -> None:
+    """Re-validate ``wave`` when its tidy tables are missing or not of the delivered files."""
+    src = resolve()
+    why = stale_reason(wave, src)
+    if why is not None:
+        print(f"validating {wave} ({rel(src.wave_dir(wave))}/): {why}", file=sys.stderr)
+        validate_wave(wave, source=src)
+
+
 def read(wave: str, table: str) -> pd.DataFrame | None:
     """A tidy table of a wave, or ``None`` when that source was not delivered at this wave."""
-    tdir = paths.tidy_dir(wave)
-    if not (tdir / "validation.json").exists():
-        validate_wave(wave)
-    p = tdir / f"{table}.parquet"
+    ensure_current(wave)
+    p = paths.tidy_dir(wave) / f"{table}.parquet"
     return pd.read_parquet(p) if p.exists() else None
 
 
 def validation_summary(wave: str) -> dict:
-    p = paths.tidy_dir(wave) / "validation.json"
-    if not p.exists():
-        validate_wave(wave)
-    return json.loads(p.read_text())
+    ensure_current(wave)
+    return json.loads((paths.tidy_dir(wave) / "validation.json").read_text())
 
 
 def write_validation_html(result: WaveResult) -> Path:

@@ -1,6 +1,7 @@
 """Deterministic synthetic data in exactly the real delivery formats.
 
-Used whenever ``data/raw/<wave>/`` does not exist. The same seed gives the same bytes.
+Used when the data source is synthetic (see :mod:`analysis.source`), written only by
+``python -m analysis data`` (``make data``). The same seed gives the same bytes.
 """
 
 from pathlib import Path
