@@ -498,6 +498,9 @@ def run(
 
     ran, up, failed = [], [], []
     todo = Plan([], [], {})
+    # doit swaps sys.stdout/sys.stderr around each action; with actions in threads the last
+    # restore can leave another thread's capture in place, so they are put back at the end
+    saved_streams = sys.stdout, sys.stderr
     saved_env = {k: os.environ.get(k) for k in source_env(src)}
     os.environ.update(source_env(src))  # notebook kernels resolve the same source as this build
     try:
@@ -523,6 +526,7 @@ def run(
             else:
                 code = tally(one_pass(graph(study, state, todo.waves, todo.reports)))
     finally:
+        sys.stdout, sys.stderr = saved_streams
         for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)

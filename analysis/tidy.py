@@ -99,15 +99,17 @@ SOURCE_CHECKS = [check_admin, _survey, _interviews]
 
 # -- what was delivered, and whether the cached tables are of it ------------------------------
 
-_HASHES: dict[tuple[str, int, int], str] = {}
+_HASHES: dict[tuple, str] = {}
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, computed once per process for each (path, size, modification time)."""
+    """SHA-256 of a file, computed once per process for each (path, inode, size, modification and
+    change times): a file rewritten in place changes its change time even where its size and
+    modification time stay the same."""
     from analysis.provenance import sha256
 
     st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if key not in _HASHES:
         _HASHES[key] = sha256(path)
     return _HASHES[key]
