@@ -195,12 +195,12 @@ def test_a_fourth_wave_needs_only_configuration_and_data(tmp_path):
     next(r for r in study["reports"] if r["id"] == "december")["waves"].append("followup")
     (root / "config" / "study.yml").write_text(yaml.safe_dump(study, sort_keys=False))
     (root / "config" / "waves" / "followup.yml").write_text("wave: followup\n")
-    # the follow-up's data arrive as real data would: a folder under data/raw/
+    # every wave's data, the follow-up's too, arrive as real data would: folders under data/raw/
+    # (a build reads one source, never raw data for some waves and synthetic for others)
     first = run_analysis(root, "data")
     assert first.returncode == 0, first.stderr[-2000:]
-    (root / "data" / "raw").mkdir()
-    shutil.copytree(root / "data" / "synthetic" / "followup", root / "data" / "raw" / "followup")
-    shutil.rmtree(root / "data" / "synthetic" / "followup")
+    shutil.copytree(root / "data" / "synthetic", root / "data" / "raw", ignore=shutil.ignore_patterns("*.json"))
+    shutil.rmtree(root / "data" / "synthetic")
     proc = run_analysis(root, "report", "--renderer", "builtin")
     assert proc.returncode == 0, proc.stderr[-4000:]
     december = (root / "_output" / "december.html").read_text()
