@@ -53,9 +53,6 @@ def notebook_names() -> list[str]:
     return sorted(names, key=lambda n: (n != "summary", n))
 
 
-_rel = rel
-
-
 def package_sources() -> list[str]:
     return sorted(str(p) for p in paths.PACKAGE.rglob("*.py"))
 
@@ -86,7 +83,7 @@ def make_synthetic(study: Study | None = None) -> list[Path]:
     from analysis.synthetic import generate_all
 
     written = sorted(map(Path, generate_all(paths.SYNTHETIC, study or load_study())))
-    manifest = {_rel(p): sha256(p) for p in written}
+    manifest = {rel(p): sha256(p) for p in written}
     synthetic_manifest().write_text(json.dumps(manifest, indent=2))
     return written
 
@@ -137,7 +134,7 @@ def failure_block(o) -> str:
     cell = f"cell {o.cell}" if o.cell is not None else "kernel"
     return (
         f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}\n"
-        f"  the executed notebook is kept at {_rel(Path(o.failed_copy))}"
+        f"  the executed notebook is kept at {rel(Path(o.failed_copy))}"
     )
 
 
@@ -439,6 +436,7 @@ def run(
     from doit.doit_cmd import DoitMain
     from doit.loader import generate_tasks
     from rich.console import Console
+    from rich.markup import escape
 
     t_start = time.perf_counter()
     study = load_study()
@@ -446,7 +444,7 @@ def run(
     reports = reports if reports is not None else []
     src = resolve(source, data_dir, study)
     console = Console(file=sys.__stderr__, highlight=False, soft_wrap=True)
-    console.print(("[bold yellow]" if src.synthetic else "[bold]") + src.describe() + "[/]")
+    console.print(("[bold yellow]" if src.synthetic else "[bold]") + escape(src.describe()) + "[/]")
     state = BuildState(jobs or os.cpu_count() or 1, src, renderer)
     paths.BUILD.mkdir(parents=True, exist_ok=True)
     holder: dict[str, ProgressReporter] = {}
@@ -513,7 +511,7 @@ def run(
                 note = (
                     f" ({' and '.join(map(rel, earlier))} left from an earlier build, not updated)" if earlier else ""
                 )
-                console.print(f"[yellow]⊘ {what} waits for {folder}[/]{note}")
+                console.print(f"[yellow]⊘ {what} waits for {escape(folder)}[/]{escape(note)}")
             if src.synthetic and todo.waiting:
                 first = next(iter(todo.waiting.values()))[0]
                 console.print(f"[bold red]error[/]: {src.missing_folder_message(first)}")
