@@ -258,7 +258,7 @@ def test_provenance_states_the_source_first_and_lists_the_validated_files(root, 
     assert synthetic.startswith("**Synthetic data: not for publication.**")
     files = provenance.input_files(study, ["baseline", "interim"])
     expected = {
-        (w, f"`data/raw/{w}/{f.name}`", f"`{hashlib.sha256(f.read_bytes()).hexdigest()}`")
+        (w, f"data/raw/{w}/{f.name}", hashlib.sha256(f.read_bytes()).hexdigest())
         for w in ("baseline", "interim")
         for f in (synthetic_set / w).iterdir()
     }
