@@ -12,6 +12,8 @@ failed render leaves the previous good report in place.
 from __future__ import annotations
 
 import base64
+import html
+import json
 import os
 import re
 import shutil
@@ -34,6 +36,79 @@ FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 class RenderError(AnalysisError):
     pass
+
+
+# -- where the data came from ------------------------------------------------------------------
+
+SYNTHETIC_MARK = "Synthetic data: not for publication"
+SYNTHETIC_NOTE = (
+    "This report was built from the project's generated synthetic data set, not from data delivered "
+    "by a local authority. Its numbers describe no real person and must not be quoted as findings."
+)
+# The built-in HTML needs no script: forbid every script, allow the embedded (data:) images and
+# fonts and the inline style sheet that pandoc's --embed-resources writes.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'; object-src 'none'; script-src 'none'"
+)
+
+
+def data_source(report: str) -> str | None:
+    """Where a report's data came from: ``"synthetic"``, ``"raw"``, or None when the build left no record.
+
+    The build writes ``_build/reports/<report>/data_source.json`` (``{"source": "synthetic"}``)
+    before rendering.
+    """
+    path = paths.STAGED_REPORTS / report / "data_source.json"
+    if not path.exists():
+        return None
+    try:
+        source = json.loads(path.read_text(encoding="utf-8"))["source"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RenderError(f'{path}: expected {{"source": "synthetic"}} or {{"source": "raw"}} ({exc}).') from exc
+    if source not in ("synthetic", "raw"):
+        raise RenderError(f'{path}: "source" is {source!r}; expected "synthetic" or "raw".')
+    return source
+
+
+def synthetic_banner_html() -> str:
+    """The banner at the top of a synthetic report's HTML: words, not colour alone."""
+    return (
+        '<div class="synthetic-banner" role="note">\n'
+        f"<p><strong>{html.escape(SYNTHETIC_MARK)}.</strong> {html.escape(SYNTHETIC_NOTE)}</p>\n"
+        "</div>\n"
+    )
+
+
+def synthetic_typst_header() -> str:
+    """Typst for the page header of every page of a synthetic report's PDF."""
+    return (
+        "// Every page of a report built from synthetic data says so in its header.\n"
+        '#set page(header: align(center, text(size: 9pt, weight: "bold")['
+        f"{SYNTHETIC_MARK}]))\n"
+    )
+
+
+def synthetic_typst_notice() -> str:
+    """Typst for a boxed notice under the title of a synthetic report's PDF."""
+    return f"#block(width: 100%, inset: 8pt, stroke: 1.5pt + black)[*{SYNTHETIC_MARK}.* {SYNTHETIC_NOTE}]\n"
+
+
+def _mark_files(report: str, folder: Path) -> dict[str, Path]:
+    """Per-render include files (HTML head and banner, typst header and notice) written to ``folder``."""
+    files = {"csp": folder / "csp.html"}
+    files["csp"].write_text(
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n', encoding="utf-8"
+    )
+    if data_source(report) == "synthetic":
+        for key, name, text in (
+            ("banner", "synthetic-banner.html", synthetic_banner_html()),
+            ("typst_header", "synthetic-header.typ", synthetic_typst_header()),
+            ("typst_notice", "synthetic-notice.typ", synthetic_typst_notice()),
+        ):
+            files[key] = folder / name
+            files[key].write_text(text, encoding="utf-8")
+    return files
 
 
 def quarto_available() -> str | None:
@@ -205,9 +280,18 @@ def _prefix_captions(markdown: str, found: dict[str, tuple[str, int]]) -> str:
     return re.sub(r"^: (.*?) \{#(tbl-[\w-]+)\}\s*$", tbl, markdown, flags=re.M)
 
 
+def _project() -> dict:
+    return (yaml.safe_load(paths.QUARTO_PROJECT.read_text()) or {}) if paths.QUARTO_PROJECT.exists() else {}
+
+
 def project_options(fmt: str) -> dict:
-    data = yaml.safe_load(paths.QUARTO_PROJECT.read_text()) if paths.QUARTO_PROJECT.exists() else {}
-    return (data.get("format") or {}).get(fmt) or {}
+    return (_project().get("format") or {}).get(fmt) or {}
+
+
+def document_lang(meta: dict, fmt: str) -> str | None:
+    """The document language (``lang``) as Quarto resolves it: front matter, then the format's
+    options, then the top level of ``_quarto.yml``."""
+    return meta.get("lang") or project_options(fmt).get("lang") or _project().get("lang")
 
 
 def front_matter(qmd: Path) -> dict:
@@ -252,6 +336,7 @@ def render_builtin(
     (work / "media").mkdir()
     for name, data in resolved.images.items():
         (work / "media" / name).write_bytes(data)
+    marks = _mark_files(report, work)
     written = []
     try:
         if "html" in formats:
@@ -267,8 +352,11 @@ def render_builtin(
                 "--embed-resources",
                 "--output",
                 "report.html",
-                *(_meta_args(meta)),
+                *(_meta_args({**meta, "lang": document_lang(meta, "html")})),
+                f"--include-in-header={marks['csp']}",
             ]
+            if "banner" in marks:
+                args.append(f"--include-before-body={marks['banner']}")
             if opts.get("toc", True):
                 args += ["--toc", f"--toc-depth={opts.get('toc-depth', 2)}"]
             if opts.get("number-sections"):
@@ -292,7 +380,7 @@ def render_builtin(
                 "--standalone",
                 "--output",
                 "report.typ",
-                *(_meta_args(meta)),
+                *(_meta_args({**meta, "lang": document_lang(meta, "typst")})),
                 "-V",
                 f"papersize={opts.get('papersize', 'a4')}",
             ]
@@ -303,6 +391,11 @@ def render_builtin(
             header = opts.get("include-in-header")
             for h in [header] if isinstance(header, str) else (header or []):
                 args.append(f"--include-in-header={(paths.ROOT / h).resolve()}")
+            if "typst_header" in marks:
+                args += [
+                    f"--include-in-header={marks['typst_header']}",
+                    f"--include-before-body={marks['typst_notice']}",
+                ]
             for key in ("mainfont", "fontsize", "margin"):
                 if key in opts:
                     val = opts[key]
@@ -339,11 +432,29 @@ def render_quarto(
 
     env.setdefault("QUARTO_PYTHON", sys.executable)
     qdir = paths.BUILD / "quarto"
+    marks_dir = paths.STAGED_REPORTS / report / "marks"
+    marks_dir.mkdir(parents=True, exist_ok=True)
+    marks = _mark_files(report, marks_dir)
+    extra: dict[str, list[str]] = {"html": [], "typst": []}
+    if "banner" in marks:
+        # Quarto's --include-* flags replace the format's own includes from _quarto.yml: repeat those first.
+        for to in extra:
+            for key in ("include-in-header", "include-before-body"):
+                own = project_options(to).get(key)
+                for f in [own] if isinstance(own, str) else (own or []):
+                    extra[to] += [f"--{key}", str((paths.ROOT / f).resolve())]
+        extra["html"] += ["--include-before-body", str(marks["banner"])]
+        extra["typst"] += [
+            "--include-in-header",
+            str(marks["typst_header"]),
+            "--include-before-body",
+            str(marks["typst_notice"]),
+        ]
     for fmt, to, ext in (("html", "html", "html"), ("pdf", "typst", "pdf")):
         if fmt not in formats:
             continue
         proc = subprocess.run(
-            [quarto, "render", f"report/{report}.qmd", "--to", to],
+            [quarto, "render", f"report/{report}.qmd", "--to", to, *extra[to]],
             cwd=paths.ROOT,
             env=env,
             capture_output=True,

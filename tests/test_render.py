@@ -1,6 +1,10 @@
 """The built-in renderer: embeds, includes, numbering and cross-references."""
 
 import base64
+import html as html_lib
+import json
+import re
+import shutil
 
 import nbformat
 import pytest
@@ -70,3 +74,130 @@ def test_missing_label_names_the_notebook_and_label(project):
 def test_cell_options():
     assert render.cell_options('#| label: fig-x\n#| fig-cap: "A: b"\nprint(1)') == {"label": "fig-x", "fig-cap": "A: b"}
     assert render.cell_options("print(1)") == {}
+
+
+# -- the built-in renderer end to end on a small report: data-source marks, lang, CSP ------------------
+
+PAYLOAD_PARAGRAPHS = 120  # enough text for several PDF pages
+
+
+@pytest.fixture
+def mini(tmp_path, monkeypatch):
+    """A project root holding one small multi-page report and the real project settings."""
+    import shutil
+
+    from analysis import paths
+
+    root = tmp_path / "root"
+    (root / "report").mkdir(parents=True)
+    for rel in ("_quarto.yml", "report/house.css", "report/typst-header.typ"):
+        shutil.copyfile(paths.ROOT / rel, root / rel)
+    body = "\n\n".join(
+        f"Paragraph {i}: the offer was taken up by some social workers and not by others." for i in range(200)
+    )
+    (root / "report" / "mini.qmd").write_text(
+        '---\ntitle: "A small report"\nsubtitle: "For the renderer tests"\n---\n\n# First {#sec-first}\n\n'
+        + body
+        + "\n\n# Second {#sec-second}\n\nThe end.\n"
+    )
+    names = ("REPORT", "QUARTO_PROJECT", "BUILD", "STAGED_REPORTS", "OUTPUT")
+    moved = {name: root / getattr(paths, name).relative_to(paths.ROOT) for name in names}
+    monkeypatch.setattr(paths, "ROOT", root)
+    for name, path in moved.items():
+        monkeypatch.setattr(paths, name, path)
+    (root / "_build" / "reports" / "mini").mkdir(parents=True)
+    return root
+
+
+def _source(root, value):
+    (root / "_build" / "reports" / "mini" / "data_source.json").write_text(json.dumps({"source": value}))
+
+
+def _pdf_pages(pdf):
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(str(pdf)).pages]
+
+
+def _first_heading_and_banner(html):
+    banner = html.find('class="synthetic-banner"')
+    heading = re.search(r"<h[1-6][ >]", html)
+    return banner, heading.start() if heading else -1
+
+
+def test_synthetic_report_is_marked_on_every_page_and_at_the_top(mini):
+    _source(mini, "synthetic")
+    render.render_builtin("mini")
+    html = (mini / "_output" / "mini.html").read_text()
+    banner, heading = _first_heading_and_banner(html)
+    assert 0 < banner < heading  # the banner comes before the title and the first heading
+    assert 'role="note"' in html[banner - 60 : banner + 60]
+    assert "Synthetic data: not for publication" in html
+    pages = _pdf_pages(mini / "_output" / "mini.pdf")
+    assert len(pages) >= 3  # 200 paragraphs: the check covers pages after the first
+    for n, text in enumerate(pages, start=1):
+        assert "Synthetic data: not for publication" in " ".join(text.split()), f"page {n} is not marked"
+    # the title page also carries the boxed notice under the title
+    assert "must not be quoted" in " ".join(pages[0].split())
+
+
+@pytest.mark.parametrize("source", ["raw", None])
+def test_real_or_unrecorded_data_carry_no_synthetic_mark(mini, source):
+    if source:
+        _source(mini, source)
+    render.render_builtin("mini")
+    html = (mini / "_output" / "mini.html").read_text()
+    assert 'class="synthetic-banner"' not in html and "Synthetic data" not in html
+    for text in _pdf_pages(mini / "_output" / "mini.pdf"):
+        assert "Synthetic data" not in text
+
+
+def test_a_bad_data_source_record_names_the_file(mini):
+    path = mini / "_build" / "reports" / "mini" / "data_source.json"
+    path.write_text('{"source": "made up"}')
+    with pytest.raises(render.RenderError, match=r"data_source\.json.*'made up'"):
+        render.data_source("mini")
+    path.write_text("not json")
+    with pytest.raises(render.RenderError, match=r"data_source\.json"):
+        render.data_source("mini")
+
+
+def test_html_has_a_language_and_a_policy_that_forbids_scripts(mini):
+    render.render_builtin("mini", formats=("html",))
+    html = (mini / "_output" / "mini.html").read_text()
+    assert re.search(r'<html[^>]*\blang="en-GB"', html)  # from _quarto.yml's top-level lang
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp, "no Content-Security-Policy"
+    # pandoc writes the quotes as &#39;, which the browser reads as '
+    directives = dict(d.strip().split(" ", 1) for d in html_lib.unescape(csp.group(1)).split(";"))
+    assert directives["script-src"] == "'none'" and directives["default-src"] == "'none'"
+    assert directives["img-src"] == "data:"  # the embedded figures
+    assert "<script" not in html.lower()  # nothing the policy would block
+
+
+# A success-criteria table as tables.to_markdown writes it for a data set of 40 social workers: the
+# dashes give "At" and "RAG" about 6% and 4% of the line, narrower than "months" and "amber" at 8.5pt.
+CRITERIA_TABLE = """\
+| Criterion | Threshold | At | Observed (95% CI) | RAG | Status |
+|:---------------------------------------------|:-----------|:--------|:-------------------------|:-----|:------------------------------------|
+| Take-up of either pattern | 30% | 3 months | 35% (95% CI 20% to 52%) | amber | uncertain (interval spans it) |
+| Consistent use: half of planned days taken | 50% | 6 months | 62% (95% CI 41% to 79%) | green | met |
+
+: Success criteria {#tbl-criteria}
+"""
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="install poppler-utils to read PDF word boxes")
+def test_narrow_table_columns_do_not_print_words_over_or_into_each_other(mini):
+    from tests.test_report_checks import clashing_words, glued_words, html_vocabulary, pdf_words
+
+    (mini / "report" / "mini.qmd").write_text('---\ntitle: "Table"\n---\n\n# Criteria\n\n' + CRITERIA_TABLE)
+    render.render_builtin("mini")
+    pdf = mini / "_output" / "mini.pdf"
+    vocabulary = html_vocabulary((mini / "_output" / "mini.html").read_text())
+    assert {"amber", "uncertain", "months", "35%"} <= vocabulary
+    # before report/typst-header.typ sized these columns from their content, poppler read "amberuncertain"
+    assert glued_words(pdf, vocabulary) == []
+    assert clashing_words(pdf) == []
+    words = [w[5] for w in pdf_words(pdf)]
+    assert "amber" in words and "uncertain" in words

@@ -8,6 +8,7 @@ saying what to install.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import shutil
 import subprocess
@@ -129,6 +130,82 @@ def test_pdf_pages_toc_sections_and_captions(built, report, tmp_path):
     box = PdfReader(str(pdf)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     assert re.search(r"\n\s*2\s*\n", text), "no page number on page 2"
+
+
+# -- text over text, and words run together, in the PDF ---------------------------------------------
+
+WORD_BOX = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def pdf_words(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
+    """Every word poppler finds in ``pdf``: (page, x0, y0, x1, y1, text), in points from the top left."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words = []
+    for n, page in enumerate(out.split("<page ")[1:], start=1):
+        words += [(n, *map(float, box), html_lib.unescape(w)) for *box, w in WORD_BOX.findall(page)]
+    return words
+
+
+def clashing_words(pdf: Path, min_gap: float = 0.5) -> list[str]:
+    """Pairs of words on one line whose boxes overlap (text over text) or touch (no gap between them).
+
+    Two words share a line when their boxes overlap vertically by at least half the smaller height;
+    a word space at the reports' smallest type (8.5pt) is about 2pt, so less than ``min_gap`` points
+    between two such words means they collide.
+    """
+    found = []
+    by_page: dict[int, list] = {}
+    for w in pdf_words(pdf):
+        by_page.setdefault(w[0], []).append(w)
+    for page, words in by_page.items():
+        words.sort(key=lambda w: w[2])
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                if b[2] >= a[4]:
+                    break  # sorted by top edge: no later word reaches down to a's line
+                shared = min(a[4], b[4]) - max(a[2], b[2])
+                if shared < 0.5 * min(a[4] - a[2], b[4] - b[2]):
+                    continue
+                if min(a[3], b[3]) - max(a[1], b[1]) > -min_gap:
+                    found.append(
+                        f"page {page}: {a[5]!r} and {b[5]!r} at x={a[1]:.0f}-{a[3]:.0f}, {b[1]:.0f}-{b[3]:.0f}"
+                    )
+    return found
+
+
+def glued_words(pdf: Path, vocabulary: set[str]) -> list[str]:
+    """PDF words that are two words of the report run together with no space ("amberuncertain",
+    "months35%"), which poppler reads as one word when a cell's text runs into the next cell."""
+
+    def has_text(part: str) -> bool:
+        return any(ch.isalnum() for ch in part)
+
+    found = []
+    for page, *_, word in pdf_words(pdf):
+        if word in vocabulary:
+            continue
+        for k in range(1, len(word)):
+            head, tail = word[:k], word[k:]
+            if head in vocabulary and tail in vocabulary and has_text(head) and has_text(tail):
+                found.append(f"page {page}: {word!r} ({head!r} + {tail!r})")
+                break
+    return found
+
+
+def html_vocabulary(html: str) -> set[str]:
+    """The words a reader sees in an HTML report (the same text as its PDF)."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return set(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+@needs_poppler
+@pytest.mark.parametrize("report", REPORTS)
+def test_pdf_never_prints_text_over_text_or_runs_words_together(built, report):
+    pdf = built / "_output" / f"{report}.pdf"
+    assert len(pdf_words(pdf)) > 2000  # the check reads the whole report
+    assert clashing_words(pdf) == []
+    vocabulary = html_vocabulary((built / "_output" / f"{report}.html").read_text())
+    assert glued_words(pdf, vocabulary) == []
 
 
 # -- nothing that identifies anyone ----------------------------------------------------------------
