@@ -318,7 +318,7 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
             str(paths.wave_config(w)) for w in rep.waves
         ]  # the provenance appendix lists every execution's parameters
         deps += [str(paths.REPORT / f"{r}.qmd"), str(paths.QUARTO_PROJECT)] + sorted(
-            str(p) for p in paths.REPORT.glob("*.css")
+            str(p) for ext in ("css", "typ", "lua") for p in paths.REPORT.glob(f"*.{ext}")
         )
         deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build")]
         tasks.append(

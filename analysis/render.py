@@ -364,6 +364,9 @@ def render_builtin(
             css = opts.get("css")
             for c in [css] if isinstance(css, str) else (css or []):
                 args += ["--css", str((paths.ROOT / c).resolve())]
+            filters = opts.get("filters")
+            for f in [filters] if isinstance(filters, str) else (filters or []):
+                args.append(f"--lua-filter={(paths.ROOT / f).resolve()}")
             args += ["--metadata", "pagetitle=" + str(meta.get("title", report)), "--metadata", "document-css=false"]
             _pandoc(args, work)
             _atomic_write(work / "report.html", out_dir / f"{report}.html")

@@ -146,6 +146,10 @@ def pdf_words(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
     return words
 
 
+def has_text(word: str) -> bool:
+    return any(ch.isalnum() for ch in word)
+
+
 def clashing_words(pdf: Path, min_gap: float = 0.5) -> list[str]:
     """Pairs of words on one line whose boxes overlap (text over text) or touch (no gap between them).
 
@@ -166,6 +170,8 @@ def clashing_words(pdf: Path, min_gap: float = 0.5) -> list[str]:
                 shared = min(a[4], b[4]) - max(a[2], b[2])
                 if shared < 0.5 * min(a[4] - a[2], b[4] - b[2]):
                     continue
+                if not (has_text(a[5]) and has_text(b[5])):
+                    continue  # a full stop set right after a code span is a word of its own to poppler
                 if min(a[3], b[3]) - max(a[1], b[1]) > -min_gap:
                     found.append(
                         f"page {page}: {a[5]!r} and {b[5]!r} at x={a[1]:.0f}-{a[3]:.0f}, {b[1]:.0f}-{b[3]:.0f}"
@@ -176,9 +182,6 @@ def clashing_words(pdf: Path, min_gap: float = 0.5) -> list[str]:
 def glued_words(pdf: Path, vocabulary: set[str]) -> list[str]:
     """PDF words that are two words of the report run together with no space ("amberuncertain",
     "months35%"), which poppler reads as one word when a cell's text runs into the next cell."""
-
-    def has_text(part: str) -> bool:
-        return any(ch.isalnum() for ch in part)
 
     found = []
     for page, *_, word in pdf_words(pdf):
@@ -326,3 +329,117 @@ def test_quarto_and_the_builtin_renderer_agree(built, report, tmp_path):
     _, builtin_pdf = pdf_text(built / "_output" / f"{report}.pdf")
     for phrase in ("Success criteria", "not reportable at this threshold", "Summary of findings"):
         assert phrase in quarto_pdf and phrase in builtin_pdf
+
+
+# -- a larger workforce, markup in the interview transcripts, a synthetic build -----------------------
+
+PAYLOAD = "<img src=x onerror=alert(1)> **bold**"
+SYNTHETIC_MARK = "Synthetic data: not for publication"
+
+
+def inject_into_transcripts(qdpx: Path, payload: str) -> int:
+    """Overwrite the start of every coded selection in a .qdpx's transcripts with ``payload``
+    (same length, so every offset in project.qde still holds); returns the selections changed."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    ns = "{urn:QDA-XML:project:1.0}"
+    with zipfile.ZipFile(qdpx) as zf:
+        files = {i.filename: zf.read(i) for i in zf.infolist()}
+    project = ET.fromstring(files["project.qde"])
+    changed = 0
+    for src in project.iter(f"{ns}TextSource"):
+        member = "sources/" + src.get("plainTextPath", "").removeprefix("internal://")
+        text = files[member].decode("utf-8")
+        for sel in src.iter(f"{ns}PlainTextSelection"):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            if end - start > len(payload):
+                text = text[:start] + payload + text[start + len(payload) :]
+                changed += 1
+        files[member] = text.encode("utf-8")
+    with zipfile.ZipFile(qdpx, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Six teams (about 40 social workers, where the success-criteria table once printed "amber" over
+    "uncertain"), every coded interview selection starting with markup, and a synthetic-data record."""
+    root = copy_project(tmp_path_factory.mktemp("hostile"))
+    study = yaml.safe_load((root / "config" / "study.yml").read_text())
+    site = next(s for s in study["sites"] if s["teams"])
+    site["teams"] += [f"Extra Team {k}" for k in range(1, 4)]
+    (root / "config" / "study.yml").write_text(yaml.safe_dump(study, sort_keys=False))
+    data = run_analysis(root, "data")
+    assert data.returncode == 0, data.stderr[-3000:]
+    qdpx = sorted((root / "data" / "synthetic").glob("*/interviews.qdpx"))
+    assert qdpx and all(inject_into_transcripts(f, PAYLOAD) > 10 for f in qdpx)
+    for report in REPORTS:  # what the build records for a synthetic build (written here too, for the renderer)
+        staged = root / "_build" / "reports" / report
+        staged.mkdir(parents=True, exist_ok=True)
+        (staged / "data_source.json").write_text('{"source": "synthetic"}')
+    proc = run_analysis(root, "report", "--renderer", "builtin")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return root
+
+
+def test_hostile_build_has_about_forty_social_workers(hostile):
+    import pandas as pd
+
+    workers = pd.read_parquet(hostile / "_build" / "data" / "interim" / "workers.parquet")
+    # 6 teams of 6 or 7 social workers each (analysis/synthetic/admin.py), less a little turnover
+    assert 33 <= (workers["role"] == "social worker").sum() <= 42
+
+
+@needs_poppler
+@pytest.mark.parametrize("report", REPORTS)
+def test_larger_workforce_pdf_has_no_text_over_text(hostile, report):
+    pdf = hostile / "_output" / f"{report}.pdf"
+    assert clashing_words(pdf) == []
+    assert glued_words(pdf, html_vocabulary((hostile / "_output" / f"{report}.html").read_text())) == []
+
+
+@needs_poppler
+@pytest.mark.parametrize("report", REPORTS)
+def test_synthetic_report_says_so_on_every_pdf_page_and_above_the_first_heading(hostile, report):
+    from pypdf import PdfReader
+
+    pages = PdfReader(str(hostile / "_output" / f"{report}.pdf")).pages
+    assert len(pages) > 5
+    for n, page in enumerate(pages, start=1):
+        assert SYNTHETIC_MARK in " ".join(page.extract_text().split()), f"page {n} does not say it is synthetic"
+    html = (hostile / "_output" / f"{report}.html").read_text()
+    banner = html.find('class="synthetic-banner"')
+    assert 0 < banner < re.search(r"<h1[ >]", html).start()
+    assert SYNTHETIC_MARK in re.sub(r"<[^>]+>", "", html[banner : banner + 400])
+
+
+@needs_chromium
+@pytest.mark.parametrize("report", REPORTS)
+def test_markup_in_delivered_text_never_reaches_the_dom(hostile, report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            dialogs, violations = [], []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto((hostile / "_output" / f"{report}.html").as_uri())
+            page.wait_for_load_state("load")
+            found = page.evaluate(
+                """() => ({
+                  injected: document.querySelectorAll('img[src="x"], [onerror]').length,
+                  strong: [...document.querySelectorAll('strong, b')].filter(e => e.textContent === 'bold').length,
+                  text: document.body.innerText,
+                })"""
+            )
+        finally:
+            browser.close()
+    assert "<img src=x onerror=alert(1)>" in found["text"]  # the reader sees what was typed ...
+    assert "**bold**" in found["text"]
+    assert found["injected"] == 0 and found["strong"] == 0  # ... and nothing of it is interpreted
+    assert dialogs == [] and violations == []
