@@ -84,14 +84,15 @@ PAYLOAD_PARAGRAPHS = 120  # enough text for several PDF pages
 @pytest.fixture
 def mini(tmp_path, monkeypatch):
     """A project root holding one small multi-page report and the real project settings."""
-    import shutil
 
     from analysis import paths
 
     root = tmp_path / "root"
     (root / "report").mkdir(parents=True)
-    for rel in ("_quarto.yml", "report/house.css", "report/typst-header.typ"):
-        shutil.copyfile(paths.ROOT / rel, root / rel)
+    shutil.copyfile(paths.QUARTO_PROJECT, root / "_quarto.yml")
+    for f in paths.REPORT.iterdir():
+        if f.suffix in (".css", ".typ", ".lua"):  # the style sheet, typst header and filters _quarto.yml names
+            shutil.copyfile(f, root / "report" / f.name)
     body = "\n\n".join(
         f"Paragraph {i}: the offer was taken up by some social workers and not by others." for i in range(200)
     )
@@ -194,7 +195,9 @@ def test_narrow_table_columns_do_not_print_words_over_or_into_each_other(mini):
     (mini / "report" / "mini.qmd").write_text('---\ntitle: "Table"\n---\n\n# Criteria\n\n' + CRITERIA_TABLE)
     render.render_builtin("mini")
     pdf = mini / "_output" / "mini.pdf"
-    vocabulary = html_vocabulary((mini / "_output" / "mini.html").read_text())
+    html = (mini / "_output" / "mini.html").read_text()
+    assert re.search(r'<table[^>]*tabindex="0"', html)  # a table that scrolls on a phone takes keyboard focus
+    vocabulary = html_vocabulary(html)
     assert {"amber", "uncertain", "months", "35%"} <= vocabulary
     # before report/typst-header.typ sized these columns from their content, poppler read "amberuncertain"
     assert glued_words(pdf, vocabulary) == []
