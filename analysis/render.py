@@ -7,6 +7,10 @@ and calls pandoc (``pypandoc-binary``) for a self-contained HTML file and pandoc
 with the ``typst`` package for the PDF. Report sources keep to the subset of Quarto syntax
 that both engines render alike. Outputs are written to a temporary file and then renamed, so a
 failed render leaves the previous good report in place.
+
+Both renderers mark a report built from synthetic data (``_build/reports/<report>/data_source.json``
+says so): a banner above the title of the HTML, a notice under the title and a header on every
+page of the PDF. The built-in HTML carries a Content-Security-Policy that forbids scripts.
 """
 
 from __future__ import annotations
@@ -336,9 +340,9 @@ def render_builtin(
     (work / "media").mkdir()
     for name, data in resolved.images.items():
         (work / "media" / name).write_bytes(data)
-    marks = _mark_files(report, work)
     written = []
     try:
+        marks = _mark_files(report, work)
         if "html" in formats:
             opts = project_options("html")
             (work / "report.md").write_text(_prefix_captions(body, found), encoding="utf-8")

@@ -9,6 +9,7 @@ Debian ``chromium`` (no browser download). The Quarto checks run where ``quarto`
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -112,8 +113,11 @@ def test_alt_text_table_headers_and_rag_in_words(built, report):
 
 @pytest.fixture(scope="module")
 def quarto_outputs(built, tmp_path_factory):
-    """Both reports rendered by Quarto (copied aside), then the built-in renderer's put back."""
+    """Both reports rendered by Quarto from synthetic data (copied aside), then the built-in renderer's
+    put back."""
     out = tmp_path_factory.mktemp("quarto")
+    for report in REPORTS:  # the build's record that the data are synthetic (the built fixture's are)
+        (built / "_build" / "reports" / report / "data_source.json").write_text('{"source": "synthetic"}')
     proc = run_analysis(built, "report", "--renderer", "quarto", "--always", env={"QUARTO_PYTHON": sys.executable})
     assert proc.returncode == 0, proc.stderr[-4000:]
     for report in REPORTS:
@@ -136,3 +140,21 @@ def test_quarto_reports_pass_axe_wcag_a_and_aa(quarto_outputs, report):
     assert facts["lang"] == "en-GB"
     assert facts["alts"] and all(len(a.split()) >= 3 for a in facts["alts"])
     assert set(facts["rag"]) <= {"green", "amber", "red", "–"} and facts["rag"]
+
+
+@pytest.mark.quarto
+@pytest.mark.skipif(QUARTO is None, reason="quarto is not on the PATH (the built-in renderer is checked above)")
+@pytest.mark.parametrize("report", REPORTS)
+def test_quarto_reports_are_marked_synthetic_and_keep_words_apart(quarto_outputs, report):
+    from pypdf import PdfReader
+
+    from tests.test_report_checks import SYNTHETIC_MARK, clashing_words, glued_words, html_vocabulary
+
+    html = (quarto_outputs / f"{report}.html").read_text()
+    banner = html.find('class="synthetic-banner"')
+    assert 0 < banner < re.search(r"<h1[ >]", html).start()
+    pdf = quarto_outputs / f"{report}.pdf"
+    for n, page in enumerate(PdfReader(str(pdf)).pages, start=1):
+        assert SYNTHETIC_MARK in " ".join(page.extract_text().split()), f"page {n} does not say it is synthetic"
+    assert clashing_words(pdf) == []
+    assert glued_words(pdf, html_vocabulary(html)) == []
