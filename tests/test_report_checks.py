@@ -333,49 +333,20 @@ def test_quarto_and_the_builtin_renderer_agree(built, report, tmp_path):
 
 # -- a larger workforce, markup in the interview transcripts, a synthetic build -----------------------
 
-PAYLOAD = "<img src=x onerror=alert(1)> **bold**"
 SYNTHETIC_MARK = "Synthetic data: not for publication"
 
 
-def inject_into_transcripts(qdpx: Path, payload: str) -> int:
-    """Overwrite the start of every coded selection in a .qdpx's transcripts with ``payload``
-    (same length, so every offset in project.qde still holds); returns the selections changed."""
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    ns = "{urn:QDA-XML:project:1.0}"
-    with zipfile.ZipFile(qdpx) as zf:
-        files = {i.filename: zf.read(i) for i in zf.infolist()}
-    project = ET.fromstring(files["project.qde"])
-    changed = 0
-    for src in project.iter(f"{ns}TextSource"):
-        member = "sources/" + src.get("plainTextPath", "").removeprefix("internal://")
-        text = files[member].decode("utf-8")
-        for sel in src.iter(f"{ns}PlainTextSelection"):
-            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            if end - start > len(payload):
-                text = text[:start] + payload + text[start + len(payload) :]
-                changed += 1
-        files[member] = text.encode("utf-8")
-    with zipfile.ZipFile(qdpx, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return changed
-
-
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def larger(tmp_path_factory):
     """Six teams (about 40 social workers, where the success-criteria table once printed "amber" over
-    "uncertain"), every coded interview selection starting with markup, and a synthetic-data record."""
-    root = copy_project(tmp_path_factory.mktemp("hostile"))
+    "uncertain"), built from synthetic data."""
+    root = copy_project(tmp_path_factory.mktemp("larger"))
     study = yaml.safe_load((root / "config" / "study.yml").read_text())
     site = next(s for s in study["sites"] if s["teams"])
     site["teams"] += [f"Extra Team {k}" for k in range(1, 4)]
     (root / "config" / "study.yml").write_text(yaml.safe_dump(study, sort_keys=False))
     data = run_analysis(root, "data")
     assert data.returncode == 0, data.stderr[-3000:]
-    qdpx = sorted((root / "data" / "synthetic").glob("*/interviews.qdpx"))
-    assert qdpx and all(inject_into_transcripts(f, PAYLOAD) > 10 for f in qdpx)
     for report in REPORTS:  # what the build records for a synthetic build (written here too, for the renderer)
         staged = root / "_build" / "reports" / report
         staged.mkdir(parents=True, exist_ok=True)
@@ -385,40 +356,55 @@ def hostile(tmp_path_factory):
     return root
 
 
-def test_hostile_build_has_about_forty_social_workers(hostile):
+def test_larger_build_has_about_forty_social_workers(larger):
     import pandas as pd
 
-    workers = pd.read_parquet(hostile / "_build" / "data" / "interim" / "workers.parquet")
+    workers = pd.read_parquet(larger / "_build" / "data" / "interim" / "workers.parquet")
     # 6 teams of 6 or 7 social workers each (analysis/synthetic/admin.py), less a little turnover
     assert 33 <= (workers["role"] == "social worker").sum() <= 42
 
 
 @needs_poppler
 @pytest.mark.parametrize("report", REPORTS)
-def test_larger_workforce_pdf_has_no_text_over_text(hostile, report):
-    pdf = hostile / "_output" / f"{report}.pdf"
+def test_larger_workforce_pdf_has_no_text_over_text(larger, report):
+    pdf = larger / "_output" / f"{report}.pdf"
     assert clashing_words(pdf) == []
-    assert glued_words(pdf, html_vocabulary((hostile / "_output" / f"{report}.html").read_text())) == []
+    assert glued_words(pdf, html_vocabulary((larger / "_output" / f"{report}.html").read_text())) == []
 
 
 @needs_poppler
 @pytest.mark.parametrize("report", REPORTS)
-def test_synthetic_report_says_so_on_every_pdf_page_and_above_the_first_heading(hostile, report):
+def test_synthetic_report_says_so_on_every_pdf_page_and_above_the_first_heading(larger, report):
     from pypdf import PdfReader
 
-    pages = PdfReader(str(hostile / "_output" / f"{report}.pdf")).pages
+    pages = PdfReader(str(larger / "_output" / f"{report}.pdf")).pages
     assert len(pages) > 5
     for n, page in enumerate(pages, start=1):
         assert SYNTHETIC_MARK in " ".join(page.extract_text().split()), f"page {n} does not say it is synthetic"
-    html = (hostile / "_output" / f"{report}.html").read_text()
+    html = (larger / "_output" / f"{report}.html").read_text()
     banner = html.find('class="synthetic-banner"')
     assert 0 < banner < re.search(r"<h1[ >]", html).start()
     assert SYNTHETIC_MARK in re.sub(r"<[^>]+>", "", html[banner : banner + 400])
 
 
+@pytest.fixture(scope="module")
+def delivered_markup(tmp_path_factory):
+    """The August report built from data delivered under data/raw/ whose every coded interview
+    segment starts with markup (tests/test_escape.py plants it)."""
+    from tests.test_escape import E2E_PAYLOAD, delivered_with_payload
+
+    root = copy_project(tmp_path_factory.mktemp("markup"))
+    made = run_analysis(root, "data")
+    assert made.returncode == 0, made.stderr[-2000:]
+    delivered_with_payload(root, "august")
+    proc = run_analysis(root, "report", "--report", "august", "--renderer", "builtin")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "onerror" in E2E_PAYLOAD
+    return root
+
+
 @needs_chromium
-@pytest.mark.parametrize("report", REPORTS)
-def test_markup_in_delivered_text_never_reaches_the_dom(hostile, report):
+def test_markup_in_delivered_text_never_reaches_the_dom(delivered_markup):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -428,7 +414,7 @@ def test_markup_in_delivered_text_never_reaches_the_dom(hostile, report):
             dialogs, violations = [], []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            page.goto((hostile / "_output" / f"{report}.html").as_uri())
+            page.goto((delivered_markup / "_output" / "august.html").as_uri())
             page.wait_for_load_state("load")
             found = page.evaluate(
                 """() => ({
