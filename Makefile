@@ -6,6 +6,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 JOBS ?= 2
+N ?= 300
 
 # The virtual environment is (re)made when it is missing or older than pyproject.toml.
 $(VENV)/.installed: pyproject.toml
@@ -15,9 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-.PHONY: help venv report test test-fast nbval-refs validate data template lab bench clean
+.PHONY: help venv report test test-fast nbval-refs validate data template lab bench kernel-loop clean
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(VENV)/.installed ## create .venv and install the project (done by the other targets when needed)
 
@@ -48,6 +49,9 @@ lab: $(VENV)/.installed ## open JupyterLab on the notebooks (synthetic data writ
 
 bench: $(VENV)/.installed ## measure build speed and scale; print the figures and write _build/bench.json
 	$(PY) -m analysis bench
+
+kernel-loop: $(VENV)/.installed ## start N warm kernels (default 300) in the 2-worker pool and alone; print failures
+	$(PY) -m analysis kernel-loop --starts $(N)
 
 clean: ## remove _build/ and _output/ (derived files only)
 	@test -x $(PY) && $(PY) -m analysis clean || rm -rf _build _output

@@ -112,6 +112,21 @@ def cmd_bench(args) -> int:
     return 0 if bench.all_passed(report) else 1
 
 
+def cmd_kernel_loop(args) -> int:
+    """Start warm kernels in a loop (in the pool, and alone); print starts, failures, failure rate."""
+    import os
+
+    from analysis import execute
+
+    failures = 0
+    for jobs in args.jobs:
+        results = execute.start_loop(args.starts, jobs, warm=args.warm)
+        failures += sum(not r.ok for r in results)
+        print(execute.loop_summary(results, jobs), flush=True)
+        print(f"  (load average over the last 5 minutes: {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores)")
+    return 1 if failures else 0
+
+
 def cmd_template(args) -> int:
     """Write the local authority's data request workbook."""
     from analysis.template import write_template
@@ -192,6 +207,13 @@ def parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="scale at 100,000 and 1 million visits instead of 1 and 10 million"
     )
     sp.set_defaults(func=cmd_bench)
+    sp = sub.add_parser("kernel-loop", help="start warm kernels in a loop; print starts, failures and failure rate")
+    sp.add_argument("--starts", "-n", type=int, default=300, help="kernel starts per setting (default: 300)")
+    sp.add_argument(
+        "--jobs", "-j", type=int, nargs="+", default=[2, 1], help="workers in parallel, one run each (default: 2 1)"
+    )
+    sp.add_argument("--warm", action="store_true", help="also import the libraries into each kernel (slower)")
+    sp.set_defaults(func=cmd_kernel_loop)
     sp = sub.add_parser("template", help="write the data request workbook to _output/data_request_template.xlsx")
     sp.set_defaults(func=cmd_template)
     sp = sub.add_parser("clean", help="remove _build/ and _output/")

@@ -256,3 +256,66 @@ def without_timings(nb: dict) -> dict:
         for key in TIMING_KEYS:
             md.get("papermill", {}).pop(key, None)
     return nb
+
+
+# -- the start-up loop (``make kernel-loop``): does a warm kernel start every time? ----------------
+
+
+@dataclass
+class Start:
+    """One kernel start in a fresh worker process: did it answer, and how long it took."""
+
+    ok: bool
+    seconds: float
+    error: str = ""
+    worker: int = 0
+
+
+def _one_start(root: str, warm: bool) -> Start:
+    """Start a kernel as a build worker does (a fresh spawned process, the same WarmKernel), run
+    one cell on it and shut it down."""
+    os.environ["FLEXITIME_ROOT"] = root
+    t0 = time.perf_counter()
+    try:
+        kernel = WarmKernel(warm=warm)
+    except Exception as exc:
+        return Start(False, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}", os.getpid())
+    try:
+        kernel._run("assert 1 + 1 == 2")
+        return Start(True, time.perf_counter() - t0, worker=os.getpid())
+    except Exception as exc:
+        return Start(False, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}", os.getpid())
+    finally:
+        kernel.shutdown()
+
+
+def start_loop(starts: int, jobs: int, warm: bool = False) -> list[Start]:
+    """Start ``starts`` kernels, ``jobs`` at a time, each in a fresh spawned worker process (as the
+    build's pool does: one process per kernel), and return how each start went."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), max_tasks_per_child=1) as pool:
+        futures = [pool.submit(_one_start, str(paths.ROOT), warm) for _ in range(starts)]
+        return [f.result() for f in futures]
+
+
+def loop_summary(results: list[Start], jobs: int) -> str:
+    """One line per setting: starts, failures, failure rate; then each distinct error with its count.
+
+    >>> print(loop_summary([Start(True, 1.0), Start(False, 2.0, "RuntimeError: died")], 2))
+    2 workers: starts 2, failures 1, failure rate 50.0% (median start 1.5 s)
+      1 x RuntimeError: died
+    """
+    from collections import Counter
+    from statistics import median
+
+    failed = [r for r in results if not r.ok]
+    rate = 100 * len(failed) / len(results) if results else 0.0
+    setting = "alone" if jobs == 1 else f"{jobs} workers"
+    lines = [
+        f"{setting}: starts {len(results)}, failures {len(failed)}, failure rate {rate:.1f}%"
+        f" (median start {median(r.seconds for r in results):.1f} s)"
+    ]
+    lines += [f"  {n} x {error}" for error, n in Counter(r.error for r in failed).most_common()]
+    return "\n".join(lines)
