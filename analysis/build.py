@@ -132,10 +132,8 @@ class BuildState:
 def failure_block(o) -> str:
     rel_nb = f"notebooks/{o.notebook}.ipynb"
     cell = f"cell {o.cell}" if o.cell is not None else "kernel"
-    return (
-        f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}\n"
-        f"  the executed notebook is kept at {rel(Path(o.failed_copy))}"
-    )
+    kept = f"\n  the executed notebook is kept at {rel(Path(o.failed_copy))}" if o.failed_copy else ""
+    return f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}{kept}"
 
 
 def execute(state: BuildState, notebook: str, wave: str):

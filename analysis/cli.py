@@ -108,7 +108,7 @@ def cmd_bench(args) -> int:
     """Measure the quality bars (notebook phase, rebuilds, scale); print them, write _build/bench.json."""
     from analysis import bench
 
-    report = bench.run_bench(quick=args.quick, jobs=_jobs(args))
+    report = bench.run_bench(quick=args.quick, jobs=_jobs(args), only=tuple(args.only))
     return 0 if bench.all_passed(report) else 1
 
 
@@ -205,6 +205,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook workers (default: one per core)")
     sp.add_argument(
         "--quick", action="store_true", help="scale at 100,000 and 1 million visits instead of 1 and 10 million"
+    )
+    sp.add_argument(
+        "--only",
+        nargs="+",
+        choices=["notebooks", "rebuild", "scale"],
+        default=["notebooks", "rebuild", "scale"],
+        help="measure only these groups of figures (default: all)",
     )
     sp.set_defaults(func=cmd_bench)
     sp = sub.add_parser("kernel-loop", help="start warm kernels in a loop; print starts, failures and failure rate")

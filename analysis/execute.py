@@ -4,12 +4,18 @@ A naive loop of ``papermill`` CLI calls pays, for every notebook × wave, a fres
 fresh kernel and a fresh import of pandas, matplotlib and statsmodels. Here each worker process
 starts one kernel once, imports the libraries into it once ("warm"), and before every notebook
 resets the kernel to the state of a fresh one: the user namespace is cleared, figures closed,
-matplotlib's settings restored and the execution counter set back to 1. papermill then executes
-the notebook against that kernel, so the output is what papermill writes for the same notebook
-and parameters apart from timings (tests/test_execute.py compares them).
+matplotlib's and pandas' settings restored, the working directory, environment variables and
+warning filters (with the record of warnings already shown) put back, and the execution counter
+set back to 1. papermill then executes the notebook against that kernel, so the output is what
+papermill writes for the same notebook and parameters apart from timings (tests/test_execute.py
+compares them). What a reset cannot undo is an import: a module an earlier notebook imported stays
+imported, so a notebook that forgets an import can pass here; the nbval run of the templates, each
+in a fresh kernel, catches that.
 
 Kernels talk over IPC sockets with a unique path per worker, so parallel workers never compete
-for TCP ports (papermill issues #511 and #239).
+for TCP ports (papermill issues #511 and #239). Whether a starting kernel is alive is asked of its
+process, never judged from the heartbeat (see :class:`WarmKernel`); ``make kernel-loop`` starts
+kernels in a loop and counts the failures.
 """
 
 from __future__ import annotations
@@ -25,25 +31,52 @@ from pathlib import Path
 
 from analysis import paths
 
-# Imported once into each warm kernel: what every notebook imports anyway.
+# Imported once into each warm kernel: what every notebook imports anyway. The state that RESET
+# puts back is recorded before the package's own modules are imported, as a fresh kernel has it.
 WARM_IMPORTS = """
-import sys, warnings
+import os, sys, warnings
 import numpy, pandas, pyarrow, yaml
 import matplotlib, matplotlib.pyplot
 import seaborn
 import scipy.stats
 import statsmodels.api, statsmodels.formula.api
 from statsmodels.stats.proportion import proportion_confint
+sys._flexitime_fresh = {
+    "rc": {k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")},
+    "cwd": os.getcwd(),
+    "environ": dict(os.environ),
+    "warnings": list(warnings.filters),
+}
 import analysis.plots, analysis.tables, analysis.tidy, analysis.config
 matplotlib.pyplot.close("all")
-sys._flexitime_rc = {k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")}
 """
 
+# Modules whose import sets global state (the house figure style): RESET forgets them, so that a
+# notebook importing one runs it again, as in a fresh kernel, and one that does not gets none.
+RESTYLING_MODULES = ("analysis.plots",)
+
 # Run (silently, outside the history) before every notebook: back to a fresh kernel's state.
-RESET = """
-import sys as _sys, matplotlib as _mpl, matplotlib.pyplot as _plt
+# pandas' options go back to their defaults (no module we import sets one); resetwarnings() also
+# forgets which warnings were shown, so a warning an earlier notebook raised is shown again.
+RESET = f"""
+import os as _os, sys as _sys, warnings as _warnings
+import matplotlib as _mpl, matplotlib.pyplot as _plt, pandas as _pd
 _plt.close("all")
-_mpl.rcParams.update(_sys._flexitime_rc)
+_mpl.rcParams.update(_sys._flexitime_fresh["rc"])
+for _name in {RESTYLING_MODULES!r}:
+    _sys.modules.pop(_name, None)
+    _package, _, _module = _name.rpartition(".")
+    if _package in _sys.modules and hasattr(_sys.modules[_package], _module):
+        delattr(_sys.modules[_package], _module)
+with _warnings.catch_warnings():
+    _warnings.simplefilter("ignore")
+    _pd.reset_option("all")
+_warnings.resetwarnings()
+_warnings.filters[:] = _sys._flexitime_fresh["warnings"]
+_warnings.onceregistry.clear()
+_os.chdir(_sys._flexitime_fresh["cwd"])
+_os.environ.clear()
+_os.environ.update(_sys._flexitime_fresh["environ"])
 get_ipython().run_line_magic("reset", "-f")
 get_ipython().execution_count = 1
 """
@@ -67,9 +100,13 @@ class Outcome:
 
 
 class WarmKernel:
-    """One kernel, started once, reset before each notebook."""
+    """One kernel, started once, reset before each notebook.
 
-    def __init__(self, cwd: Path | None = None, warm: bool = True) -> None:
+    ``warm=False`` starts a bare kernel, without the imports and so without :meth:`reset`
+    (the start-up loop uses it); ``kernel_name`` is the Jupyter kernel spec to start.
+    """
+
+    def __init__(self, cwd: Path | None = None, warm: bool = True, kernel_name: str = "python3") -> None:
         # nbclient (inside papermill) drives the kernel asynchronously, so the manager it is
         # handed must be the async one; our own set-up and reset use a blocking client.
         from jupyter_client import AsyncKernelManager, BlockingKernelClient
@@ -77,7 +114,7 @@ class WarmKernel:
 
         self._dir = Path(tempfile.mkdtemp(prefix="flexitime-kernel-"))
         self.km = AsyncKernelManager(
-            kernel_name="python3", transport="ipc", ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}")
+            kernel_name=kernel_name, transport="ipc", ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}")
         )
         # no history database: resetting the execution counter would otherwise clash with it
         run_sync(self.km.start_kernel)(
@@ -85,12 +122,21 @@ class WarmKernel:
             extra_arguments=["--HistoryManager.enabled=False"],
             env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         )
-        self.kc = BlockingKernelClient()
+        # The client's parent is the manager, so "is the kernel alive?" asks the kernel process.
+        # A client without one judges by the heartbeat, and a kernel that has not answered a
+        # heartbeat within a second of being launched (Python still importing ipykernel on a
+        # busy machine) is then taken for dead: "Kernel died before replying to kernel_info"
+        # (``make kernel-loop`` measures this). No heartbeat thread is needed either.
+        self.kc = BlockingKernelClient(parent=self.km)
         self.kc.load_connection_info(self.km.get_connection_info())
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=120)
-        if warm:
-            self._run(WARM_IMPORTS)
+        try:
+            self.kc.start_channels(hb=False)
+            self.kc.wait_for_ready(timeout=120)
+            if warm:
+                self._run(WARM_IMPORTS)
+        except BaseException:
+            self.shutdown()  # a kernel that did not come up is not left running
+            raise
 
     @property
     def connection(self) -> str:
@@ -143,17 +189,17 @@ def failure_details(exc: BaseException) -> tuple[int | None, str]:
     return None, f"{type(exc).__name__}: {exc}"
 
 
-def execute_one(kernel: WarmKernel | None, notebook: str, wave: str, parameters: dict, worker: int = 0) -> Outcome:
-    """Execute ``notebook`` for ``wave``; on failure keep the executed copy under ``_build/failed/``
-    and leave no (partial) output at the normal place, so the build knows it is not done."""
+def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, worker: int = 0) -> Outcome:
+    """Execute ``notebook`` for ``wave`` on ``kernel`` (reset first); on failure keep the executed
+    copy under ``_build/failed/`` and leave no (partial) output at the normal place, so the build
+    knows it is not done."""
     template = paths.notebook_template(notebook)
     out = paths.executed_notebook(wave, notebook)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     try:
-        if kernel is not None:
-            kernel.reset()
-        run_papermill(template, out, parameters, kernel.km if kernel is not None else None)
+        kernel.reset()
+        run_papermill(template, out, parameters, kernel.km)
         return Outcome(
             notebook,
             wave,
@@ -162,14 +208,16 @@ def execute_one(kernel: WarmKernel | None, notebook: str, wave: str, parameters:
             time.perf_counter() - t0,
             True,
             worker=worker,
-            connection=kernel.connection if kernel else "",
+            connection=kernel.connection,
         )
     except Exception as exc:  # a failing cell, or a kernel that died
         cell, error = failure_details(exc)
-        failed = paths.FAILED / wave / f"{notebook}.ipynb"
-        failed.parent.mkdir(parents=True, exist_ok=True)
+        kept = ""
         if out.exists():  # papermill saved the notebook up to the failing cell: keep it aside
+            failed = paths.FAILED / wave / f"{notebook}.ipynb"
+            failed.parent.mkdir(parents=True, exist_ok=True)
             os.replace(out, failed)
+            kept = str(failed)
         return Outcome(
             notebook,
             wave,
@@ -179,38 +227,41 @@ def execute_one(kernel: WarmKernel | None, notebook: str, wave: str, parameters:
             False,
             cell,
             error,
-            str(failed),
+            kept,
             worker,
-            kernel.connection if kernel else "",
+            kernel.connection,
         )
 
 
 # -- the worker pool -------------------------------------------------------------------------
 
 _KERNEL: WarmKernel | None = None
+_START_ERROR = ""  # why this worker's kernel did not start, if it did not
 _WORKER = 0
 
 
 def _init_worker(root: str) -> None:
-    """Start this worker's warm kernel. A kernel that dies while starting is started again; if it
-    keeps dying the worker falls back to a fresh papermill kernel per notebook (slower, same output)."""
+    """Start this worker's warm kernel. There is no retry and no fallback to a fresh kernel per
+    notebook: a kernel that does not start is a fault in the environment, and every notebook this
+    worker is given then fails with the reason, which the build reports."""
     os.environ["FLEXITIME_ROOT"] = root
-    global _KERNEL, _WORKER
+    global _KERNEL, _START_ERROR, _WORKER
     _WORKER = os.getpid()
-    for attempt in range(3):
-        try:
-            _KERNEL = WarmKernel()
-            break
-        except RuntimeError as exc:  # "Kernel died before replying to kernel_info"
-            print(f"warning: warm kernel failed to start (attempt {attempt + 1} of 3): {exc}", file=sys.stderr)
-            _KERNEL = None
-    if _KERNEL is not None:
-        import atexit
+    try:
+        _KERNEL = WarmKernel()
+    except Exception as exc:
+        _START_ERROR = f"the warm kernel did not start: {type(exc).__name__}: {exc}"
+        print(f"error: {_START_ERROR}", file=sys.stderr)
+        return
+    import atexit
 
-        atexit.register(_KERNEL.shutdown)
+    atexit.register(_KERNEL.shutdown)
 
 
 def _work(notebook: str, wave: str, parameters: dict) -> Outcome:
+    if _KERNEL is None:
+        output = str(paths.executed_notebook(wave, notebook))
+        return Outcome(notebook, wave, output, parameters, 0.0, False, error=_START_ERROR, worker=_WORKER)
     return execute_one(_KERNEL, notebook, wave, parameters, _WORKER)
 
 
