@@ -116,20 +116,21 @@ class WarmKernel:
         self.km = AsyncKernelManager(
             kernel_name=kernel_name, transport="ipc", ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}")
         )
-        # no history database: resetting the execution counter would otherwise clash with it
-        run_sync(self.km.start_kernel)(
-            cwd=str(cwd or paths.NOTEBOOKS),
-            extra_arguments=["--HistoryManager.enabled=False"],
-            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-        )
-        # The client's parent is the manager, so "is the kernel alive?" asks the kernel process.
-        # A client without one judges by the heartbeat, and a kernel that has not answered a
-        # heartbeat within a second of being launched (Python still importing ipykernel on a
-        # busy machine) is then taken for dead: "Kernel died before replying to kernel_info"
-        # (``make kernel-loop`` measures this). No heartbeat thread is needed either.
-        self.kc = BlockingKernelClient(parent=self.km)
-        self.kc.load_connection_info(self.km.get_connection_info())
+        self.kc = None
         try:
+            # no history database: resetting the execution counter would otherwise clash with it
+            run_sync(self.km.start_kernel)(
+                cwd=str(cwd or paths.NOTEBOOKS),
+                extra_arguments=["--HistoryManager.enabled=False"],
+                env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            )
+            # The client's parent is the manager, so "is the kernel alive?" asks the kernel
+            # process. A client without one judges by the heartbeat, and a kernel that has not
+            # answered a heartbeat within a second of being launched (Python still importing
+            # ipykernel on a busy machine) is then taken for dead: "Kernel died before replying
+            # to kernel_info" (``make kernel-loop`` measures this). No heartbeat thread is needed.
+            self.kc = BlockingKernelClient(parent=self.km)
+            self.kc.load_connection_info(self.km.get_connection_info())
             self.kc.start_channels(hb=False)
             self.kc.wait_for_ready(timeout=120)
             if warm:
@@ -153,12 +154,20 @@ class WarmKernel:
     def reset(self) -> None:
         self._run(RESET)
 
+    def alive(self) -> bool:
+        """Is the kernel process running?"""
+        from jupyter_client.utils import run_sync
+
+        return run_sync(self.km.is_alive)()
+
     def shutdown(self) -> None:
         from jupyter_client.utils import run_sync
 
         try:
-            self.kc.stop_channels()
-            run_sync(self.km.shutdown_kernel)(now=True)
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -244,21 +253,37 @@ def _init_worker(root: str) -> None:
     """Start this worker's warm kernel. There is no retry and no fallback to a fresh kernel per
     notebook: a kernel that does not start is a fault in the environment, and every notebook this
     worker is given then fails with the reason, which the build reports."""
+    import atexit
+
+    global _WORKER
     os.environ["FLEXITIME_ROOT"] = root
-    global _KERNEL, _START_ERROR, _WORKER
     _WORKER = os.getpid()
+    _start_kernel()
+    atexit.register(_shutdown_kernel)
+
+
+def _start_kernel() -> None:
+    global _KERNEL, _START_ERROR
     try:
         _KERNEL = WarmKernel()
     except Exception as exc:
+        _KERNEL = None
         _START_ERROR = f"the warm kernel did not start: {type(exc).__name__}: {exc}"
         print(f"error: {_START_ERROR}", file=sys.stderr)
-        return
-    import atexit
 
-    atexit.register(_KERNEL.shutdown)
+
+def _shutdown_kernel() -> None:
+    if _KERNEL is not None:
+        _KERNEL.shutdown()
 
 
 def _work(notebook: str, wave: str, parameters: dict) -> Outcome:
+    if _KERNEL is not None and not _KERNEL.alive():
+        # the previous notebook killed it (os._exit, a crash in compiled code, out of memory):
+        # that notebook has failed; the next one gets a new kernel rather than a dead one
+        print("warning: the warm kernel died in the previous notebook; starting a new one", file=sys.stderr)
+        _KERNEL.shutdown()
+        _start_kernel()
     if _KERNEL is None:
         output = str(paths.executed_notebook(wave, notebook))
         return Outcome(notebook, wave, output, parameters, 0.0, False, error=_START_ERROR, worker=_WORKER)

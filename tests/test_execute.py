@@ -62,6 +62,7 @@ CHECKER = [
 CHECKER_SHOWS = {3: "[]\n", 4: "1.5 normal 60 notebooks None\n"}
 
 FAILING = ["x = 1", "raise ValueError('deliberate failure')", "y = 2"]
+KILLING = ["import os\nos._exit(1)  # as a crash in compiled code or the out-of-memory killer would"]
 
 
 def write_notebook(folder: Path, name: str, cells: list[str]) -> None:
@@ -85,6 +86,7 @@ def project(tmp_path_factory):
     write_notebook(notebooks, "polluter", POLLUTER)
     write_notebook(notebooks, "checker", CHECKER)
     write_notebook(notebooks, "failing", FAILING)
+    write_notebook(notebooks, "killing", KILLING)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "NOTEBOOKS", notebooks)
         mp.setattr(paths, "EXECUTED", root / "_build" / "notebooks")
@@ -249,6 +251,23 @@ def test_a_failing_cell_is_reported_with_its_cell_number(project, kernel, tmp_pa
     assert exc.value.exec_count == 4
     # the kernel still runs the next notebook
     assert execute.execute_one(kernel, "checker", "interim", {"wave": "interim"}).ok
+
+
+def test_a_notebook_that_kills_its_kernel_fails_and_the_next_gets_a_new_kernel(project, monkeypatch, capsys):
+    monkeypatch.setattr(execute, "_KERNEL", execute.WarmKernel())
+    try:
+        first = execute._KERNEL.connection
+        o = execute._work("killing", "interim", {"wave": "interim"})
+        assert (o.ok, o.cell) == (False, None)
+        assert "died" in o.error.lower(), o.error
+        o = execute._work("checker", "interim", {"wave": "interim"})
+        assert o.ok, o.error
+        assert o.connection != first  # a new kernel ran it ...
+        assert (
+            "the warm kernel died in the previous notebook; starting a new one" in capsys.readouterr().err
+        )  # ... said
+    finally:
+        execute._shutdown_kernel()
 
 
 STATE = {  # what a notebook can leave behind, as an expression evaluated in the kernel
