@@ -99,6 +99,22 @@ class Outcome:
     connection: str = ""  # the kernel's socket address (for the no-clash test)
 
 
+# A Unix socket's path may hold 107 bytes on Linux (103 on macOS). The kernel's sockets are
+# "<dir>/k-<8 hex>-<port number>", so a long temporary folder (a deep TMPDIR, pytest's per-test
+# folders under xdist) would make zmq refuse them with "File name too long".
+SOCKET_PATH_MAX = 100
+
+
+def socket_dir() -> Path:
+    """A new private folder for one kernel's sockets, in the temporary folder when its path is short
+    enough for the socket names, else in ``/tmp``."""
+    d = Path(tempfile.mkdtemp(prefix="flexitime-kernel-"))
+    if len(str(d)) + len("/k-12345678-4") <= SOCKET_PATH_MAX or not Path("/tmp").is_dir():
+        return d
+    d.rmdir()
+    return Path(tempfile.mkdtemp(prefix="flexitime-kernel-", dir="/tmp"))
+
+
 class WarmKernel:
     """One kernel, started once, reset before each notebook.
 
@@ -112,7 +128,7 @@ class WarmKernel:
         from jupyter_client import AsyncKernelManager, BlockingKernelClient
         from jupyter_client.utils import run_sync
 
-        self._dir = Path(tempfile.mkdtemp(prefix="flexitime-kernel-"))
+        self._dir = socket_dir()
         self.km = AsyncKernelManager(
             kernel_name=kernel_name, transport="ipc", ip=str(self._dir / f"k-{uuid.uuid4().hex[:8]}")
         )

@@ -330,3 +330,17 @@ def test_built_notebooks_equal_fresh_papermill_runs(built, tmp_path):
         warm, fresh = json.loads(warm_path.read_text()), json.loads(out.read_text())
         fresh["metadata"]["papermill"]["output_path"] = warm["metadata"]["papermill"]["output_path"]
         assert execute.without_timings(warm) == execute.without_timings(fresh), name
+
+
+def test_socket_folder_is_short_enough_for_unix_sockets(tmp_path, monkeypatch):
+    """A deep temporary folder (pytest under xdist gives ~95 characters) must not make the socket
+    path exceed what zmq accepts: the folder moves to /tmp instead."""
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    d = execute.socket_dir()
+    try:
+        assert len(str(d / "k-0a583f42-4")) <= execute.SOCKET_PATH_MAX
+        assert d.is_dir()
+    finally:
+        d.rmdir()
