@@ -5,7 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.config import Study
-from analysis.stats import Proportion, wilson
+from analysis.stats import (
+    ClusteredProportion,
+    GeeChange,
+    PercentagePointChange,
+    Proportion,
+    clustered_share,
+    gee_change,
+    pp_change,
+    wilson,
+)
 
 
 def social_workers(workers: pd.DataFrame) -> pd.DataFrame:
@@ -50,26 +59,101 @@ def consistent_use(workers: pd.DataFrame, study: Study) -> Proportion:
     return wilson(k, len(takers), study.thresholds["confidence"])
 
 
+ON_TIME, LATE, NOT_YET_DUE = "on time", "late", "not yet due"
+
+
+def extract_cut(study: Study, wave: str) -> pd.Timestamp:
+    """The moment a wave's extract stands at: the start (00:00) of the wave's date in the study
+    config (assumptions log). The visits contract has no extract-time column; if one is added,
+    pass its value to :func:`writeup_status` instead."""
+    return pd.Timestamp(study.wave(wave).date)
+
+
 def on_time(visits: pd.DataFrame, hours: float) -> pd.Series:
-    """True when the write-up is within ``hours`` of the visit. A write-up still outstanding at
-    the extract is counted as not on time (assumptions log).
+    """True when the write-up is within ``hours`` of the visit (exactly ``hours`` counts).
+    An outstanding write-up is False here; whether it is late or not yet due depends on the
+    extract: see :func:`writeup_status`.
     """
     delay = visits["writeup_datetime"] - visits["visit_datetime"]
     return (delay <= pd.Timedelta(hours=hours)).fillna(False).astype(bool)
 
 
-def timeliness(visits: pd.DataFrame, study: Study) -> Proportion:
-    """Share of case-visit write-ups within the threshold (48 hours), with a Wilson interval."""
-    ok = on_time(visits, study.thresholds["writeup_hours"])
-    return wilson(int(ok.sum()), len(ok), study.thresholds["confidence"])
+def writeup_status(visits: pd.DataFrame, hours: float, cut: pd.Timestamp) -> pd.Series:
+    """Each visit's write-up at the extract ``cut``: "on time", "late" or "not yet due".
+
+    A write-up made within ``hours`` of the visit is on time, one made later is late (whatever the
+    cut: its date is known). An outstanding write-up is late once ``hours`` or more have passed
+    between the visit and the cut, and not yet due before that: it could still be on time, so it
+    leaves the denominator (assumptions log).
+
+    >>> v = pd.DataFrame({"visit_datetime": pd.to_datetime(["2021-05-30 09:00", "2021-05-29 23:59"]),
+    ...                   "writeup_datetime": pd.to_datetime([None, None])})
+    >>> writeup_status(v, 48, pd.Timestamp("2021-06-01")).tolist()  # 39h and 48h01 before the cut
+    ['not yet due', 'late']
+    """
+    written = visits["writeup_datetime"].notna()
+    elapsed = pd.Timestamp(cut) - visits["visit_datetime"]
+    status = pd.Series(LATE, index=visits.index, dtype=object)
+    status[on_time(visits, hours)] = ON_TIME
+    status[~written & (elapsed < pd.Timedelta(hours=hours))] = NOT_YET_DUE
+    return status
 
 
-def timeliness_by_worker(visits: pd.DataFrame, study: Study) -> pd.DataFrame:
-    """Per worker: visits, on-time write-ups and the on-time share (never printed as such)."""
-    v = visits.assign(on_time=on_time(visits, study.thresholds["writeup_hours"]))
+def with_writeup_status(visits: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Visits of one or more waves (a ``wave`` column) with ``status`` (:func:`writeup_status` at
+    each wave's :func:`extract_cut`) and ``on_time`` columns."""
+    hours = study.thresholds["writeup_hours"]
+    status = pd.Series(LATE, index=visits.index, dtype=object)
+    for w, v in visits.groupby("wave", sort=False, observed=True):
+        status[v.index] = writeup_status(v, hours, extract_cut(study, str(w)))
+    return visits.assign(status=status, on_time=status.eq(ON_TIME))
+
+
+def _countable(visits: pd.DataFrame, study: Study, cut: pd.Timestamp | None) -> tuple[pd.DataFrame, int]:
+    hours = study.thresholds["writeup_hours"]
+    if cut is None:
+        return visits.assign(on_time=on_time(visits, hours)), 0
+    status = writeup_status(visits, hours, cut)
+    due = status.ne(NOT_YET_DUE)
+    return visits[due].assign(on_time=status[due].eq(ON_TIME)), int((~due).sum())
+
+
+def timeliness(visits: pd.DataFrame, study: Study, cut: pd.Timestamp | None = None) -> ClusteredProportion:
+    """Share of case-visit write-ups within the threshold (48 hours), with an interval that allows
+    for clustering by worker (:func:`analysis.stats.clustered_share`).
+
+    ``cut`` is the extract's moment (:func:`extract_cut`): write-ups outstanding but not yet due
+    then leave the denominator (counted in ``censored``). Without ``cut`` every outstanding
+    write-up counts as late: pass it for any wave's extract.
+    """
+    v, censored = _countable(visits, study, cut)
+    g = v.groupby("worker_id", observed=True)["on_time"].agg(k="sum", m="size")
+    return clustered_share(g["k"], g["m"], study.thresholds["confidence"], censored)
+
+
+def timeliness_by_worker(visits: pd.DataFrame, study: Study, cut: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per worker: visits, on-time write-ups and the on-time share (never printed as such); with
+    ``cut``, visits not yet due at the extract are left out."""
+    v, _ = _countable(visits, study, cut)
     g = v.groupby("worker_id")["on_time"].agg(visits="size", on_time="sum").reset_index()
     g["share"] = g["on_time"] / g["visits"]
     return g
+
+
+def timeliness_change(
+    visits: pd.DataFrame, study: Study, before: str, after: str
+) -> tuple[PercentagePointChange, GeeChange]:
+    """The change in write-up timeliness from ``before`` to ``after`` within workers seen at both:
+    the percentage-point difference (the headline) and the GEE odds ratio beside it.
+
+    ``visits`` holds both waves (a ``wave`` column); each wave's write-ups are judged at its own
+    extract (:func:`with_writeup_status`) and those not yet due are left out.
+    """
+    v = with_writeup_status(visits[visits["wave"].isin([before, after])], study)
+    v = v[v["status"].ne(NOT_YET_DUE)]
+    names = (study.wave(before).label, study.wave(after).label)
+    conf = study.thresholds["confidence"]
+    return pp_change(v, before, after, conf, names), gee_change(v, before, after, conf, names)
 
 
 # -- survey ------------------------------------------------------------------------------------

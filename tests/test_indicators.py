@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from analysis import indicators
 
@@ -65,3 +66,115 @@ def test_timeliness_by_worker(study):
     g = indicators.timeliness_by_worker(v, study).set_index("worker_id")
     assert g.loc["a", "visits"] == 2 and g.loc["a", "on_time"] == 1 and g.loc["a", "share"] == 0.5
     assert g.loc["b", "share"] == 1.0
+
+
+# -- censoring at the extract, clustered intervals, the paired change --------------------------------
+
+CUT = pd.Timestamp("2021-06-01 00:00")
+
+
+def test_writeup_status_at_the_extract():
+    v = pd.DataFrame(
+        {
+            "visit_datetime": pd.to_datetime(
+                [
+                    "2021-05-30 00:01",  # outstanding, 47h59 before the cut: not yet due
+                    "2021-05-30 00:00",  # outstanding, exactly 48h before the cut: late
+                    "2021-05-20 10:00",  # outstanding for days: late
+                    "2021-05-31 10:00",  # written 20h later, after the cut: its time is known, on time
+                    "2021-05-31 10:00",  # written 49h later: late although due after the cut
+                    "2021-05-28 10:00",  # written at exactly 48h: on time
+                ]
+            ),
+            "writeup_datetime": pd.to_datetime(
+                [None, None, None, "2021-06-01 06:00", "2021-06-02 11:00", "2021-05-30 10:00"]
+            ),
+        }
+    )
+    assert indicators.writeup_status(v, 48, CUT).tolist() == [
+        "not yet due",
+        "late",
+        "late",
+        "on time",
+        "late",
+        "on time",
+    ]
+
+
+def timeliness_visits() -> pd.DataFrame:
+    # worker a: 3 on time, 1 late (outstanding 3 days); worker b: 1 on time, 2 late, 1 not yet due (10h)
+    return pd.DataFrame(
+        {
+            "worker_id": ["a"] * 4 + ["b"] * 4,
+            "visit_datetime": pd.to_datetime(
+                ["2021-05-20 09:00"] * 3 + ["2021-05-29 00:00"] + ["2021-05-20 09:00"] * 3 + ["2021-05-31 14:00"]
+            ),
+            "writeup_datetime": pd.to_datetime(
+                ["2021-05-20 12:00"] * 3 + [None] + ["2021-05-21 09:00", "2021-05-25 09:00", "2021-05-23 09:00", None]
+            ),
+        }
+    )
+
+
+def test_timeliness_leaves_not_yet_due_out_of_the_denominator(study):
+    p = indicators.timeliness(timeliness_visits(), study, CUT)
+    # countable: a 3 of 4, b 1 of 3 -> 4 of 7; b's visit 10h before the cut is censored
+    assert (p.k, p.n, p.workers, p.censored) == (4, 7, 2, 1)
+    # without the cut (no extract): the outstanding one counts as late, 4 of 8
+    plain = indicators.timeliness(timeliness_visits(), study)
+    assert (plain.k, plain.n, plain.censored) == (4, 8, 0)
+    g = indicators.timeliness_by_worker(timeliness_visits(), study, CUT).set_index("worker_id")
+    assert g.loc["b", "visits"] == 3 and g.loc["b", "on_time"] == 1
+
+
+def test_timeliness_interval_is_clustered_by_worker_by_hand(study):
+    # p = 4/7; residuals k - p m: a 3 - 16/7 = 5/7, b 1 - 12/7 = -5/7; sum of squares 50/49
+    # v_cluster = 2/1 * (50/49) / 49 = 0.041649; v_binomial = (4/7)(3/7)/7 = 0.034985
+    # deff = 0.041649 / 0.034985 = 1.190476 (= 25/21), n_eff = 7 / (25/21) = 5.88
+    p = indicators.timeliness(timeliness_visits(), study, CUT)
+    assert p.deff == pytest.approx(25 / 21) and p.n_eff == pytest.approx(5.88)
+    # Wilson at p = 4/7, n = 5.88, z = 1.959964 (formula by hand): shrink 1 + 3.841459/5.88 = 1.653309,
+    # centre (0.571429 + 3.841459/11.76) / 1.653309 = 0.898084 / 1.653309 = 0.543204,
+    # half-width 1.185479 * sqrt(0.041649 + 3.841459/138.2976) = 1.185479 * 0.263489 = 0.312359
+    assert (p.low, p.high) == pytest.approx((0.230845, 0.855563), abs=1e-5)
+
+
+def change_visits(study, reissue: bool = False) -> pd.DataFrame:
+    """Three workers at baseline and interim, visits a week before each wave's date (so none censored),
+    plus one visit 10 hours before the interim extract still outstanding (censored)."""
+    rows = []
+    hand = {"a": (1, 2, 2, 2), "b": (2, 4, 3, 4), "c": (1, 2, 1, 2)}
+    for wave, col in (("baseline", 0), ("interim", 2)):
+        visit = pd.Timestamp(study.wave(wave).date) - pd.Timedelta(days=7)
+        for w, counts in hand.items():
+            k, m = counts[col], counts[col + 1]
+            wid = f"new-{w}" if reissue and wave == "interim" else w
+            rows += [
+                {
+                    "worker_id": wid,
+                    "wave": wave,
+                    "visit_datetime": visit,
+                    "writeup_datetime": visit + pd.Timedelta(hours=2 if i < k else 72),
+                }
+                for i in range(m)
+            ]
+    late_night = pd.Timestamp(study.wave("interim").date) - pd.Timedelta(hours=10)
+    rows.append({"worker_id": "b", "wave": "interim", "visit_datetime": late_night, "writeup_datetime": pd.NaT})
+    return pd.DataFrame(rows)
+
+
+def test_timeliness_change_pp_headline_and_gee_beside(study):
+    pp, gee = indicators.timeliness_change(change_visits(study), study, "baseline", "interim")
+    # the censored visit is left out: before 4 of 8, after 6 of 8 (hand case of tests/test_stats.py)
+    assert (pp.visits_before, pp.on_time_before, pp.visits_after, pp.on_time_after) == (8, 4, 8, 6)
+    assert pp.difference == pytest.approx(0.25) and (pp.low, pp.high) == pytest.approx((-0.215776, 0.715776), abs=1e-6)
+    assert gee.odds_ratio == pytest.approx(3.0) and "bias" in gee.covariance
+
+
+def test_timeliness_change_with_reissued_pseudonyms_says_so(study):
+    pp, gee = indicators.timeliness_change(change_visits(study, reissue=True), study, "baseline", "interim")
+    assert not pp.estimable and not gee.estimable
+    assert pp.reason == (
+        f"0 of 3 workers at {study.wave('interim').label} match a worker at {study.wave('baseline').label}: the "
+        "local authority may have re-issued pseudonyms, so the within-worker change cannot be estimated"
+    )
