@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,6 +187,26 @@ class Linkage:
     reason: str
     note: str
 
+    def describe(self, count: Callable[[int], str] = str) -> tuple[str, str]:
+        """(reason, note) with each count of workers written by ``count`` (e.g. the disclosure
+        step's formatter, so that a count under the threshold reads "<10")."""
+        return _linkage_text(self.before, self.after, self.workers_before, self.workers_after, self.linked, count)
+
+
+def _linkage_text(before: str, after: str, nb: int, na: int, linked: int, fmt: Callable[[int], str]) -> tuple[str, str]:
+    head = f"{fmt(linked)} of {fmt(na)} workers at {after} match a worker at {before}"
+    cannot = "so the within-worker change cannot be estimated"
+    if not nb or not na:
+        return f"no countable visits at {before if not nb else after}, {cannot}", ""
+    if linked == 0:
+        return f"{head}: the local authority may have re-issued pseudonyms, {cannot}", ""
+    if linked < 2:
+        return f"{head}: at least 2 workers seen at both waves are needed, {cannot}", ""
+    if linked < na / 2:
+        note = f"{head} (under half): the change covers those workers only; were some pseudonyms re-issued?"
+        return "", note
+    return "", ""
+
 
 def linkage(before_ids: Iterable, after_ids: Iterable, before: str, after: str) -> Linkage:
     """Match workers between two waves by identifier.
@@ -197,26 +217,8 @@ def linkage(before_ids: Iterable, after_ids: Iterable, before: str, after: str) 
     """
     b, a = set(before_ids), set(after_ids)
     linked = len(a & b)
-    head = f"{linked} of {len(a)} workers at {after} match a worker at {before}"
-    reason = note = ""
-    if not b or not a:
-        reason = f"no countable visits at {before if not b else after}, so the within-worker change cannot be estimated"
-    elif linked == 0:
-        reason = (
-            f"{head}: the local authority may have re-issued pseudonyms, so the within-worker change cannot be "
-            "estimated"
-        )
-    elif linked < 2:
-        reason = (
-            f"{head}: at least 2 workers seen at both waves are needed, so the within-worker change cannot be estimated"
-        )
-    partial = bool(a) and linked < len(a) / 2
-    if partial and not reason:
-        note = (
-            f"{head} (under half): the change covers those {linked} workers only; were the pseudonyms re-issued "
-            "for some workers?"
-        )
-    return Linkage(before, after, len(b), len(a), linked, not reason, partial, reason, note)
+    reason, note = _linkage_text(before, after, len(b), len(a), linked, str)
+    return Linkage(before, after, len(b), len(a), linked, not reason, bool(a) and linked < len(a) / 2, reason, note)
 
 
 # -- the paired change in a share: the headline ----------------------------------------------------

@@ -169,6 +169,13 @@ def test_partial_linkage_is_flagged_under_half(linked, partial):
     assert lk.note.startswith(f"{linked} of 12 workers at interim") if partial else lk.note == ""
 
 
+def test_linkage_counts_can_be_written_by_the_disclosure_formatter():
+    lk = stats.linkage(["a", "b", "c"], ["a", "x", "y", "z"], "baseline", "interim")
+    reason, note = lk.describe(lambda n: "<10" if n < 10 else str(n))
+    assert reason.startswith("<10 of <10 workers at interim match a worker at baseline: at least 2")
+    assert note == "" and (reason, note) != (lk.reason, lk.note)
+
+
 def test_a_wave_without_visits_cannot_be_estimated():
     lk = stats.linkage(["a", "b"], [], "baseline", "interim")
     assert not lk.estimable and lk.reason.startswith("no countable visits at interim")
