@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 
@@ -79,16 +80,16 @@ class ClusteredProportion(Proportion):
 CLUSTERED_METHOD = "Wilson interval on the effective sample size (visits / design effect, worker clusters)"
 
 
-def _counts(on_time: Iterable[float], visits: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
-    k = np.asarray(list(on_time), dtype=float)
-    m = np.asarray(list(visits), dtype=float)
+def _counts(on_time: ArrayLike, visits: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    k = np.asarray(on_time, dtype=float)
+    m = np.asarray(visits, dtype=float)
     if k.shape != m.shape or (k < 0).any() or (k > m).any():
         raise ValueError("per-worker counts need 0 <= on time <= visits for every worker")
     keep = m > 0
     return k[keep], m[keep]
 
 
-def design_effect(on_time: Iterable[float], visits: Iterable[float]) -> float:
+def design_effect(on_time: ArrayLike, visits: ArrayLike) -> float:
     """Design effect of a share of visits clustered in workers: the cluster-robust (linearised
     ratio-estimator) variance over the simple binomial variance, never below 1.
 
@@ -114,7 +115,7 @@ def design_effect(on_time: Iterable[float], visits: Iterable[float]) -> float:
 
 
 def clustered_share(
-    on_time: Iterable[float], visits: Iterable[float], confidence: float = 0.95, censored: int = 0
+    on_time: ArrayLike, visits: ArrayLike, confidence: float = 0.95, censored: int = 0
 ) -> ClusteredProportion:
     """A share of visits with an interval that allows for clustering by worker: the headline.
 
@@ -145,8 +146,8 @@ def clustered_share(
 
 
 def bootstrap_share(
-    on_time: Iterable[float],
-    visits: Iterable[float],
+    on_time: ArrayLike,
+    visits: ArrayLike,
     confidence: float = 0.95,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
