@@ -403,17 +403,25 @@ def gee_change(
             return GeeChange(False, reason, *counts, nan, nan, nan, nan, confidence, GEE_METHOD, GEE_COVARIANCE)
     v = visits[visits["wave"].isin([before, after]) & visits["worker_id"].isin(per.index)]
     v = v.assign(after=(v["wave"] == after).astype(int), y=v["on_time"].astype(bool).astype(int))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = smf.gee(
-            "y ~ after",
-            groups="worker_id",
-            data=v.sort_values("worker_id", kind="stable"),
-            family=Binomial(),
-            cov_struct=Independence(),
-        ).fit(cov_type="bias_reduced")
-    b = float(res.params["after"])
-    lo, hi = res.conf_int(alpha=1 - confidence).loc["after"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = smf.gee(
+                "y ~ after",
+                groups="worker_id",
+                data=v.sort_values("worker_id", kind="stable"),
+                family=Binomial(),
+                cov_struct=Independence(),
+            ).fit(cov_type="bias_reduced")
+        b = float(res.params["after"])
+        lo, hi = (float(x) for x in res.conf_int(alpha=1 - confidence).loc["after"])
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+        b = lo = hi = math.nan
+        failure = f"the GEE model could not be fitted ({type(exc).__name__}: {exc})"
+    else:
+        failure = "" if all(map(math.isfinite, (b, lo, hi))) else "the GEE model gave no finite interval"
+    if failure:
+        return GeeChange(False, failure, *counts, nan, nan, nan, nan, confidence, GEE_METHOD, GEE_COVARIANCE)
     return GeeChange(
         True,
         "",

@@ -321,3 +321,15 @@ def test_gee_with_reissued_ids_or_no_late_visit_says_why():
         and all_on_time.reason == "every visit at a was on time, so the odds ratio is not finite"
     )
     assert (all_on_time.visits_after, all_on_time.on_time_after) == (4, 4)
+
+
+def test_gee_that_cannot_be_fitted_says_so(monkeypatch):
+    import statsmodels.formula.api as smf
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(smf, "gee", singular)
+    g = stats.gee_change(visits_from(HAND), "b", "a")
+    assert not g.estimable and g.reason == "the GEE model could not be fitted (LinAlgError: Singular matrix)"
+    assert (g.visits_before, g.on_time_before) == (8, 4) and math.isnan(g.odds_ratio)
