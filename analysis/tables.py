@@ -293,30 +293,30 @@ def pattern_split_display(study: Study, workers: pd.DataFrame | None) -> pd.Data
 
 # -- RQ2b: timeliness ------------------------------------------------------------------------
 
+CHANGE_HEAD = "Change, percentage points (95% CI)"
+ODDS_HEAD = "Odds ratio, GEE (95% CI)"
+NOT_ESTIMATED = "–"
+
 
 def visits_with_on_time(study: Study, visits_by_wave: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
-    """The visits of every wave given, stacked, with ``wave`` and ``on_time`` columns."""
-    hours = study.thresholds["writeup_hours"]
-    frames = [
-        v.assign(wave=w, on_time=indicators.on_time(v, hours)) for w, v in visits_by_wave.items() if v is not None
-    ]
+    """The visits of every wave given, stacked, with ``wave``, ``status`` (on time, late, or not yet
+    due at that wave's extract: :func:`analysis.indicators.writeup_status`) and ``on_time`` columns."""
+    frames = [v.assign(wave=w) for w, v in visits_by_wave.items() if v is not None]
     if not frames:
-        return pd.DataFrame(columns=["visit_id", "worker_id", "visit_datetime", "writeup_datetime", "wave", "on_time"])
-    return pd.concat(frames, ignore_index=True)
+        columns = ["visit_id", "worker_id", "visit_datetime", "writeup_datetime", "wave", "status", "on_time"]
+        return pd.DataFrame(columns=columns)
+    return indicators.with_writeup_status(pd.concat(frames, ignore_index=True), study)
 
 
 def timeliness_by_wave(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
+    """The on-time share at each wave, judged at the wave's extract (write-ups not yet due are left
+    out), with its interval allowing for clustering by worker."""
     rows = []
     for w_id, v in visits.groupby("wave", sort=False):
-        d = disclosed(indicators.timeliness(v, study), study)
+        p = indicators.timeliness(v, study, indicators.extract_cut(study, str(w_id)))
+        d = disclosed(p, study)
         rows.append(
-            {
-                "wave": w_id,
-                "wave_label": study.wave(w_id).label,
-                **d.as_row(),
-                "text": d.text,
-                "workers": v["worker_id"].nunique(),
-            }
+            {"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text, "workers": p.workers}
         )
     return pd.DataFrame(rows)
 
@@ -334,36 +334,70 @@ def timeliness_display(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
     return out[["Wave", "Visits", "Workers", out.columns[out.columns.str.startswith("Written")][0]]]
 
 
-def timeliness_change(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
-    """Change from the first wave, within the same workers (paired): GEE odds ratio with interval.
-    Labelled indicative: no counterfactual, not powered."""
-    from analysis.stats import gee_change
+def _points(x: float) -> str:
+    return f"{round(x * 100):+d}"
 
+
+def timeliness_change(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
+    """Change from the first wave within the same workers (paired): the percentage-point difference
+    in the on-time share with its cluster-robust interval (the headline), and beside it the GEE odds
+    ratio with the bias-reduced covariance. A change that cannot be estimated (e.g. pseudonyms
+    re-issued) says why. Labelled indicative: no counterfactual, not powered."""
     first = study.waves[0].id
-    rows = []
     s = study.disclosure
+
+    def count(n: int) -> str:
+        # no worker matching is a fact about the identifiers, not about anyone: 0 is shown as 0
+        return "0" if n == 0 else disclose.format_count(n, s)
+
+    rows = []
     for w in study.waves[1:]:
         if w.id not in set(visits["wave"]):
             continue
-        c = gee_change(visits, first, w.id, study.thresholds["confidence"])
-        # the on-time rates are shares: each needs numerator, denominator and remainder at or
-        # above the threshold; the comparison also needs enough workers
-        k_before, k_after = round(c.rate_before * c.visits_before), round(c.rate_after * c.visits_after)
+        pp, gee = indicators.timeliness_change(visits, study, first, w.id)
+        reason, note = pp.linkage.describe(count)
+        row = {
+            "Comparison": f"{study.wave(first).label} → {w.label}",
+            "Workers in both waves": count(pp.linkage.linked),
+        }
+        if not pp.estimable:
+            rows.append(
+                {
+                    **row,
+                    "On time before": NOT_ESTIMATED,
+                    "On time after": NOT_ESTIMATED,
+                    CHANGE_HEAD: f"cannot be estimated: {reason}",
+                    ODDS_HEAD: NOT_ESTIMATED,
+                    "Evidence": "indicative only",
+                }
+            )
+            continue
+        # the on-time shares need numerator, denominator and remainder at or above the threshold;
+        # the comparison also needs enough workers
         ok = (
-            c.workers >= s.threshold
-            and disclose.share(k_before, c.visits_before, s).reportable
-            and disclose.share(k_after, c.visits_after, s).reportable
+            pp.workers >= s.threshold
+            and disclose.share(pp.on_time_before, pp.visits_before, s).reportable
+            and disclose.share(pp.on_time_after, pp.visits_after, s).reportable
         )
+        if not ok:
+            change = odds = before = after = NOT_REPORTABLE
+        else:
+            before, after = f"{pp.rate_before:.0%}", f"{pp.rate_after:.0%}"
+            change = f"{_points(pp.difference)} ({_points(pp.low)} to {_points(pp.high)})"
+            odds = (
+                f"{gee.odds_ratio:.2f} ({gee.or_low:.2f} to {gee.or_high:.2f})"
+                if gee.estimable
+                else f"not estimated: {gee.reason}"
+            )
+        evidence = "indicative only" + (f"; {note}" if note else "")
         rows.append(
             {
-                "Comparison": f"{study.wave(first).label} → {w.label}",
-                "Workers in both waves": disclose.format_count(c.workers, s),
-                "On time before": f"{c.rate_before:.0%}" if ok else NOT_REPORTABLE,
-                "On time after": f"{c.rate_after:.0%}" if ok else NOT_REPORTABLE,
-                "Odds ratio (95% CI)": f"{c.odds_ratio:.2f} ({c.or_low:.2f} to {c.or_high:.2f})"
-                if ok and not math.isnan(c.odds_ratio)
-                else NOT_REPORTABLE,
-                "Evidence": "indicative only",
+                **row,
+                "On time before": before,
+                "On time after": after,
+                CHANGE_HEAD: change,
+                ODDS_HEAD: odds,
+                "Evidence": evidence,
             }
         )
     return pd.DataFrame(rows)
