@@ -18,11 +18,49 @@ from analysis.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class Window:
+    """A fieldwork window: the first and last day (both included) on which one source is
+    collected at one site in one wave, from the protocol's data collection schedule."""
+
+    site: str
+    source: str
+    start: dt.date
+    end: dt.date
+    label: str = ""  # the site's own name for this round, when it differs from the wave's label
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def text(self) -> str:
+        """The window in words, e.g. '1 March 2021 to 31 March 2021'."""
+        return f"{_day(self.start)} to {_day(self.end)}"
+
+
+@dataclass(frozen=True)
 class Wave:
     id: str
     label: str
-    date: dt.date
+    date: dt.date  # the cut date: the administrative extract is "as at" this day
     months_since_launch: int
+    windows: tuple[Window, ...] = ()
+
+    def window(self, site: str, source: str) -> Window | None:
+        """The fieldwork window of ``source`` at ``site`` in this wave (``None`` when not planned)."""
+        return next((w for w in self.windows if w.site == site and w.source == source), None)
+
+    def label_for(self, site: str) -> str:
+        """The wave's label at ``site``: the site's own name for the round when it has one."""
+        return next((w.label for w in self.windows if w.site == site and w.label), self.label)
+
+
+@dataclass(frozen=True)
+class ReturnToOffice:
+    """The return to some office working before the endline, as recorded: its date and how it
+    was established (e.g. "confirmed by both local authorities' project leads by email")."""
+
+    date: dt.date
+    established_by: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +69,7 @@ class Site:
     name: str
     sources: tuple[str, ...]
     teams: tuple[str, ...]
+    established: bool = False  # the offer was in place before the pilot's launch
 
 
 @dataclass(frozen=True)
@@ -73,6 +112,7 @@ class Study:
     flexible_patterns: tuple[str, ...]
     reports: tuple[Report, ...]
     seed: int
+    return_to_office: ReturnToOffice | None = None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     # -- look-ups -------------------------------------------------------------------------
@@ -118,6 +158,28 @@ class Study:
         raise ConfigError(f"No site in {paths.STUDY_CONFIG} lists `workers` among its sources.")
 
 
+def _day(d: dt.date) -> str:
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def return_to_office_sentence(study: Study) -> str:
+    """The sentence the final report gives on the return to office working: stated when the
+    configuration records it, otherwise that it was not confirmed.
+
+    >>> import dataclasses
+    >>> s = dataclasses.replace(load_study(), return_to_office=None)
+    >>> return_to_office_sentence(s)
+    'The return to some office working before the endline interviews was not confirmed.'
+    >>> s = dataclasses.replace(s, return_to_office=ReturnToOffice(dt.date(2021, 11, 1), "the project leads"))
+    >>> return_to_office_sentence(s)
+    'Social workers returned to some office working from 1 November 2021 (established by: the project leads).'
+    """
+    r = study.return_to_office
+    if r is None:
+        return "The return to some office working before the endline interviews was not confirmed."
+    return f"Social workers returned to some office working from {_day(r.date)} (established by: {r.established_by})."
+
+
 def _date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
@@ -143,6 +205,42 @@ def _disclosure(d: dict[str, Any]) -> Disclosure:
     )
 
 
+def _windows(w: dict[str, Any], sites: tuple[Site, ...]) -> tuple[Window, ...]:
+    """A wave's ``fieldwork:`` mapping (site id -> source -> {from, to}, and an optional ``label``)."""
+    site_ids = {s.id: s for s in sites}
+    out = []
+    for site_id, sources in (w.get("fieldwork") or {}).items():
+        where = f"waves.{w['id']}.fieldwork.{site_id}"
+        if site_id not in site_ids:
+            raise ConfigError(f"{paths.STUDY_CONFIG}: {where}: unknown site (sites: {', '.join(site_ids)}).")
+        sources = dict(sources or {})
+        label = str(sources.pop("label", "") or "")
+        for source, span in sources.items():
+            if source not in site_ids[site_id].sources:
+                raise ConfigError(
+                    f"{paths.STUDY_CONFIG}: {where}.{source}: {site_ids[site_id].name} does not deliver {source} "
+                    f"(its sources: {', '.join(site_ids[site_id].sources)})."
+                )
+            if not isinstance(span, dict) or "from" not in span or "to" not in span:
+                raise ConfigError(f"{paths.STUDY_CONFIG}: {where}.{source} needs `from:` and `to:` dates.")
+            start, end = _date(span["from"], f"{where}.{source}.from"), _date(span["to"], f"{where}.{source}.to")
+            if end < start:
+                raise ConfigError(f"{paths.STUDY_CONFIG}: {where}.{source}: `to` ({end}) is before `from` ({start}).")
+            out.append(Window(site_id, source, start, end, label))
+    return tuple(out)
+
+
+def _return_to_office(value: Any) -> ReturnToOffice | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value.get("date") or not str(value.get("established_by") or "").strip():
+        raise ConfigError(
+            f"{paths.STUDY_CONFIG}: return_to_office must be null (not recorded) or give `date:` and "
+            f"`established_by:` (how the date was established), got {value!r}."
+        )
+    return ReturnToOffice(_date(value["date"], "return_to_office.date"), str(value["established_by"]).strip())
+
+
 def parse_study(data: dict[str, Any]) -> Study:
     """Build a :class:`Study` from the parsed YAML mapping.
 
@@ -152,12 +250,19 @@ def parse_study(data: dict[str, Any]) -> Study:
     """
     try:
         st = data["study"]
-        waves = tuple(
-            Wave(w["id"], w["label"], _date(w["date"], f"waves.{w['id']}.date"), int(w["months_since_launch"]))
-            for w in data["waves"]
-        )
         sites = tuple(
-            Site(s["id"], s["name"], tuple(s.get("sources", [])), tuple(s.get("teams", []))) for s in data["sites"]
+            Site(s["id"], s["name"], tuple(s.get("sources", [])), tuple(s.get("teams", [])), bool(s.get("established")))
+            for s in data["sites"]
+        )
+        waves = tuple(
+            Wave(
+                w["id"],
+                w["label"],
+                _date(w["date"], f"waves.{w['id']}.date"),
+                int(w["months_since_launch"]),
+                _windows(w, sites),
+            )
+            for w in data["waves"]
         )
         reports = tuple(
             Report(
@@ -185,6 +290,7 @@ def parse_study(data: dict[str, Any]) -> Study:
             flexible_patterns=tuple(data["flexible_patterns"]),
             reports=reports,
             seed=int(data.get("synthetic", {}).get("seed", 0)),
+            return_to_office=_return_to_office(data.get("return_to_office")),
             raw=data,
         )
     except KeyError as exc:

@@ -23,41 +23,126 @@ def social_workers(workers: pd.DataFrame) -> pd.DataFrame:
     return workers[workers["role"] == "social worker"]
 
 
-def take_up(workers: pd.DataFrame, study: Study) -> Proportion:
-    """Share of social workers on a 4-day week or 9-day fortnight, with a Wilson interval.
+SPELL_COLUMNS = ["worker_id", "pattern", "start", "end"]
+
+
+def spells_from_workers(workers: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """The spells the workers table alone can show: one ongoing spell per worker whose current
+    pattern is flexible, from ``pattern_start`` (the launch date when it is empty).
+
+    Used only when a wave has no spells table: it misses everyone who took a pattern up and has
+    since stopped, so take-up from it is a lower bound (assumptions log).
+    """
+    flex = workers[workers["working_pattern"].isin(study.flexible_patterns)]
+    start = pd.to_datetime(flex["pattern_start"]) if "pattern_start" in flex else pd.Series(pd.NaT, index=flex.index)
+    return pd.DataFrame(
+        {
+            "worker_id": flex["worker_id"],
+            "pattern": flex["working_pattern"],
+            "start": start.fillna(pd.Timestamp(study.launch_date)),
+            "end": pd.Series(pd.NaT, index=flex.index, dtype="datetime64[ns]"),
+        }
+    ).reset_index(drop=True)
+
+
+def _spells(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None) -> pd.DataFrame:
+    return spells_from_workers(workers, study) if spells is None else spells
+
+
+def _day(value) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+def pre_launch_ids(spells: pd.DataFrame, study: Study) -> set[str]:
+    """Workers already on compressed hours before launch: on a flexible pattern on the day before
+    the launch day (a spell that started by then and had not ended before it)."""
+    eve = pd.Timestamp(study.launch_date) - pd.Timedelta(days=1)
+    on = (spells["start"] <= eve) & (spells["end"].isna() | (spells["end"] >= eve))
+    return set(spells.loc[on, "worker_id"].dropna().astype(str))
+
+
+def taker_spells(spells: pd.DataFrame, study: Study, cut=None) -> pd.DataFrame:
+    """Spells that started between the launch day and the cut date (both included; no cut: any
+    time since launch). Anyone with one took the offer up, whether or not they have since stopped."""
+    launch = pd.Timestamp(study.launch_date)
+    keep = spells["start"] >= launch
+    if cut is not None:
+        keep &= spells["start"] <= _day(cut)
+    return spells[keep]
+
+
+def _eligible_and_takers(workers, study, spells, cut) -> tuple[pd.DataFrame, pd.Series]:
+    """Social workers not already on compressed hours at launch, and whether each took the offer up."""
+    sp = _spells(workers, study, spells)
+    sw = social_workers(workers)
+    eligible = sw[~sw["worker_id"].astype(str).isin(pre_launch_ids(sp, study))]
+    took = eligible["worker_id"].astype(str).isin(set(taker_spells(sp, study, cut)["worker_id"].astype(str)))
+    return eligible, took
+
+
+def take_up(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None, cut=None) -> Proportion:
+    """Share of social workers who took up either offer (a 4-day week or a 9-day fortnight) at any
+    time between launch and ``cut``, including those who have since stopped, with a Wilson interval.
+
+    The denominator is the social workers in the wave's workers table, less those already on
+    compressed hours before launch (:func:`pre_launch_users`, reported apart). ``spells`` is the wave's
+    spells table (``worker_id, pattern, start, end``); without one, the current-pattern columns
+    stand in (:func:`spells_from_workers`). ``cut`` is the wave's cut date (default: none).
 
     >>> import pandas as pd
     >>> from analysis.config import load_study
-    >>> w = pd.DataFrame({"role": ["social worker"] * 4 + ["team manager"],
-    ...                   "working_pattern": ["4-day week", "standard", "9-day fortnight", "standard", "4-day week"]})
-    >>> p = take_up(w, load_study())
+    >>> w = pd.DataFrame({"worker_id": ["a", "b", "c", "d", "m"],
+    ...                   "role": ["social worker"] * 4 + ["team manager"]})
+    >>> sp = pd.DataFrame({"worker_id": ["a", "b", "c", "m"],
+    ...                    "pattern": ["4-day week", "9-day fortnight", "4-day week", "4-day week"],
+    ...                    "start": pd.to_datetime(["2021-04-01", "2021-04-01", "2020-06-01", "2021-04-01"]),
+    ...                    "end": pd.to_datetime(["2021-05-01", None, None, None])})
+    >>> p = take_up(w, load_study(), sp, cut="2021-06-01")  # a stopped, b ongoing, c before launch
     >>> p.k, p.n
-    (2, 4)
+    (2, 3)
     """
+    eligible, took = _eligible_and_takers(workers, study, spells, cut)
+    return wilson(int(took.sum()), len(eligible), study.thresholds["confidence"])
+
+
+def pre_launch_users(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None) -> Proportion:
+    """Social workers already on compressed hours at launch, of all social workers in the wave's
+    workers table: reported apart from take-up (they did not take up the pilot's offer)."""
+    sp = _spells(workers, study, spells)
     sw = social_workers(workers)
-    k = int(sw["working_pattern"].isin(study.flexible_patterns).sum())
+    k = int(sw["worker_id"].astype(str).isin(pre_launch_ids(sp, study)).sum())
     return wilson(k, len(sw), study.thresholds["confidence"])
 
 
-def pattern_split(workers: pd.DataFrame, study: Study) -> pd.DataFrame:
-    """Among social workers who took up a flexible pattern: how many on each pattern."""
-    sw = social_workers(workers)
-    takers = sw[sw["working_pattern"].isin(study.flexible_patterns)]
-    counts = takers["working_pattern"].value_counts().reindex(list(study.flexible_patterns), fill_value=0)
+def pattern_split(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None, cut=None) -> pd.DataFrame:
+    """Among social workers who took up the offer (as :func:`take_up`): how many took up each
+    pattern, by the first pattern they took up after launch (each taker counted once)."""
+    eligible, took = _eligible_and_takers(workers, study, spells, cut)
+    ids = set(eligible.loc[took, "worker_id"].astype(str))
+    sp = taker_spells(_spells(workers, study, spells), study, cut)
+    sp = sp[sp["worker_id"].astype(str).isin(ids)].sort_values(["worker_id", "start"], kind="stable")
+    first = sp.drop_duplicates("worker_id")["pattern"].astype(str)
+    counts = first.value_counts().reindex(list(study.flexible_patterns), fill_value=0)
     out = counts.rename_axis("pattern").reset_index(name="workers")
-    out["share"] = out["workers"] / max(len(takers), 1)
+    out["share"] = out["workers"] / max(len(ids), 1)
     return out
 
 
-def consistent_use(workers: pd.DataFrame, study: Study) -> Proportion:
-    """Share of social workers on a flexible pattern who took at least the adherence threshold
-    (50%) of their planned flexible days in the past month.
+def consistent_use(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None, cut=None) -> Proportion:
+    """Share of everyone who took up the offer by ``cut`` (as :func:`take_up`) who still used it
+    consistently: still on a flexible pattern at the cut, and took at least the adherence threshold
+    (50%) of their planned flexible days in the past month. Someone who has stopped counts as not
+    using it consistently, and so does a taker with no planned flexible day in the past month.
     """
-    sw = social_workers(workers)
-    takers = sw[sw["working_pattern"].isin(study.flexible_patterns) & (sw["planned_flex_days_last_month"] > 0)]
-    ratio = takers["flex_days_taken_last_month"] / takers["planned_flex_days_last_month"]
-    k = int((ratio >= study.thresholds["adherence"]).sum())
-    return wilson(k, len(takers), study.thresholds["confidence"])
+    eligible, took = _eligible_and_takers(workers, study, spells, cut)
+    takers = eligible[took]
+    sp = _spells(workers, study, spells)
+    on = sp["end"].isna() if cut is None else (sp["start"] <= _day(cut)) & (sp["end"].isna() | (sp["end"] >= _day(cut)))
+    still = takers["worker_id"].astype(str).isin(set(sp.loc[on, "worker_id"].astype(str)))
+    planned = takers["planned_flex_days_last_month"].astype("Float64")
+    ratio = takers["flex_days_taken_last_month"].astype("Float64") / planned.where(planned > 0)
+    ok = still & (ratio >= study.thresholds["adherence"]).fillna(False).astype(bool)
+    return wilson(int(ok.sum()), len(takers), study.thresholds["confidence"])
 
 
 ON_TIME, LATE, NOT_YET_DUE = "on time", "late", "not yet due"

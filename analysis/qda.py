@@ -12,8 +12,10 @@ Both become tidy tables: ``interviews`` (the register) and ``segments`` (one row
 segment: ``interview_id, code_id, code_name, parent_id, start, end, text``). Rows that break a rule
 are quarantined, as delivered, with the rule: ``allowed_values``, ``type``, ``unique``, ``not_null``
 (register and segments), ``selection_in_source`` (a selection outside its transcript),
-``code_in_codebook`` (a code the codebook does not know) and ``interview_in_register`` (a segment
-of an interview that is not in the register).
+``code_in_codebook`` (a code the codebook does not know), ``interview_in_register`` (a segment
+of an interview that is not in the register) and ``fieldwork_window`` (an interview dated outside
+its wave's interview window for its site, from the study configuration; its segments then fail
+``interview_in_register``).
 
 Why not pyrefiqda: the project pins ``pyrefiqda`` 0.3.1, and it reads nested codes, text
 sources and selections well, but its loader parses ``project.qde`` with xsdata's lxml handler in
@@ -274,6 +276,55 @@ def register_spec(study: Study) -> TableSpec:
                 allowed=respondent_groups(study),
             ),
         ),
+        row_rules=(
+            RowRule(
+                "fieldwork_window",
+                "The interview's date is inside its wave's interview fieldwork window for its site (config/study.yml)",
+                "date",
+                lambda t, _: _outside_window(t, study),
+                lambda rows, _: [_window_message(r, study) for r in rows.itertuples(index=False)],
+            ),
+        ),
+    )
+
+
+def _window_of(study: Study, wave_id: Any, site_id: Any):
+    """(wave, its interviews window at the site); wave ``None`` when the wave is unknown or has no
+    fieldwork windows at all (then nothing is checked)."""
+    wave = next((w for w in study.waves if w.id == wave_id), None)
+    if wave is None or not wave.windows:
+        return None, None
+    return wave, wave.window(str(site_id), "interviews")
+
+
+def _outside_window(t: pd.DataFrame, study: Study) -> list[bool]:
+    """Whether each interview is dated outside its wave's interview window for its site (or at a
+    site with no interviews planned in that wave). Rows with an unknown wave or site, or no date,
+    do not fail here: those are problems of their own."""
+    sites = {s.id for s in study.sites}
+    out = []
+    for wave_id, site_id, day in zip(t["wave"], t["site"], t["date"], strict=True):
+        wave, window = _window_of(study, wave_id, site_id)
+        if wave is None or site_id not in sites or pd.isna(day):
+            out.append(False)
+        else:
+            out.append(window is None or pd.Timestamp(day).date() not in window)
+    return out
+
+
+def _window_message(row: Any, study: Study) -> str:
+    wave, window = _window_of(study, row.wave, row.site)
+    site = study.site(row.site).name
+    label = wave.label_for(row.site)
+    if window is None:
+        return (
+            f"no interviews are planned at {site} in the {label} wave (config/study.yml has no interviews window "
+            f"for it): is the wave or the site wrong?"
+        )
+    day = pd.Timestamp(row.date).date()
+    return (
+        f"interview date {day.isoformat()} is outside the {label} interviews window for {site} ({window.text}, "
+        "config/study.yml): is the date or the wave wrong?"
     )
 
 
@@ -326,8 +377,8 @@ def read_register(path: Path, study: Study) -> Delivered:
 
 def check_register(delivered: Delivered, study: Study) -> Checked:
     """Validate the register: site and wave (ids or names/labels, any case), a date, a known
-    respondent group, unique interview ids. Rules: ``allowed_values``, ``type``, ``unique``,
-    ``not_null``.
+    respondent group, unique interview ids, a date inside the wave's window for the site. Rules:
+    ``allowed_values``, ``type``, ``unique``, ``not_null``, ``fieldwork_window``.
     """
     spec = register_spec(study)
     frame = delivered.frame.copy()

@@ -244,17 +244,116 @@ def visits_spec(study: Study | None = None) -> TableSpec:
                     for w, v in zip(rows["writeup_datetime"], rows["visit_datetime"], strict=True)
                 ],
             ),
-            RowRule(
-                "worker_known",
-                "The visit's worker_id is in the workers table of the same wave",
+            worker_known("visit"),
+        ),
+    )
+
+
+def worker_known(what: str) -> RowRule:
+    """The rule that a row's ``worker_id`` is in the workers table of the same wave."""
+    return RowRule(
+        "worker_known",
+        f"The {what}'s worker_id is in the workers table of the same wave",
+        "worker_id",
+        lambda t, context: t["worker_id"].notna() & ~t["worker_id"].isin(ids_in(context["workers"], "worker_id")),
+        lambda rows, _: [f"worker_id {v!r} is not in the workers table" for v in rows["worker_id"]],
+        needs=("workers",),
+        typed_rows_only=False,
+    )
+
+
+def overlapping_spells(t: pd.DataFrame) -> pd.Series:
+    """Whether each spell starts on or before the end of an earlier spell of the same worker (an
+    ongoing spell, with no end, runs on for ever). The later of two overlapping spells fails.
+
+    >>> t = pd.DataFrame({"worker_id": ["a", "a", "a", "b"],
+    ...                   "start": pd.to_datetime(["2021-03-01", "2021-04-01", "2021-04-20", "2021-03-01"]),
+    ...                   "end": pd.to_datetime(["2021-03-31", "2021-05-01", None, None])})
+    >>> overlapping_spells(t).tolist()
+    [False, False, True, False]
+    """
+    out = pd.Series(False, index=t.index)
+    ok = t["worker_id"].notna() & t["start"].notna()
+    ordered = t[ok].sort_values(["worker_id", "start"], kind="stable")
+    far = pd.Timestamp.max
+    for _, g in ordered.groupby("worker_id", sort=False):
+        reach = g["end"].fillna(far).cummax().shift(1)  # the latest end of the spells before each
+        out.loc[g.index] = (g["start"] <= reach).fillna(False).to_numpy()
+    return out
+
+
+def spells_spec(study: Study | None = None) -> TableSpec:
+    """Flexible-pattern spells: one row per period a worker was on a 4-day week or 9-day
+    fortnight. A local authority's HR system records each flexible working arrangement as an
+    agreement with a start date and, when it ends, an end date (a change of pattern or a return to
+    standard hours ends one arrangement and may start another); so a long table of spells is what
+    it can export, however many times a worker started, changed or stopped, with no repeated
+    columns. Spells that started before launch are asked for too: they tell those already on
+    compressed hours at launch apart from those who took the offer up.
+    """
+    study = study or load_study()
+    return TableSpec(
+        name="spells",
+        description=(
+            "One row per period on a 4-day week or 9-day fortnight that was in place at any time since "
+            f"{study.launch_date:%d %B %Y} (the launch), including periods that started before it or have "
+            "since ended. A worker who changed pattern or stopped and restarted has one row per period."
+        ),
+        columns=(
+            Column(
                 "worker_id",
-                lambda t, context: (
-                    t["worker_id"].notna() & ~t["worker_id"].isin(ids_in(context["workers"], "worker_id"))
-                ),
-                lambda rows, _: [f"worker_id {v!r} is not in the workers table" for v in rows["worker_id"]],
-                needs=("workers",),
-                typed_rows_only=False,
+                "str",
+                "Pseudonymised worker identifier, as in the workers table",
+                "W0001",
+                aliases=("worker", "worker_ref", "staff_id", "pseudonym"),
             ),
+            Column(
+                "pattern",
+                "category",
+                "The compressed-hours pattern worked in this period",
+                study.flexible_patterns[0] if study.flexible_patterns else "4-day week",
+                aliases=("working_pattern", "flexible_pattern", "arrangement"),
+                allowed=study.flexible_patterns,
+            ),
+            Column(
+                "start",
+                "date",
+                "First day on this pattern",
+                "2021-03-15",
+                aliases=("start_date", "spell_start", "pattern_start", "from", "date_from"),
+            ),
+            Column(
+                "end",
+                "date",
+                "Last day on this pattern (empty while it continues)",
+                "2021-05-28",
+                aliases=("end_date", "spell_end", "pattern_end", "to", "date_to"),
+                nullable=True,
+            ),
+        ),
+        row_rules=(
+            RowRule(
+                "end_not_before_start",
+                "A period does not end before it starts",
+                "end",
+                lambda t, _: t["end"] < t["start"],
+                lambda rows, _: [
+                    f"the period ends ({e:%Y-%m-%d}) before it starts ({s:%Y-%m-%d})"
+                    for s, e in zip(rows["start"], rows["end"], strict=True)
+                ],
+            ),
+            RowRule(
+                "spells_do_not_overlap",
+                "A worker's periods do not overlap (one pattern at a time)",
+                "start",
+                lambda t, _: overlapping_spells(t),
+                lambda rows, _: [
+                    f"worker_id {w!r}: this period (from {s:%Y-%m-%d}) starts before an earlier period of the "
+                    "same worker has ended"
+                    for w, s in zip(rows["worker_id"], rows["start"], strict=True)
+                ],
+            ),
+            worker_known("period"),
         ),
     )
 
@@ -294,7 +393,7 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, strict=False, name=spec.name)
 
 
-SPECS = {"workers": workers_spec, "visits": visits_spec}
+SPECS = {"workers": workers_spec, "spells": spells_spec, "visits": visits_spec}
 
 
 def spec_for(table: str, study: Study | None = None) -> TableSpec:

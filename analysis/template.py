@@ -5,7 +5,7 @@ Layout of the workbook:
 
 - ``Instructions``: what the evaluation is, what to send, how to pseudonymise, the write-up rule,
   date formats, how to return the file and whom to ask.
-- one sheet per table (``workers``, ``visits``), named as the table: row 1 holds the column names,
+- one sheet per table (``workers``, ``spells``, ``visits``), named as the table: row 1 holds the column names,
   row 2 a note per column (description, type, allowed values, range, example; each note starts
   with :data:`NOTE_MARKER`), and the local authority enters data from row 3
   (:data:`FIRST_DATA_ROW`) down. Categorical columns offer a drop-down list, numeric columns
@@ -48,7 +48,7 @@ __all__ += ["instructions_text", "text_cell", "validation", "write_template"]
 LAST_ROW = 1_048_576  # Excel's last row: validations cover the whole column below the notes
 INSTRUCTIONS = "Instructions"
 LISTS = "lists"
-TABLES = ("workers", "visits")
+TABLES = ("workers", "spells", "visits")
 
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "str": "@", "category": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -79,7 +79,7 @@ def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -
     >>> from analysis.config import load_study
     >>> out = write_template(Path(tempfile.mkdtemp()) / "request.xlsx", load_study())
     >>> openpyxl.load_workbook(out).sheetnames
-    ['Instructions', 'workers', 'visits', 'lists']
+    ['Instructions', 'workers', 'spells', 'visits', 'lists']
     """
     path = Path(path)
     specs = [spec_for(t, study) for t in tables]
@@ -132,6 +132,8 @@ def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, s
     hours = f"{study.thresholds['writeup_hours']:g}"
     waves = "; ".join(f"{w.label}: {w.date.isoformat()}" for w in study.waves)
     sheets = " ".join(f"The '{s.name}' sheet: {s.description}" for s in specs)
+    patterns = " or ".join(f"a {p}" for p in study.flexible_patterns)
+    launch = f"{study.launch_date.day} {study.launch_date:%B %Y}"
     return [
         (
             "About the evaluation",
@@ -158,8 +160,19 @@ def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, s
             "Do not include names, initials, dates of birth, addresses, staff or case numbers, or anything else that "
             "identifies a member of staff, a child or a family. Give each worker a meaningless identifier (for "
             "example W0001) and keep the key that links it to the person inside the local authority. Use the same "
-            "identifier for the same person at every wave and on both sheets. Visit identifiers must be made up "
+            "identifier for the same person at every wave and on every sheet. Visit identifiers must be made up "
             "for this return too, not copied from the case management system.",
+        ),
+        (
+            "Compressed hours periods",
+            f"On the 'spells' sheet, list every period in which a worker on the 'workers' sheet worked compressed "
+            f"hours ({patterns}) at any time since the pilot started on {launch}: one row per period, with the "
+            "pattern, its first day and its last day. Include periods that started before the pilot, and periods "
+            "that have since ended. When someone changes pattern, end the first period on their last day on it and "
+            "start a new row; when someone goes back to standard hours, enter their last day on compressed hours. "
+            "Leave the last day empty while the period continues. Your HR system's record of flexible working "
+            "agreements (start and end dates) is the usual source. Workers who have never worked compressed hours "
+            "have no row on this sheet.",
         ),
         (
             "Write-up times",

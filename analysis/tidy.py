@@ -59,8 +59,27 @@ class WaveResult:
         )
 
 
+def spells_source(folder: Path, workers_file: Path | None) -> tuple[Path | None, str | None]:
+    """Where a wave's flexible-pattern spells are: ``spells.xlsx`` or ``spells.csv``, else the
+    ``spells`` sheet of the workers workbook (the data request workbook returned whole)."""
+    found = find_source(folder, "spells")
+    if found is not None or workers_file is None or workers_file.suffix.lower() not in (".xlsx", ".xlsm"):
+        return found, None
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(workers_file, read_only=True)
+    except Exception:  # an unreadable workbook is reported when the workers table is read
+        return None, None
+    try:
+        sheet = next((n for n in wb.sheetnames if n.strip().lower() == "spells"), None)
+    finally:
+        wb.close()
+    return (workers_file, sheet) if sheet else (None, None)
+
+
 def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[UnusableFileError]]:
-    """Workers then visits (visits need the accepted workers)."""
+    """Workers, then their flexible-pattern spells and visits (both need the accepted workers)."""
     checked: dict[str, Checked] = {}
     unusable: list[UnusableFileError] = []
     workers_file = find_source(folder, "workers")
@@ -69,6 +88,14 @@ def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[Un
         try:
             d = read_table(workers_file, spec_for("workers", study))
             checked["workers"] = check_table(d, spec_for("workers", study))
+        except UnusableFileError as exc:
+            unusable.append(exc)
+    spells_file, sheet = spells_source(folder, workers_file)
+    if spells_file:
+        try:
+            d = read_table(spells_file, spec_for("spells", study), sheet=sheet)
+            workers = checked["workers"].accepted if "workers" in checked else None
+            checked["spells"] = check_table(d, spec_for("spells", study), context={"workers": workers})
         except UnusableFileError as exc:
             unusable.append(exc)
     if visits_file:

@@ -227,9 +227,9 @@ def test_pattern_split_display(threshold, s3, s10):
 
 
 def test_consistent_use(s3):
-    # interim takers with planned days: W01 4/4, W02 2/4 (exactly 50%: counts), W03 1/4, W04 2/2,
-    # W05 0/2, W07 1/3, W08 1/2 (50%) -> 4 of 7; W06 planned none (not in the denominator);
-    # baseline: nobody had planned flexible days before launch -> 0 of 0, no estimate
+    # interim takers: W01 4/4, W02 2/4 (exactly 50%: counts), W03 1/4, W04 2/2, W05 0/2, W07 1/3,
+    # W08 1/2 (50%), and W06 with no planned day (in the denominator, not consistent) -> 4 of 8;
+    # baseline: W01, W02, W04 took a pattern up on launch day, none had a planned day -> 0 of 3
     want = expected("consistent_use.csv", floats=ESTIMATES, ints=["k", "n"])
     rows = []
     for w in WAVES:
@@ -240,8 +240,8 @@ def test_consistent_use(s3):
 
 @pytest.mark.parametrize("threshold", [3, 10])
 def test_consistent_use_by_wave(threshold, s3, s10):
-    # 4 of 7: at threshold 3 numerator 4, denominator 7, remainder 3 all reach 3 -> shown;
-    # the empty baseline denominator reads "n = <3" (a zero count is suppressed)
+    # 4 of 8: at threshold 3 numerator 4, denominator 8, remainder 4 all reach 3 -> shown;
+    # baseline 0 of 3: the numerator 0 is below 3, so not reportable; denominator "n = 3"
     study = s3 if threshold == 3 else s10
     want = expected(f"consistent_use_by_wave_t{threshold}.csv", floats=ESTIMATES, bools=["reportable"])
     actual = tables.take_up_by_wave(study, workers_by_wave(), indicator=indicators.consistent_use)
@@ -251,11 +251,94 @@ def test_consistent_use_by_wave(threshold, s3, s10):
 @pytest.mark.parametrize("threshold", [3, 10])
 def test_success_criteria(threshold, s3, s10):
     # take-up 8/13, interval 35.5% to 82.3%: lower bound clears 30% -> green, met;
-    # consistent use 4/7, interval 25.0% to 84.2% spans 50% -> amber; endline not yet collected
+    # consistent use 4/8, interval 21.5% to 78.5% spans 50% -> amber; endline not yet collected
     study = s3 if threshold == 3 else s10
     want = expected(f"success_criteria_t{threshold}.csv")
     actual = tables.success_criteria(study, WAVES, {w: workers(w) for w in WAVES})
     same(actual, want, f"success criteria (threshold {threshold})")
+
+
+# -- 2a. take-up with spells: stoppers and workers on compressed hours before launch ----------------------
+
+CUTS = {"interim": "2021-06-01", "endline": "2021-09-01"}  # the waves' cut dates in config/study.yml
+
+
+def spell_inputs(wave: str, study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The take-up back test's workers and spells of a wave, read and validated as delivered."""
+    from analysis.load import read_table
+    from analysis.schemas import spec_for
+    from analysis.validate import check_table
+
+    w = check_table(
+        read_table(DATA / f"takeup_workers_{wave}.csv", spec_for("workers", study)), spec_for("workers", study)
+    )
+    d = read_table(DATA / f"takeup_spells_{wave}.csv", spec_for("spells", study))
+    sp = check_table(d, spec_for("spells", study), context={"workers": w.accepted})
+    assert w.quarantined.empty and sp.quarantined.empty, (w.quarantined, sp.quarantined)
+    return w.accepted, sp.accepted
+
+
+def test_take_up_with_stoppers_and_pre_launch_users(s3):
+    # README section 2a, worker by worker: pre-launch users S04, S07, S11 (3 of 11); take-up interim
+    # 5 of 8 (S01, S02 who stopped, S03, S05, S08 on launch day), endline 7 of 8 (+ S06, S09 on the cut
+    # date); consistent use interim 3 of 5 (S02 stopped; S05 1/4), endline 2 of 7 (S01 2/2, S05 2/4)
+    rows = []
+    for wave, cut in CUTS.items():
+        w, sp = spell_inputs(wave, s3)
+        for name, p in (
+            ("take_up", indicators.take_up(w, s3, sp, cut)),
+            ("pre_launch_users", indicators.pre_launch_users(w, s3, sp)),
+            ("consistent_use", indicators.consistent_use(w, s3, sp, cut)),
+        ):
+            rows.append({"wave": wave, "indicator": name, "k": p.k, "n": p.n, "estimate": p.estimate})
+    want = expected("take_up_spells.csv", floats=["estimate"], ints=["k", "n"])
+    same(pd.DataFrame(rows), want, "take-up with spells", floats=["estimate"], ints=["k", "n"])
+
+
+def test_pattern_split_with_spells(s3):
+    # first pattern after launch: interim 4-day week S01, S05; 9-day fortnight S02, S03, S08;
+    # endline adds S06 and S09 (4-day week); S01's later change to a 9-day fortnight does not count twice
+    frames = {}
+    for wave, cut in CUTS.items():
+        w, sp = spell_inputs(wave, s3)
+        frames[wave] = indicators.pattern_split(w, s3, sp, cut)
+    want = expected("pattern_split_spells.csv", floats=["share"], ints=["workers"])
+    same(with_wave(frames), want, "pattern split with spells", floats=["share"], ints=["workers"])
+
+
+def test_take_up_against_a_day_by_day_count(s3):
+    # an independent method: lay every spell out day by day; a pre-launch user was on compressed hours
+    # on the day before launch; a taker was on compressed hours on some day from launch to the cut date and is
+    # not a pre-launch user; still using = on compressed hours on the cut date itself
+    launch = pd.Timestamp(s3.launch_date)
+    for wave, cut in CUTS.items():
+        w, sp = spell_inputs(wave, s3)
+        cut_day = pd.Timestamp(cut)
+        days: dict[str, set] = {}
+        for r in sp.itertuples():
+            last = r.end if pd.notna(r.end) else cut_day
+            days.setdefault(r.worker_id, set()).update(pd.date_range(r.start, max(last, r.start)))
+        social = set(w.loc[w["role"] == "social worker", "worker_id"])
+        pre = {x for x in social if launch - pd.Timedelta(days=1) in days.get(x, set())}
+        took = {x for x in social - pre if any(launch <= d <= cut_day for d in days.get(x, set()))}
+        still = {x for x in took if cut_day in days.get(x, set())}
+        p = indicators.take_up(w, s3, sp, cut)
+        assert (p.k, p.n) == (len(took), len(social - pre)), wave
+        assert indicators.pre_launch_users(w, s3, sp).k == len(pre), wave
+        planned = w.set_index("worker_id")["planned_flex_days_last_month"]
+        taken = w.set_index("worker_id")["flex_days_taken_last_month"]
+        consistent = {x for x in still if planned[x] > 0 and taken[x] / planned[x] >= 0.5}
+        c = indicators.consistent_use(w, s3, sp, cut)
+        assert (c.k, c.n) == (len(consistent), len(took)), wave
+
+
+def test_the_spells_table_changes_the_answer(s3):
+    # the current pattern alone (no spells table) misses the stopper S02 and counts the pre-launch user
+    # S04 as a taker: interim S01, S03, S04, S05, S08 on a flexible pattern; S04's pattern_start is
+    # before launch, so it is set apart: 4 takers (S01, S03, S05, S08) of 10 (11 less S04)
+    w, _ = spell_inputs("interim", s3)
+    p = indicators.take_up(w, s3)
+    assert (p.k, p.n) == (4, 10)
 
 
 # -- 3. timeliness ---------------------------------------------------------------------------------

@@ -41,6 +41,106 @@ def test_consistent_use_is_at_least_half_of_planned(study):
     assert (p.k, p.n) == (2, 3)
 
 
+# -- take-up from flexible-pattern spells (launch 2021-03-01, config/study.yml) ---------------------------
+
+
+def spells(rows):
+    frame = pd.DataFrame(rows, columns=["worker_id", "pattern", "start", "end"])
+    return frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
+
+
+def roster(ids, planned=None, taken=None):
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "worker_id": ids,
+            "role": ["social worker"] * n,
+            "planned_flex_days_last_month": planned or [0] * n,
+            "flex_days_taken_last_month": taken or [0] * n,
+        }
+    )
+
+
+def test_take_up_counts_those_who_stopped(study):
+    # a started in April and stopped in May; b started in April and carries on; c never started:
+    # took up = a, b -> 2 of 3 (a current-pattern count would give 1 of 3)
+    sp = spells([["a", "9-day fortnight", "2021-04-01", "2021-05-10"], ["b", "4-day week", "2021-04-06", None]])
+    p = indicators.take_up(roster(["a", "b", "c"]), study, sp, cut="2021-06-01")
+    assert (p.k, p.n) == (2, 3)
+
+
+def test_pre_launch_users_are_reported_apart(study):
+    # p on a 4-day week since 2020 (ongoing), q from 2020 to 2021-02-28 (still on it the day before
+    # launch), r whose spell ended 2021-02-26 (before the eve of launch) and who started again in April:
+    # pre-launch users p, q (2 of 4 social workers); take-up among r, s = r only -> 1 of 2
+    sp = spells(
+        [
+            ["p", "4-day week", "2020-06-01", None],
+            ["q", "9-day fortnight", "2020-01-06", "2021-02-28"],
+            ["r", "4-day week", "2020-01-06", "2021-02-26"],
+            ["r", "9-day fortnight", "2021-04-01", None],
+        ]
+    )
+    w = roster(["p", "q", "r", "s"])
+    assert (indicators.pre_launch_users(w, study, sp).k, indicators.pre_launch_users(w, study, sp).n) == (2, 4)
+    p = indicators.take_up(w, study, sp, cut="2021-06-01")
+    assert (p.k, p.n) == (1, 2)
+
+
+def test_take_up_respects_the_cut_date(study):
+    # started on launch day (counts), on the cut date (counts), the day after the cut (does not): 2 of 3
+    sp = spells(
+        [
+            ["a", "4-day week", "2021-03-01", None],
+            ["b", "4-day week", "2021-06-01", None],
+            ["c", "4-day week", "2021-06-02", None],
+        ]
+    )
+    p = indicators.take_up(roster(["a", "b", "c"]), study, sp, cut="2021-06-01")
+    assert (p.k, p.n) == (2, 3)
+
+
+def test_consistent_use_counts_stoppers_as_not_consistent(study):
+    # takers a (stopped in May, 0 of 0 last month), b (on, 2 of 4 = 50%: yes), c (on, 1 of 4: no),
+    # d (on, started on the cut date, no planned day yet: no) -> 1 of 4; e never took it up
+    sp = spells(
+        [
+            ["a", "9-day fortnight", "2021-04-01", "2021-05-10"],
+            ["b", "4-day week", "2021-04-01", None],
+            ["c", "4-day week", "2021-04-01", None],
+            ["d", "4-day week", "2021-06-01", None],
+        ]
+    )
+    w = roster(["a", "b", "c", "d", "e"], planned=[0, 4, 4, 0, 0], taken=[0, 2, 1, 0, 0])
+    p = indicators.consistent_use(w, study, sp, cut="2021-06-01")
+    assert (p.k, p.n) == (1, 4)
+
+
+def test_consistent_use_needs_the_pattern_on_the_cut_date(study):
+    # a's spell ended the day before the cut although last month's days were all taken: not consistent;
+    # b's spell ends on the cut date itself (still on it that day): consistent -> 1 of 2
+    sp = spells([["a", "4-day week", "2021-04-01", "2021-05-31"], ["b", "4-day week", "2021-04-01", "2021-06-01"]])
+    w = roster(["a", "b"], planned=[4, 4], taken=[4, 4])
+    p = indicators.consistent_use(w, study, sp, cut="2021-06-01")
+    assert (p.k, p.n) == (1, 2)
+
+
+def test_pattern_split_counts_each_taker_once_by_first_pattern(study):
+    # a: 4-day week then 9-day fortnight (counted under 4-day week); b: 9-day fortnight; c: pre-launch
+    # 4-day week (not a taker) -> 4-day week 1, 9-day fortnight 1, shares of 2 takers
+    sp = spells(
+        [
+            ["a", "4-day week", "2021-03-10", "2021-04-30"],
+            ["a", "9-day fortnight", "2021-05-01", None],
+            ["b", "9-day fortnight", "2021-04-01", None],
+            ["c", "4-day week", "2020-04-01", None],
+        ]
+    )
+    split = indicators.pattern_split(roster(["a", "b", "c"]), study, sp, cut="2021-06-01").set_index("pattern")
+    assert split["workers"].to_dict() == {"4-day week": 1, "9-day fortnight": 1}
+    assert split["share"].to_dict() == {"4-day week": 0.5, "9-day fortnight": 0.5}
+
+
 def test_on_time_is_within_48_hours_and_outstanding_is_late(study):
     v = pd.DataFrame(
         {

@@ -121,9 +121,9 @@ def test_register_normalised(register):
     acc = register.accepted.set_index("interview_id")
     # "croydon", "STOCKPORT", "Interim (3 months)" (the label), "Team managers" and a day-first date all resolve
     assert acc["site"].tolist() == ["croydon", "croydon", "stockport"]
-    assert acc["wave"].tolist() == ["interim"] * 3
+    assert acc["wave"].tolist() == ["interim", "interim", "endline"]
     assert acc.loc["T-03", "group"] == "team manager"
-    assert acc.loc["T-02", "date"] == pd.Timestamp("2021-06-03")
+    assert acc.loc["T-02", "date"] == pd.Timestamp("2021-07-05")  # 05/07/2021 is 5 July (day first)
     assert register.delivered == 3 == len(register.accepted)
 
 
@@ -183,6 +183,8 @@ BAD_CASES = {
     "register_date_not_a_date.csv": ("type", [3]),
     "register_duplicate_interview_id.csv": ("unique", [2, 3]),
     "register_empty_group.csv": ("not_null", [3]),
+    "register_outside_fieldwork_window.csv": ("fieldwork_window", [3]),
+    "register_site_not_in_wave.csv": ("fieldwork_window", [3]),
     "segments_start_not_a_number.csv": ("type", [3]),
     "segments_end_before_start.csv": ("selection_in_source", [3]),
     "segments_code_not_in_codebook.csv": ("code_in_codebook", [3]),
@@ -223,6 +225,43 @@ def test_bad_interview_files(name, study, codebook, register):
     assert set(q["file"]) == {str(path)}
     assert checked.delivered == len(checked.accepted) + len(checked.quarantined)
     assert len(checked.accepted) > 0  # the good rows around the bad one are kept
+
+
+def test_fieldwork_window_message_names_the_window(study, codebook, register):
+    # config/study.yml: Croydon's endline interviews window is 1 to 30 November 2021
+    q = _check_bad(BAD / "register_outside_fieldwork_window.csv", study, codebook, register).quarantined
+    assert q.loc[0, "column"] == "date" and q.loc[0, "interview_id"] == "T-02"
+    assert "2021-09-14" in q.loc[0, "message"]
+    assert "1 November 2021 to 30 November 2021" in q.loc[0, "message"] and "Croydon" in q.loc[0, "message"]
+    q = _check_bad(BAD / "register_site_not_in_wave.csv", study, codebook, register).quarantined
+    assert "no interviews are planned at Stockport" in q.loc[0, "message"]
+
+
+def test_window_edges_are_inside(tmp_path, study):
+    # the window's first and last days (1 and 31 March 2021 for Croydon's baseline) are inside;
+    # the day before and the day after are not
+    (tmp_path / "r.csv").write_text(
+        "interview_id,site,wave,date,group\n"
+        "A,Croydon,baseline,2021-03-01,non-user\n"
+        "B,Croydon,baseline,2021-03-31,non-user\n"
+        "C,Croydon,baseline,2021-02-28,non-user\n"
+        "D,Croydon,baseline,2021-04-01,non-user\n"
+        "E,Stockport,baseline,2021-03-15,service leader\n"
+    )
+    checked = qda.check_register(qda.read_register(tmp_path / "r.csv", study), study)
+    assert checked.accepted["interview_id"].tolist() == ["A", "B", "E"]
+    assert checked.quarantined["rule"].tolist() == ["fieldwork_window"] * 2
+    assert checked.quarantined["row"].tolist() == [4, 5]
+
+
+def test_a_wave_without_windows_checks_no_dates(tmp_path, study):
+    # a study that sets no fieldwork windows (another study's configuration) checks no dates
+    import dataclasses
+
+    bare = dataclasses.replace(study, waves=tuple(dataclasses.replace(w, windows=()) for w in study.waves))
+    (tmp_path / "r.csv").write_text("interview_id,site,wave,date,group\nA,Croydon,baseline,2020-01-01,non-user\n")
+    checked = qda.check_register(qda.read_register(tmp_path / "r.csv", bare), bare)
+    assert len(checked.accepted) == 1 and checked.quarantined.empty
 
 
 def test_bad_cases_name_the_column(study, codebook, register):
@@ -323,22 +362,39 @@ def test_synthetic_matches_the_protocol_schedule(synthetic, study):
         ("baseline", "Croydon", "team manager"): 2,
         ("baseline", "Croydon", "flexitime user"): 4,
         ("baseline", "Croydon", "non-user"): 2,
+        # Stockport's first round is in March 2021 (the protocol's Stockport "interim"): the March wave
+        ("baseline", "Stockport", "team manager"): 2,
+        ("baseline", "Stockport", "flexitime user"): 4,
+        ("baseline", "Stockport", "non-user"): 2,
+        ("baseline", "Stockport", "recent user"): 2,
+        ("baseline", "Stockport", "service leader"): 2,
         ("interim", "Croydon", "team manager"): 2,
         ("interim", "Croydon", "flexitime user"): 4,
         ("interim", "Croydon", "non-user"): 2,
-        ("interim", "Stockport", "team manager"): 2,
-        ("interim", "Stockport", "flexitime user"): 4,
-        ("interim", "Stockport", "non-user"): 2,
-        ("interim", "Stockport", "recent user"): 2,
-        ("interim", "Stockport", "service leader"): 2,
         ("endline", "Croydon", "team manager"): 1,
         ("endline", "Croydon", "flexitime user"): 2,
         ("endline", "Croydon", "non-user"): 1,
         ("endline", "Stockport", "flexitime user"): 2,
         ("endline", "Stockport", "recent user"): 2,
     }
-    assert len(reg) == 8 + 8 + 12 + 4 + 4
+    assert len(reg) == 8 + 12 + 8 + 4 + 4
     assert reg["interview_id"].is_unique
+
+
+def test_synthetic_interviews_fall_inside_their_windows(synthetic, study):
+    # the protocol's schedule, by hand: Croydon baseline March 2021, interim July 2021, endline
+    # November 2021; Stockport March 2021 and November 2021
+    root, _ = synthetic
+    reg = pd.concat([pd.read_csv(root / w / "interviews_register.csv") for w in ("baseline", "interim", "endline")])
+    months = reg.assign(month=reg["date"].str[:7]).groupby(["wave", "site"])["month"].unique()
+    assert {k: sorted(v) for k, v in months.items()} == {
+        ("baseline", "Croydon"): ["2021-03"],
+        ("baseline", "Stockport"): ["2021-03"],
+        ("interim", "Croydon"): ["2021-07"],
+        ("endline", "Croydon"): ["2021-11"],
+        ("endline", "Stockport"): ["2021-11"],
+    }
+    assert (pd.to_datetime(reg["date"]).dt.weekday < 5).all()  # working days
 
 
 def test_synthetic_validates_cleanly_in_both_formats(synthetic, study):
@@ -416,7 +472,7 @@ def test_segments_nothing_lost(rows):
 
 def test_register_from_excel(tmp_path, study):
     frame = pd.read_csv(FIXTURE / "interviews_register.csv", dtype=str)
-    frame["date"] = pd.to_datetime(["2021-06-03", "2021-06-03", "2021-06-10"])  # real Excel dates
+    frame["date"] = pd.to_datetime(["2021-07-05", "2021-07-05", "2021-11-10"])  # real Excel dates
     frame.to_excel(tmp_path / "interviews_register.xlsx", index=False)
     from_xlsx = qda.check_register(qda.read_register(tmp_path / "interviews_register.xlsx", study), study)
     from_csv = qda.check_register(qda.read_register(FIXTURE / "interviews_register.csv", study), study)

@@ -38,7 +38,7 @@ def _list_values(book, formula: str) -> list[str]:
 
 
 def test_sheets_are_named_as_expected(book):
-    assert book.sheetnames == [INSTRUCTIONS, "workers", "visits", LISTS]
+    assert book.sheetnames == [INSTRUCTIONS, "workers", "spells", "visits", LISTS]
     assert book[LISTS].sheet_state == "hidden"
     assert book.active.title == INSTRUCTIONS  # the workbook opens on the instructions
 
@@ -63,6 +63,8 @@ def test_every_categorical_column_has_a_list_of_exactly_its_allowed_values(book,
     categorical = [c for c in spec.columns if c.allowed]
     if table == "workers":  # team, role and working_pattern (schemas.workers_spec)
         assert [c.name for c in categorical] == ["team", "role", "working_pattern"]
+    if table == "spells":  # pattern: the flexible patterns only (schemas.spells_spec)
+        assert [(c.name, c.allowed) for c in categorical] == [("pattern", ("4-day week", "9-day fortnight"))]
     for j, col in enumerate(spec.columns, start=1):
         dvs = _validations(ws, openpyxl.utils.get_column_letter(j))
         lists = [dv for dv in dvs if dv.type == "list"]
@@ -103,6 +105,8 @@ def test_numeric_columns_are_limited_to_their_range(book, study):
     ("table", "column", "fmt"),
     [
         ("workers", "pattern_start", "yyyy-mm-dd"),
+        ("spells", "start", "yyyy-mm-dd"),
+        ("spells", "end", "yyyy-mm-dd"),
         ("visits", "visit_datetime", "yyyy-mm-dd hh:mm"),
         ("visits", "writeup_datetime", "yyyy-mm-dd hh:mm"),
     ],
@@ -118,7 +122,7 @@ def test_date_columns_accept_dates_only(book, study, table, column, fmt):
 
 def test_identifier_columns_are_text_and_unvalidated(book):
     # worker_id and visit_id: typed-in ids stay text (no 0001 -> 1), and any text is allowed
-    for table, letter in (("workers", "A"), ("visits", "A"), ("visits", "B")):
+    for table, letter in (("workers", "A"), ("spells", "A"), ("visits", "A"), ("visits", "B")):
         assert book[table].column_dimensions[letter].number_format == "@"
         assert _validations(book[table], letter) == []
 
@@ -142,6 +146,22 @@ def test_instructions_say_what_an_analyst_needs(book, study):
         assert w.date.isoformat() in text
 
 
+def test_instructions_explain_the_spells_sheet_in_the_authoritys_terms(book, study):
+    text = " ".join(str(c.value) for row in book[INSTRUCTIONS].iter_rows() for c in row if c.value)
+    for needed in (
+        "'spells' sheet",
+        "one row per period",
+        "started before the pilot",
+        "since ended",
+        "changes pattern",
+        "goes back to standard hours",
+        "Leave the last day empty while the period continues",
+        "1 March 2021",  # study.launch_date, written as a date a reader would write it
+        "a 4-day week or a 9-day fortnight",
+    ):
+        assert needed.lower() in text.lower(), needed
+
+
 def test_write_up_hours_come_from_the_configuration(tmp_path, study):
     other = dataclasses.replace(study, thresholds={**study.thresholds, "writeup_hours": 72})
     wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", other))
@@ -156,6 +176,11 @@ WORKERS = [  # as a local authority would type them
     ["W0002", "Child Protection Team B", "team manager", 1.0, "standard", None, 0, 0],
     ["W0003", "Child Protection Team C", "assistant manager", 0.6, "9-day fortnight", dt.date(2021, 4, 1), 2, 2],
 ]
+SPELLS = [
+    ["W0001", "4-day week", dt.date(2021, 3, 15), None],
+    ["W0003", "9-day fortnight", dt.date(2020, 9, 1), dt.date(2021, 3, 31)],
+    ["W0003", "9-day fortnight", dt.date(2021, 4, 1), None],
+]
 VISITS = [
     ["V000001", "W0001", dt.datetime(2021, 3, 1, 10, 30), dt.datetime(2021, 3, 2, 16, 0)],
     ["V000002", "W0001", dt.datetime(2021, 3, 3, 9, 0), None],
@@ -166,7 +191,7 @@ VISITS = [
 
 def _fill(template, path):
     wb = openpyxl.load_workbook(template)
-    for table, rows in (("workers", WORKERS), ("visits", VISITS)):
+    for table, rows in (("workers", WORKERS), ("spells", SPELLS), ("visits", VISITS)):
         for i, row in enumerate(rows):
             for j, value in enumerate(row, start=1):
                 if value is not None:
@@ -212,6 +237,11 @@ def test_filled_in_template_reads_back_unchanged(template, tmp_path, study):
     assert wd.frame["_row"].tolist() == [3, 4, 5] and vd.frame["_row"].tolist() == [3, 4, 5, 6]
     assert _as_python(workers.accepted[wspec.names]) == _expected(WORKERS)
     assert _as_python(visits.accepted[vspec.names]) == _expected(VISITS)
+    sspec = spec_for("spells", study)
+    spells = check_table(read_table(filled, sspec, sheet="spells"), sspec, context={"workers": workers.accepted})
+    # hand count: 3 periods typed in, all valid (W0003's two periods meet but do not overlap)
+    assert (spells.delivered, len(spells.accepted), len(spells.quarantined)) == (3, 3, 0)
+    assert _as_python(spells.accepted[sspec.names]) == _expected(SPELLS)
 
 
 # -- text a spreadsheet would run as a formula ------------------------------------------------------

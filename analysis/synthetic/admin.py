@@ -21,12 +21,14 @@ from analysis.config import Study
 FIXED_ZIP_TIME = (2021, 1, 1, 0, 0, 0)
 
 
-def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    """Workers at every wave: a stable roster with a little turnover, patterns taken up after launch."""
-    site = study.admin_site
+PRE_LAUNCH_USERS = 2  # full-time social workers already on compressed hours before launch
+STOP_CHANCE = 0.25  # chance that a spell under way at one wave has ended by the next
+
+
+def _roster(study: Study, rng: np.random.Generator) -> pd.DataFrame:
     people = []
     n = 0
-    for team in site.teams:
+    for team in study.admin_site.teams:
         sizes = [("team manager", 1), ("assistant manager", 1), ("social worker", int(rng.integers(6, 8)))]
         for role, k in sizes:
             for _ in range(k):
@@ -42,26 +44,87 @@ def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.Dat
                         "leaves_after": int(rng.choice([99, 99, 99, 99, 99, 99, 99, 99, 99, 1])),
                     }
                 )
-    roster = pd.DataFrame(people)
-    out: dict[str, pd.DataFrame] = {}
-    launched: dict[str, tuple[str, dt.date]] = {}
+    return pd.DataFrame(people)
+
+
+def _draw_spells(study: Study, roster: pd.DataFrame, rng: np.random.Generator) -> list[dict]:
+    """Every spell of the study period: a few pre-launch users, then, between one wave's cut date
+    and the next, some take a pattern up (full-time staff, by their wish) and some stop."""
+    launch = study.launch_date
+    spells: list[dict] = []
+    full_time_sw = roster.index[(roster["role"] == "social worker") & (roster["fte"] == 1.0)].tolist()
+    for i in sorted(rng.choice(full_time_sw, min(PRE_LAUNCH_USERS, len(full_time_sw)), replace=False).tolist()):
+        p = roster.loc[i]
+        start = launch - dt.timedelta(days=int(rng.integers(90, 700)))
+        spells.append({"who": i, "pattern": "9-day fortnight" if p.pref9 else "4-day week", "start": start})
+    previous = launch
+    for wave in study.waves:
+        if wave.date <= launch:
+            continue
+        days = (wave.date - previous).days
+        for i, p in roster.iterrows():
+            mine = [sp for sp in spells if sp["who"] == i]
+            ongoing = next((sp for sp in mine if sp.get("end") is None), None)
+            if ongoing is None and not mine and p.fte == 1.0:
+                if rng.random() < min(1.0, p.wish * (1.3 if wave.months_since_launch <= 3 else 0.5)):
+                    start = previous + dt.timedelta(days=int(rng.integers(0, days)))
+                    ongoing = {"who": i, "pattern": "9-day fortnight" if p.pref9 else "4-day week", "start": start}
+                    spells.append(ongoing)
+            if ongoing is not None and rng.random() < STOP_CHANCE:
+                first = max(ongoing["start"], previous) + dt.timedelta(days=14)  # tried it for two weeks at least
+                if first < wave.date:
+                    ongoing["end"] = first + dt.timedelta(days=int(rng.integers(0, (wave.date - first).days)))
+        _at_least_one_stopper(spells, previous, wave.date, launch, rng)
+        previous = wave.date
+    return spells
+
+
+def _at_least_one_stopper(spells: list[dict], previous: dt.date, cut: dt.date, launch: dt.date, rng) -> None:
+    """Make sure someone who took a pattern up stopped between ``previous`` and ``cut`` (the data
+    must show stoppers, whom take-up counts and consistent use does not)."""
+    if any(previous < sp.get("end", launch) <= cut for sp in spells if sp.get("end")):
+        return
+    can = [sp for sp in spells if sp.get("end") is None and launch <= sp["start"] <= cut - dt.timedelta(days=28)]
+    if can:
+        sp = can[int(rng.integers(0, len(can)))]
+        first = max(sp["start"], previous) + dt.timedelta(days=14)
+        sp["end"] = first + dt.timedelta(days=int(rng.integers(0, max(1, (cut - first).days))))
+
+
+def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Workers at every wave: a stable roster with a little turnover; a few already on compressed
+    hours before launch; patterns taken up after launch, and some stopped again. The current
+    pattern at each wave is the spell under way at its cut date (see :func:`simulate_spells`)."""
+    return {w: t for w, (t, _) in simulate_admin(study, rng).items()}
+
+
+def simulate_admin(study: Study, rng: np.random.Generator) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per wave: the workers table and the spells table, as the extract at its cut date shows them.
+
+    A spell is listed when it started by the cut date and was in place at some time since launch;
+    its end is shown only when it came by the cut date (a later end is not yet known).
+    """
+    roster = _roster(study, rng)
+    spells = _draw_spells(study, roster, rng)
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     for k, wave in enumerate(study.waves):
-        rows = []
-        for p in roster.itertuples():
+        rows, spell_rows = [], []
+        for i, p in roster.iterrows():
             if k > p.leaves_after:
                 continue
             pattern, start = "standard", None
-            if wave.months_since_launch > 0 and p.fte == 1.0:
-                if p.worker_id in launched:
-                    pattern, start = launched[p.worker_id]
-                    if rng.random() < 0.1:  # a few drop back to standard
-                        pattern, start = "standard", None
-                        launched.pop(p.worker_id)
-                elif rng.random() < p.wish * (0.9 if wave.months_since_launch <= 3 else 0.4):
-                    pattern = "9-day fortnight" if p.pref9 else "4-day week"
-                    start = wave.date - dt.timedelta(days=int(rng.integers(10, 80)))
-                    start = max(start, study.launch_date)
-                    launched[p.worker_id] = (pattern, start)
+            for sp in spells:
+                if sp["who"] != i or sp["start"] > wave.date:
+                    continue
+                end = sp.get("end")
+                if end is not None and end < study.launch_date:
+                    continue
+                known_end = end if end is not None and end <= wave.date else None
+                spell_rows.append(
+                    {"worker_id": p.worker_id, "pattern": sp["pattern"], "start": sp["start"], "end": known_end}
+                )
+                if known_end is None and (end is None or end >= wave.date):
+                    pattern, start = sp["pattern"], sp["start"]
             planned = 0 if pattern == "standard" else (2 if pattern == "9-day fortnight" else 4)
             if planned:
                 stick = 0.85 if wave.months_since_launch <= 3 else 0.7
@@ -80,7 +143,8 @@ def simulate_workers(study: Study, rng: np.random.Generator) -> dict[str, pd.Dat
                     "flex_days_taken_last_month": taken,
                 }
             )
-        out[wave.id] = pd.DataFrame(rows)
+        spell_frame = pd.DataFrame(spell_rows, columns=["worker_id", "pattern", "start", "end"])
+        out[wave.id] = (pd.DataFrame(rows), spell_frame.sort_values(["worker_id", "start"], kind="stable"))
     return out
 
 
@@ -126,13 +190,19 @@ def simulate_visits(
     )
 
 
-def write_workers_xlsx(workers: pd.DataFrame, path: Path) -> None:
-    """An Excel workbook as an LA would send it, with byte-stable output (fixed zip times)."""
+def write_workers_xlsx(workers: pd.DataFrame, path: Path, spells: pd.DataFrame | None = None) -> None:
+    """An Excel workbook as an LA would send it: the ``Workers`` sheet and, when given, the
+    ``spells`` sheet (as in the data request workbook), with byte-stable output (fixed zip times)."""
     frame = workers.copy()
     frame["pattern_start"] = pd.to_datetime(frame["pattern_start"])
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl", datetime_format="YYYY-MM-DD", date_format="YYYY-MM-DD") as xw:
         frame.to_excel(xw, sheet_name="Workers", index=False)
+        if spells is not None:
+            sp = spells.copy()
+            for c in ("start", "end"):
+                sp[c] = pd.to_datetime(sp[c])
+            sp.to_excel(xw, sheet_name="spells", index=False)
         wb = xw.book
         wb.properties.created = dt.datetime(2021, 1, 1)
         wb.properties.modified = dt.datetime(2021, 1, 1)
@@ -163,14 +233,14 @@ def _restamp_zip(data: bytes, path: Path) -> None:
 def generate(root: Path, study: Study, seed: int, n_visits: int | None = None) -> list[Path]:
     """Write ``workers.xlsx`` and ``visits.csv`` for every wave under ``root/<wave>/``."""
     rng = np.random.default_rng(seed)
-    workers = simulate_workers(study, rng)
+    admin = simulate_admin(study, rng)
     written = []
     offset = 0
     for k, wave in enumerate(study.waves):
         folder = Path(root) / wave.id
         folder.mkdir(parents=True, exist_ok=True)
-        w = workers[wave.id]
-        write_workers_xlsx(w, folder / "workers.xlsx")
+        w, spells = admin[wave.id]
+        write_workers_xlsx(w, folder / "workers.xlsx", spells)
         v = simulate_visits(w, wave.date, k, rng, None, offset)
         offset += len(v)
         v.to_csv(folder / "visits.csv", index=False, lineterminator="\n")

@@ -2,9 +2,10 @@
 ``interviews_register.csv``, ``interviews.qdpx`` (a REFI-QDA project: ``project.qde`` and
 ``sources/<guid>.txt``) and ``segments.csv`` (the plain fallback), both sites in the same folder.
 
-The schedule is the protocol's (Croydon: baseline 8, interim 8, endline 4; Stockport: interim 12,
-endline 4; no Stockport baseline) unless the study configuration has a
-``synthetic: interviews:`` mapping of the same shape (wave -> site id -> group -> count).
+The schedule is the study configuration's ``interview_plan:`` (wave -> site id -> group -> count),
+else the protocol's (Croydon: baseline 8, interim 8, endline 4; Stockport: 12 in March, with
+Croydon's baseline, and 4 at endline). Each interview is dated on a working day inside its wave's
+interview fieldwork window for its site (``fieldwork:`` in the configuration).
 
 Transcripts are short (a few hundred words): an opening, then for each topic an interviewer
 prompt and an answer assembled from a bank of sentences per code, coded at exact character
@@ -40,11 +41,11 @@ SYNTHETIC_NAMES = ("Rowena", "Ekow", "Saoirse", "Tobias", "Imelda", "Casimir", "
 
 # wave id -> site id -> respondent group -> number of interviews (the protocol's table)
 DEFAULT_SCHEDULE: dict[str, dict[str, dict[str, int]]] = {
-    "baseline": {"croydon": {"team manager": 2, "flexitime user": 4, "non-user": 2}},
-    "interim": {
+    "baseline": {
         "croydon": {"team manager": 2, "flexitime user": 4, "non-user": 2},
         "stockport": {"team manager": 2, "flexitime user": 4, "non-user": 2, "recent user": 2, "service leader": 2},
     },
+    "interim": {"croydon": {"team manager": 2, "flexitime user": 4, "non-user": 2}},
     "endline": {
         "croydon": {"team manager": 1, "flexitime user": 2, "non-user": 1},
         "stockport": {"flexitime user": 2, "recent user": 2},
@@ -805,6 +806,20 @@ def _interview_prefix(site_id: str, wave_id: str) -> str:
     return f"{site_id[:3].upper()}-{wave_id[:3].upper()}"
 
 
+def _interview_day(wave: Any, window: Any, phase: str, rng: np.random.Generator) -> dt.date:
+    """A day inside the site's interview window for the wave (a working day where the window
+    has one); without a window, within three weeks of the wave's date (before it at baseline)."""
+    if window is None:
+        offset = int(rng.integers(1, 21))
+        return wave.date - dt.timedelta(days=offset) if phase == "baseline" else wave.date + dt.timedelta(days=offset)
+    days = [
+        window.start + dt.timedelta(days=k)
+        for k in range((window.end - window.start).days + 1)
+        if (window.start + dt.timedelta(days=k)).weekday() < 5
+    ] or [window.start]
+    return days[int(rng.integers(0, len(days)))]
+
+
 def simulate(
     study: Study,
     seed: int,
@@ -820,22 +835,25 @@ def simulate(
     out: dict[str, list[Interview]] = {}
     for wave in study.waves:
         per_site = schedule.get(wave.id) or {}
-        phase = (
+        wave_phase = (
             "baseline" if wave.months_since_launch == 0 else ("endline" if wave.id == study.waves[-1].id else "interim")
         )
         for site in study.sites:
+            # where the offer was already established, the first round talks about it in use
+            phase = "interim" if wave_phase == "baseline" and site.established else wave_phase
+            window = wave.window(site.id, "interviews")
             groups = per_site.get(site.id) or {}
             n = 0
             for group, count in groups.items():
                 for _ in range(int(count)):
                     n += 1
-                    offset = int(rng.integers(1, 21))
-                    day = (
-                        wave.date - dt.timedelta(days=offset)
-                        if phase == "baseline"
-                        else wave.date + dt.timedelta(days=offset)
+                    iv = Interview(
+                        f"{_interview_prefix(site.id, wave.id)}-{n:02d}",
+                        site.id,
+                        wave.id,
+                        _interview_day(wave, window, wave_phase, rng),
+                        group,
                     )
-                    iv = Interview(f"{_interview_prefix(site.id, wave.id)}-{n:02d}", site.id, wave.id, day, group)
                     out.setdefault(wave.id, []).append(iv)
                     plan.append((iv, phase))
     # planted identifier sentences go to practitioners who use the pattern, after launch
