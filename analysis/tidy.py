@@ -65,12 +65,15 @@ def spells_source(folder: Path, workers_file: Path | None) -> tuple[Path | None,
     found = find_source(folder, "spells")
     if found is not None or workers_file is None or workers_file.suffix.lower() not in (".xlsx", ".xlsm"):
         return found, None
+    import zipfile
+
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = openpyxl.load_workbook(workers_file, read_only=True)
-    except Exception:  # an unreadable workbook is reported when the workers table is read
-        return None, None
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, InvalidFileException):
+        return None, None  # an unreadable workbook is reported when its workers table is read
     try:
         sheet = next((n for n in wb.sheetnames if n.strip().lower() == "spells"), None)
     finally:

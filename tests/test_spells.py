@@ -109,3 +109,12 @@ def test_synthetic_spells_have_stoppers_and_pre_launch_users(tmp_path, study):
             with_spells = indicators.take_up(workers, study, spells, wave.date)
             current = indicators.take_up(workers, study)
             assert with_spells.k > current.k, wave.id
+
+
+def test_an_unreadable_workers_workbook_is_reported_once(tmp_path, study):
+    # a workers.xlsx that is really text: the workers table is unusable (one message), and looking
+    # for a spells sheet in it neither fails nor adds a second message
+    (tmp_path / "workers.xlsx").write_text(WORKERS_CSV)
+    checked, unusable = check_admin(tmp_path, study)
+    assert "spells" not in checked and "workers" not in checked
+    assert len(unusable) == 1 and "workers.xlsx" in str(unusable[0])
