@@ -105,9 +105,10 @@ def take_up(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = N
     return wilson(int(took.sum()), len(eligible), study.thresholds["confidence"])
 
 
-def pre_launch_users(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None) -> Proportion:
-    """Social workers already on compressed hours at launch, of all social workers in the wave's
-    workers table: reported apart from take-up (they did not take up the pilot's offer)."""
+def pre_launch_users(workers: pd.DataFrame, study: Study, spells: pd.DataFrame | None = None, cut=None) -> Proportion:
+    """Social workers already on compressed hours before launch, of all social workers in the
+    wave's workers table: reported apart from take-up (they did not take up the pilot's offer).
+    ``cut`` is accepted, and not needed, so that it can stand where :func:`take_up` does."""
     sp = _spells(workers, study, spells)
     sw = social_workers(workers)
     k = int(sw["worker_id"].astype(str).isin(pre_launch_ids(sp, study)).sum())

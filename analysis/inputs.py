@@ -31,7 +31,7 @@ NAMES_FILE = "names.txt"
 
 # The sources a notebook may ask for: each is one or more tidy tables of every wave up to its wave.
 SOURCES: dict[str, tuple[str, ...]] = {
-    "workers": ("workers",),
+    "workers": ("workers", "spells"),  # the workers table and its flexible-pattern spells
     "visits": ("visits",),
     "survey": ("survey",),
     "interviews": ("interviews", "segments"),
@@ -91,6 +91,11 @@ class Inputs:
     @property
     def workers(self) -> dict[str, pd.DataFrame | None]:
         return self.by_wave("workers")
+
+    @property
+    def spells(self) -> dict[str, pd.DataFrame | None]:
+        """Each wave's flexible-pattern spells (``None`` where the wave has no spells table)."""
+        return self.by_wave("spells")
 
     @property
     def visits(self) -> dict[str, pd.DataFrame | None]:

@@ -197,8 +197,16 @@ def show(frame: pd.DataFrame) -> ReportTable:
 # -- the success criteria -------------------------------------------------------------------
 
 
-def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+def success_criteria(
+    study: Study,
+    waves: list[str],
+    workers_by_wave: dict[str, pd.DataFrame | None],
+    spells_by_wave: Mapping[str, pd.DataFrame | None] | None = None,
+) -> pd.DataFrame:
     """The success-criteria table: criterion, threshold, wave, observed with interval, RAG, status.
+
+    Take-up and consistent use at each wave count the flexible-pattern spells begun by its cut date
+    (``spells_by_wave``; without a wave's spells table, its current-pattern columns stand in).
 
     A value below the disclosure threshold is shown as not reportable (and so is its RAG, which
     would otherwise narrow the count down); a wave not yet collected reads "not yet measurable".
@@ -206,7 +214,7 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
     t = study.thresholds
     rows = []
     criteria = [
-        ("Take-up: social workers on a 4-day week or 9-day fortnight", t["take_up"], indicators.take_up),
+        ("Take-up: social workers who took up either pattern since launch", t["take_up"], indicators.take_up),
         (
             "Consistent use: takers using at least half their planned flexible days in the past month",
             t["adherence"],
@@ -231,7 +239,7 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
                     }
                 )
                 continue
-            d = disclosed(fn(workers, study), study)
+            d = disclosed(fn(workers, study, (spells_by_wave or {}).get(w.id), w.date), study)
             if d.reportable:
                 r = rag(d.proportion.low, d.proportion.high, threshold)
                 status = {"green": "met", "red": "not met", "amber": "uncertain (interval spans threshold)"}[r]
@@ -256,15 +264,17 @@ def success_criteria(study: Study, waves: list[str], workers_by_wave: dict[str, 
 def take_up_by_wave(
     study: Study,
     workers_by_wave: Mapping[str, pd.DataFrame | None],
-    indicator: Callable[[pd.DataFrame, Study], Proportion] = indicators.take_up,
+    indicator: Callable[..., Proportion] = indicators.take_up,
+    spells_by_wave: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """Take-up (or another workers-table proportion) at every wave given, disclosed; waves with no
-    workers table are left out."""
+    workers table are left out. ``indicator(workers, study, spells, cut)`` is given the wave's
+    spells table (``None`` when it has none) and its cut date."""
     rows = []
     for w_id, workers in workers_by_wave.items():
         if workers is None:
             continue
-        d = disclosed(indicator(workers, study), study)
+        d = disclosed(indicator(workers, study, (spells_by_wave or {}).get(w_id), study.wave(w_id).date), study)
         rows.append({"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text})
     return pd.DataFrame(rows)
 
@@ -279,11 +289,14 @@ def take_up_display(
     return out
 
 
-def pattern_split_display(study: Study, workers: pd.DataFrame | None) -> pd.DataFrame:
-    """Takers by pattern, counts disclosed (primary and secondary suppression)."""
+def pattern_split_display(
+    study: Study, workers: pd.DataFrame | None, spells: pd.DataFrame | None = None, cut=None
+) -> pd.DataFrame:
+    """Takers by the first pattern they took up (``spells`` and ``cut`` as for
+    :func:`analysis.indicators.take_up`), counts disclosed (primary and secondary suppression)."""
     if workers is None:
         return pd.DataFrame({"Pattern": [], "Social workers": []})
-    split = indicators.pattern_split(workers, study).set_index("pattern")[["workers"]]
+    split = indicators.pattern_split(workers, study, spells, cut).set_index("pattern")[["workers"]]
     split.loc["All takers"] = split["workers"].sum()
     d = disclose.suppress_counts(split, study.disclosure, totals=True)
     out = d.display.reset_index()
@@ -614,18 +627,21 @@ def rq_findings(
     visits: pd.DataFrame,
     survey: pd.DataFrame | None,
     interviews: Interviews | None,
+    spells_by_wave: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """The protocol's research questions, each with its evidence and a headline, as at ``wave``.
 
-    ``visits`` as :func:`visits_with_on_time` gives them; ``survey`` the latest survey so far.
+    ``visits`` as :func:`visits_with_on_time` gives them; ``survey`` the latest survey so far;
+    ``spells_by_wave`` each wave's flexible-pattern spells (see :func:`take_up_by_wave`).
     """
     workers = workers_by_wave
     post = [w for w in study.waves_up_to(wave) if w.months_since_launch > 0 and workers.get(w.id) is not None]
     last = post[-1] if post else None
     if last is not None:
-        tu = disclosed(indicators.take_up(workers[last.id], study), study)
-        cu = disclosed(indicators.consistent_use(workers[last.id], study), study)
-        split = pattern_split_display(study, workers[last.id])
+        spells = (spells_by_wave or {}).get(last.id)
+        tu = disclosed(indicators.take_up(workers[last.id], study, spells, last.date), study)
+        cu = disclosed(indicators.consistent_use(workers[last.id], study, spells, last.date), study)
+        split = pattern_split_display(study, workers[last.id], spells, last.date)
         split_text = "; ".join(
             f"{p}: {n}" for p, n in zip(split["Pattern"], split["Social workers"], strict=False) if p != "All takers"
         )

@@ -48,8 +48,9 @@ def delivered(tmp_path, monkeypatch):
 def test_each_table_is_read_once_and_only_the_sources_asked_for(delivered, study):
     _, reads = delivered
     inp = inputs.load("interim", ["workers", "survey"], study=study)
-    # validation summaries of both waves, then workers and survey of both waves: each exactly once
-    expected = [(w, "validation") for w in WAVES] + [(w, t) for t in ("workers", "survey") for w in WAVES]
+    # validation summaries of both waves, then workers (with their spells) and survey of both waves:
+    # each exactly once
+    expected = [(w, "validation") for w in WAVES] + [(w, t) for t in ("workers", "spells", "survey") for w in WAVES]
     assert reads == expected
     assert list(inp.workers) == WAVES and len(inp.workers["interim"]) == 3
     assert inp.at("workers") is inp.workers["interim"]

@@ -21,7 +21,8 @@ def s3(study):
 
 def social_workers(flexible: int, standard: int) -> pd.DataFrame:
     patterns = ["4-day week"] * flexible + ["standard"] * standard
-    return pd.DataFrame({"role": ["social worker"] * len(patterns), "working_pattern": patterns})
+    ids = [f"W{i:02d}" for i in range(len(patterns))]
+    return pd.DataFrame({"worker_id": ids, "role": ["social worker"] * len(patterns), "working_pattern": patterns})
 
 
 def test_take_up_by_wave_uses_the_tables_handed_to_it(s3):
