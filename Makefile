@@ -26,7 +26,7 @@ report: $(VENV)/.installed ## main job: data if none, validate, run notebooks pe
 	$(PY) -m analysis report
 
 test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks with nbval, end to end, browser)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadfile
 
 test-fast: $(VENV)/.installed ## the inner loop: every test but the end-to-end and browser ones (under 2 minutes)
 	$(PY) -m pytest -m "not e2e and not browser" -n $(JOBS) --dist loadfile
