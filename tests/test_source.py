@@ -3,6 +3,7 @@ follow the delivered files by content hash; nothing but ``make data`` writes dat
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -170,10 +171,15 @@ def test_a_changed_byte_in_a_delivered_file_is_revalidated(root, synthetic_set, 
     tidy.read("baseline", "visits")
     assert validations == ["baseline"]
 
-    # one byte: the first visit's write-up minute, 06:31 -> 06:32 (the row as delivered)
+    # one byte: the last digit of the first visit's write-up minute (the row as delivered), e.g.
+    # 06:31 -> 06:32; the expected time is worked out here from the text, not by the loader
     lines = visits.read_text().splitlines(keepends=True)
-    assert lines[1].startswith("V0000001,") and lines[1].rstrip().endswith("2021-02-14 06:31"), lines[1]
-    lines[1] = lines[1].replace("06:31", "06:32")
+    visit_id, *_, written = lines[1].rstrip().split(",")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", written), lines[1]
+    was = dt.datetime.strptime(written, "%Y-%m-%d %H:%M")
+    last = int(written[-1])
+    changed = written[:-1] + str(last + 1 if last < 9 else last - 1)
+    lines[1] = lines[1].rstrip()[: -len(written)] + changed + lines[1][len(lines[1].rstrip()) :]
     visits.write_text("".join(lines))
     assert visits.stat().st_size == sum(len(x) for x in lines)
 
@@ -181,9 +187,9 @@ def test_a_changed_byte_in_a_delivered_file_is_revalidated(root, synthetic_set, 
     assert why == "data/raw/baseline/visits.csv changed since its tidy tables were made"
     again = tidy.read("baseline", "visits")
     assert validations == ["baseline", "baseline"]
-    row = again.set_index("visit_id").loc["V0000001"]
-    assert row["writeup_datetime"] == pd.Timestamp("2021-02-14 06:32")
-    assert first.set_index("visit_id").loc["V0000001", "writeup_datetime"] == pd.Timestamp("2021-02-14 06:31")
+    row = again.set_index("visit_id").loc[visit_id]
+    assert row["writeup_datetime"] == pd.Timestamp(dt.datetime.strptime(changed, "%Y-%m-%d %H:%M"))
+    assert first.set_index("visit_id").loc[visit_id, "writeup_datetime"] == pd.Timestamp(was)
     record = json.loads((root / "_build" / "data" / "baseline" / "validation.json").read_text())
     assert record["files"]["visits.csv"] == hashlib.sha256(visits.read_bytes()).hexdigest()
     assert record["source"] == "raw" and record["source_dir"] == "data/raw/baseline"
