@@ -222,19 +222,15 @@ def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, 
     out = paths.executed_notebook(wave, notebook)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+
+    def outcome(ok: bool, cell: int | None = None, error: str = "", kept: str = "") -> Outcome:
+        seconds = time.perf_counter() - t0
+        return Outcome(notebook, wave, str(out), parameters, seconds, ok, cell, error, kept, worker, kernel.connection)
+
     try:
         kernel.reset()
         run_papermill(template, out, parameters, kernel.km)
-        return Outcome(
-            notebook,
-            wave,
-            str(out),
-            parameters,
-            time.perf_counter() - t0,
-            True,
-            worker=worker,
-            connection=kernel.connection,
-        )
+        return outcome(True)
     except Exception as exc:  # a failing cell, or a kernel that died
         cell, error = failure_details(exc)
         kept = ""
@@ -243,19 +239,7 @@ def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, 
             failed.parent.mkdir(parents=True, exist_ok=True)
             os.replace(out, failed)
             kept = str(failed)
-        return Outcome(
-            notebook,
-            wave,
-            str(out),
-            parameters,
-            time.perf_counter() - t0,
-            False,
-            cell,
-            error,
-            kept,
-            worker,
-            kernel.connection,
-        )
+        return outcome(False, cell, error, kept)
 
 
 # -- the worker pool -------------------------------------------------------------------------

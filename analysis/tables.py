@@ -586,10 +586,10 @@ def interviews_achieved(
             g = 0 if register is None else int(((register["site"] == site.id) & (register["wave"] == w.id)).sum())
             if p == 0 and g == 0:
                 continue
-            waves.append(w.label)
+            waves.append(w.label_for(site.id))
             planned, got = planned + p, got + g
             if g < p:
-                short.append(w.label)
+                short.append(w.label_for(site.id))
         if not waves:
             continue
         rows.append(

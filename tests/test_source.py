@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -21,6 +20,7 @@ from analysis import build, paths, provenance, source, tidy
 from analysis.config import load_study
 from analysis.errors import ConfigError
 from tests.conftest import copy_project, run_analysis
+from tests.test_build import tiny_notebook
 
 WAVES = ("baseline", "interim", "endline")
 
@@ -272,19 +272,6 @@ def test_provenance_states_the_source_first_and_lists_the_validated_files(root, 
 
 
 # -- the build: end to end on a small project ------------------------------------------------------
-
-
-def tiny_notebook(path: Path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell('wave: str = "interim"  # wave id', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell('#| label: tbl-x\n#| tbl-cap: "A table"\n' + body),
-    ]
-    nbformat.write(nb, path)
 
 
 @pytest.fixture
