@@ -152,7 +152,10 @@ def participant_consented(what: str, column: str, consent: str, activity: str) -
 
     def fails(t: pd.DataFrame, c: Mapping[str, pd.DataFrame | None]) -> pd.Series:
         given = participant_field(t[column], c, consent)
-        return _in_register(t[column], c) & given.ne(True)
+        refused = pd.Series(
+            [v is not True and v is not pd.NA and not bool(v) for v in given], index=t.index, dtype=bool
+        )
+        return _in_register(t[column], c) & refused
 
     return RowRule(
         f"participant_consented_{activity}",
@@ -172,7 +175,8 @@ def participant_matches(what: str, column: str, own: str, field: str, label: str
 
     def fails(t: pd.DataFrame, c: Mapping[str, pd.DataFrame | None]) -> pd.Series:
         theirs = participant_field(t[column], c, field)
-        return _in_register(t[column], c) & t[own].notna() & theirs.notna() & t[own].astype("object").ne(theirs)
+        differ = [not pd.isna(a) and not pd.isna(b) and a != b for a, b in zip(t[own], theirs, strict=True)]
+        return _in_register(t[column], c) & pd.Series(differ, index=t.index, dtype=bool)
 
     def message(rows: pd.DataFrame, c: Mapping[str, pd.DataFrame | None]) -> list[str]:
         theirs = participant_field(rows[column], c, field)
