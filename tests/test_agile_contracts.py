@@ -471,3 +471,23 @@ def test_quarantine_files_and_summary(clean, study, codebook, tmp_path):
     assert q[["row", "column", "rule"]].values.tolist() == [["2", "modes", "modes_allowed"]]
     s = summary(checked).set_index("table")
     assert s.loc["observations", ["delivered", "accepted", "quarantined"]].tolist() == [53, 52, 1]
+
+
+def test_the_engine_framework_matrix_takes_the_agile_tables(clean, study, codebook):
+    from analysis.qualitative import framework_matrix
+
+    checked, _ = check_phase(clean / "phase_1", study, codebook)
+    register, segments = checked["interviews"].accepted, checked["segments"].accepted
+    m = framework_matrix(segments, register, codebook)
+    cells = m.drop_duplicates(["site", "wave", "group"])
+    # phase 1 plan, by hand: 3 authorities x 4 roles, e.g. 3 social workers at each authority
+    assert len(cells) == 12 and int(cells["interviews"].sum()) == 27
+    sw = cells[(cells["site"] == "authority_b") & (cells["group"] == "social worker")]
+    assert sw["interviews"].tolist() == [3]
+    assert (m["mentioning"] <= m["interviews"]).all()
+    # an independent count of one cell: interviews at Authority A coded (directly) with a child of practices
+    a = register.loc[register["site"] == "authority_a", "interview_id"]
+    children = set(codebook.loc[codebook["parent"] == "practices", "id"])
+    direct = segments[segments["interview_id"].isin(a) & segments["code_id"].isin(children)]["interview_id"].nunique()
+    got = m[(m["code_id"] == "practices") & (m["site"] == "authority_a")]["mentioning"].sum()
+    assert got == direct  # every practices mention is through a child code (no sentence is coded with the parent)
