@@ -16,6 +16,7 @@ CONFIG = ROOT / "config"
 STUDY_CONFIG = CONFIG / "study.yml"
 WAVE_CONFIG_DIR = CONFIG / "waves"
 SURVEY_CONFIG = CONFIG / "survey.yml"
+SURVEY_THEMES = CONFIG / "survey_themes.yml"
 CODEBOOK = CONFIG / "codebook.yml"
 DISCLOSURE_EXCEPTIONS = CONFIG / "disclosure_exceptions.yml"
 

@@ -1,9 +1,12 @@
 """Synthetic survey responses (interim wave) and the two Qualtrics exports they would give.
 
 :func:`simulate_responses` draws tidy responses from the admin site's workers: about three in
-four respond, those on a flexible pattern say they took it up (with a little noise), how often
-they stuck to their plans follows the flexible days they took, work-life balance is mostly
-better. Free text comes from a small bank of invented sentences (no names).
+four respond, those who took up a pattern since launch (stoppers included) say they took it up
+(with a little noise), how often they stuck to their plans follows the flexible days they took,
+work-life balance is mostly better. Free text is one or two invented sentences from a small bank
+per question, or a bare "No" or "N/A"; one sentence carries a synthetic staff name, on purpose,
+for the quote screen to catch. Display logic holds: Q5-Q7 only after Q4 = No, Q8-Q14 only after
+Q4 = Yes.
 :func:`write_exports` writes them as Qualtrics does, twice: ``survey.csv`` (choice text) and
 ``survey_numeric.csv`` (numeric recode values from the survey configuration), each with the
 three header rows, Qualtrics' metadata columns and one "Survey Preview" row. Same input and
@@ -16,6 +19,7 @@ import csv
 import io
 import json
 import string
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ import pandas as pd
 
 from analysis.config import Study, load_study
 from analysis.qualtrics import Question, load_survey_config, questions, tidy_columns, tidy_schema
+from analysis.synthetic.interviews import SYNTHETIC_NAMES
 
 RESPONSE_RATE = 0.75
 ID_ALPHABET = np.array(list(string.ascii_letters + string.digits))
@@ -50,12 +55,17 @@ METADATA = [
 ]
 STATUS_CODES = {"IP Address": "0", "Survey Preview": "1"}
 
-# Invented sentences; none names a person, team or place.
+# Invented sentences; none names a person, team or place (but the ones with {name}, which carry a
+# name from the synthetic staff list on purpose, so that the quote screen has something to catch).
+# Answers are one or two of them, as respondents asked for "2-3 sentences" write them.
 BENEFITS = [
     "Colleagues on a compressed week seem less tired and more patient in team meetings.",
     "It has made the team talk more openly about workload and how we plan our weeks.",
     "Seeing it work for others makes me think I could try it later in the year.",
     "Morale in the team feels better since people started their flexible days.",
+    "People come back from their day off refreshed and that lifts everyone.",
+    "The office is quieter on Fridays, so I get more done on my write-ups.",
+    "It has not changed much for me day to day, to be honest.",
 ]
 CHALLENGES = [
     "Arranging cover for duty days is harder when two people are off on the same day.",
@@ -63,6 +73,9 @@ CHALLENGES = [
     "There is more time pressure on the days everyone is in, and meetings get squeezed.",
     "Handovers are not always complete, so I sometimes chase information on a colleague's day off.",
     "Workload has not gone down, so covering for others adds to my week.",
+    "It can feel unfair when part-time staff cannot use the offer in the same way.",
+    "Families sometimes cannot get hold of their allocated worker on the day they are off.",
+    "Since {name} moved to a 4-day week I cover her duty on Fridays as well as my own.",
 ]
 IMPACTS = [
     "Having a full day to myself each fortnight means I come back to work rested.",
@@ -71,13 +84,19 @@ IMPACTS = [
     "I feel more in control of my diary and plan visits better around my day off.",
     "Some weeks the workload means I end up working on my day off anyway.",
     "I am less likely to work in the evenings because I know I have a day to catch up on life.",
+    "I focus better on long days because I know the break is coming.",
+    "My stress levels are lower and I sleep better.",
 ]
 COMMENTS = [
     "It would help if managers planned cover for flexible days across the whole team.",
     "I would like the pilot to continue after the return to office working.",
     "The policy is good but only works if caseloads are manageable.",
     "Clearer guidance on swapping days when a court date lands on a day off would help.",
+    "Please keep it, it is the best thing the council has done for staff in years.",
+    "Happy to talk about this more, ring me on 07700 900461.",
 ]
+# What people type where a question says "If so, please explain": counted as nothing to report
+NOTHING = ["No", "no", "N/A", "Not really.", "None", "Nothing to add", "No."]
 OTHER_REASONS = [
     "Court hearings fell on my day off.",
     "Training days were booked on my non-working day.",
@@ -100,8 +119,8 @@ def _response_id(rng: np.random.Generator) -> str:
 
 def _stick(planned: float, taken: float, rng: np.random.Generator, choices: tuple[str, ...]) -> str:
     """Q8 from the flexible days taken against those planned (a worker's own sense, so a little noise)."""
-    if planned <= 0:
-        return str(rng.choice(list(choices[:3])))
+    if planned <= 0:  # took it up and has stopped (or says so by mistake): rarely kept to plans
+        return str(rng.choice(list(choices[2:])))
     share = taken / planned
     k = 0 if share >= 1 else 1 if share >= 0.75 else 2 if share >= 0.5 else 3 if share > 0 else 4
     if rng.random() < 0.15:
@@ -109,11 +128,21 @@ def _stick(planned: float, taken: float, rng: np.random.Generator, choices: tupl
     return choices[k]
 
 
+def _free_text(bank: list[str], rng: np.random.Generator, nothing: float) -> str:
+    """An answer of one or two sentences from ``bank``, or (share ``nothing``) a bare "No", "N/A"."""
+    if rng.random() < nothing:
+        return str(rng.choice(NOTHING))
+    picks = rng.choice(len(bank), size=1 if rng.random() < 0.6 else 2, replace=False)
+    name = str(rng.choice(SYNTHETIC_NAMES))
+    return " ".join(bank[int(i)].format(name=name) for i in picks)
+
+
 def simulate_responses(
     workers: pd.DataFrame,
     seed: int,
     survey_config: dict[str, Any] | None = None,
     flexible_patterns: tuple[str, ...] | None = None,
+    took_up_ids: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Tidy survey responses for the workers of the survey wave.
 
@@ -130,6 +159,10 @@ def simulate_responses(
     flexible_patterns : tuple of str, optional
         The working patterns that count as taking up the offer (default: the study's
         ``flexible_patterns``).
+    took_up_ids : collection of str, optional
+        The workers who took up a pattern at any time since launch (stoppers included), as the
+        flexible-pattern spells show; they answer Q4 "Yes". Without it, those on a flexible
+        pattern at the wave's cut date do.
 
     Returns
     -------
@@ -153,7 +186,10 @@ def simulate_responses(
 
     rows = []
     for k, w in who.iterrows():
-        flexible = str(w["working_pattern"]) in flexible_patterns
+        if took_up_ids is None:
+            flexible = str(w["working_pattern"]) in flexible_patterns
+        else:
+            flexible = str(w["worker_id"]) in took_up_ids
         took_up = flexible if rng.random() > 0.06 else not flexible  # a little noise
         years_mean = {"team manager": 16, "assistant manager": 11}.get(str(w["role"]), 6)
         r: dict[str, Any] = {
@@ -177,16 +213,16 @@ def simulate_responses(
                     r["q9_other_text"] = str(rng.choice(OTHER_REASONS))
             for qid, p in LIKERT.items():
                 r[str(qs[qid].column)] = int(rng.choice(5, p=p)) + 1
-            if rng.random() < 0.6:
-                r["q14_impact_text"] = str(rng.choice(IMPACTS))
+            if rng.random() < 0.7:
+                r["q14_impact_text"] = _free_text(IMPACTS, rng, nothing=0.1)
         else:
             r["q5_team_taken_up"] = "Yes" if rng.random() < 0.8 else "No"
+            if rng.random() < 0.7:
+                r["q6_benefits_text"] = _free_text(BENEFITS, rng, nothing=0.35)
             if rng.random() < 0.6:
-                r["q6_benefits_text"] = str(rng.choice(BENEFITS))
-            if rng.random() < 0.5:
-                r["q7_challenges_text"] = str(rng.choice(CHALLENGES))
-        if rng.random() < 0.3:
-            r["q15_comments_text"] = str(rng.choice(COMMENTS))
+                r["q7_challenges_text"] = _free_text(CHALLENGES, rng, nothing=0.25)
+        if rng.random() < 0.4:
+            r["q15_comments_text"] = _free_text(COMMENTS, rng, nothing=0.3)
         # during the working day (08:00 to 18:00), on any day the survey is open
         start = opens + pd.Timedelta(days=int(rng.integers(0, days)), seconds=int(rng.integers(8 * 3600, 18 * 3600)))
         if k in unfinished:
@@ -373,6 +409,16 @@ def write_exports(
     return written
 
 
+def _took_up_ids(spells: pd.DataFrame, study: Study, by: pd.Timestamp) -> set[str]:
+    """Workers with a spell begun between launch and ``by``, or a pre-launch spell still under way then."""
+    start = pd.to_datetime(spells["start"])
+    end = pd.to_datetime(spells["end"])
+    launch = pd.Timestamp(study.launch_date)
+    since_launch = start.ge(launch) & start.le(by)
+    ongoing_before = start.lt(launch) & (end.isna() | end.gt(by))
+    return set(spells.loc[since_launch | ongoing_before, "worker_id"].astype(str))
+
+
 def generate(
     root: Path,
     study: Study,
@@ -383,14 +429,20 @@ def generate(
     """Both exports for the survey's wave, under ``root/<wave>/``.
 
     ``workers`` are that wave's workers; by default they are drawn again exactly as
-    :func:`analysis.synthetic.admin.generate` draws them from the same seed.
+    :func:`analysis.synthetic.admin.generate` draws them from the same seed, with their
+    flexible-pattern spells: who took up a pattern between launch and the survey's opening (those
+    who have since stopped included) answers Q4 "Yes", as does anyone still on a pattern begun
+    before launch (they are on compressed hours, and the question does not set them apart).
     """
     config = survey_config if survey_config is not None else load_survey_config(study=study)
     wave = str(config["wave"])
     study.wave(wave)
+    took_up = None
     if workers is None:
         from analysis.synthetic import admin
 
-        workers = admin.simulate_workers(study, np.random.default_rng(seed))[wave]
-    responses = simulate_responses(workers, seed, config, tuple(study.flexible_patterns))
+        admin_by_wave = admin.simulate_admin(study, np.random.default_rng(seed))
+        workers = admin_by_wave[wave][0]
+        took_up = _took_up_ids(admin_by_wave[study.waves[-1].id][1], study, pd.Timestamp(config["fieldwork"]["opens"]))
+    responses = simulate_responses(workers, seed, config, tuple(study.flexible_patterns), took_up)
     return write_exports(responses, Path(root) / wave, seed, config)
