@@ -9,9 +9,10 @@ How a question is counted. A routed question (``show_if`` in the survey configur
 only of the respondents who gave its routing answer, so its table partitions everyone who answered
 the routing question: each answer to the question, then "no answer" (left blank, or the response
 stopped before it), then "not asked", adding up to the respondents who answered the routing
-question. Those totals are the same figures the take-up table publishes, so secondary suppression
-inside the table (:func:`analysis.disclose.suppress_counts`) also stops the take-up split being
-worked out by subtraction. Themes in free text are not exclusive (one answer can raise several),
+question. Those totals are the take-up table's figures: they are shown only when that table's
+share rule lets the split be shown (else the "not asked" row and the total are left out), and
+secondary suppression inside the table (:func:`analysis.disclose.suppress_counts`) stops the rest
+being worked out by subtraction. Themes in free text are not exclusive (one answer can raise several),
 so their counts sit below the partition with the threshold and zero rules only, never added up.
 """
 
@@ -272,13 +273,32 @@ class SurveyQuestionTable:
         return out
 
 
+def split_reportable(study: Study, survey: pd.DataFrame, qid: str, config: Mapping[str, Any]) -> bool:
+    """Whether the routing split of ``qid`` (asked against all who answered the routing question,
+    e.g. Q4 = No of all who answered Q4) passes the share rule, as the take-up table applies it."""
+    r = routing(survey, qid, config)
+    return disclose.share(int(r.asked.sum()), int(r.base.sum()), study.disclosure).reportable
+
+
 def question_disclosed(
     study: Study, survey: pd.DataFrame, qid: str, config: Mapping[str, Any], codebook: TextCodebook | None = None
 ) -> SurveyQuestionTable:
     """:func:`partition_counts` with primary and secondary suppression (its total is published),
-    and for free text :func:`theme_counts` with primary suppression (themes overlap, no totals)."""
+    and for free text :func:`theme_counts` with primary suppression (themes overlap, no totals).
+
+    A routed question's "not asked" row and total are the routing split (for Q5: Q4 = Yes, and
+    everyone who answered Q4), which the take-up table shows only when its share rule passes
+    (:func:`split_reportable`). When it does not, both rows are left out here too, so that no table
+    gives the split away by subtraction, and whatever the tables' suppression patterns, no two of
+    them can be set against each other to recover it."""
     q = _question(config, qid)
-    part = disclose.suppress_counts(partition_counts(survey, qid, config, codebook), study.disclosure, totals=True)
+    counts = partition_counts(survey, qid, config, codebook)
+    r = routing(survey, qid, config)
+    if r.not_asked_label is not None and not split_reportable(study, survey, qid, config):
+        counts = counts.drop(index=[r.not_asked_label, r.base_label])
+        part = disclose.suppress_counts(counts, study.disclosure, totals=False)
+    else:
+        part = disclose.suppress_counts(counts, study.disclosure, totals=True)
     themes = None
     if q.type == "text":
         assert codebook is not None  # partition_counts has said so already

@@ -142,10 +142,20 @@ def test_routed_counts_are_disclosed_so_the_take_up_split_cannot_be_subtracted(s
     shown = sv.question_display(study, s, "Q5", config)
     assert shown.iloc[:, 1].tolist() == ["<10", "<10", "<10", "11", "23"]
     assert shown.columns[1] == "Respondents"
-    # Q4 = No is 5 + 2 + 1 = 8: with 12 and 20 shown, 20 - 12 = 8 would give away the Q4 split (and
-    # the suppressed cells adding up to under 10), so "not asked" is suppressed too
+    # 12 of 23 said No: 12, 23 and the remainder 11 reach 10, so the take-up table shows this split too
+    assert sv.split_reportable(study, s, "Q5", config)
+    # Q4 = No is 5 + 2 + 1 = 8 of 20: the take-up table does not show the split, so neither "not asked"
+    # (12) nor the total (20) is shown here (20 - 12 = 8 would give it away)
     s = _q5_survey(no_yes=5, no_no=2, no_blank=1, yes=12, missing=0)
-    assert sv.question_display(study, s, "Q5", config).iloc[:, 1].tolist() == ["<10"] * 4 + ["20"]
+    assert not sv.split_reportable(study, s, "Q5", config)
+    shown = sv.question_display(study, s, "Q5", config)
+    assert shown.iloc[:, 0].tolist() == ["Yes", "No", "No answer (left blank, or stopped before it)"]
+    assert shown.iloc[:, 1].tolist() == ["<10"] * 3
+    # threshold 5: 9 of 12 said No, the remainder 3 is under 5, so the split is not shown; Q5's 6 may
+    # show, but with no total beside it (12 - 6 - 2 - 1 would be the 3 who took it up)
+    s = _q5_survey(no_yes=6, no_no=2, no_blank=1, yes=3, missing=0)
+    shown = sv.question_display(_study(study, 5), s, "Q5", config)
+    assert shown.iloc[:, 1].tolist() == ["6", "<5", "<5"]
 
 
 def test_free_text_counts_who_answered_and_the_themes(study, config, codebook):
@@ -240,8 +250,12 @@ def test_take_up_is_for_everyone_unless_the_survey_asks_for_role(study, config):
     assert shown.iloc[0, 1] == "25"  # 12 of 25 is 48%: numerator, denominator and remainder 13 all >= 10
     assert shown.iloc[0, 2].startswith("48%")
     # a survey with a role question: only the social workers' answers count (3 of these 5 rows)
-    cfg = {**config, "questions": {**config["questions"], "Q0": {"column": "q0_role", "type": "choice",
-           "choices": ["Social worker", "Manager"]}}, "role_question": {"question": "Q0", "social_workers": ["Social worker"]}}  # fmt: skip
+    q0 = {"column": "q0_role", "type": "choice", "choices": ["Social worker", "Manager"]}
+    cfg = {
+        **config,
+        "questions": {**config["questions"], "Q0": q0},
+        "role_question": {"question": "Q0", "social_workers": ["Social worker"]},
+    }
     s = _survey([{"q4_taken_up": "Yes"}] * 5).assign(
         q0_role=["Social worker", "Manager", "Social worker", None, "Social worker"]
     )
