@@ -7,15 +7,19 @@ Every expected number is counted by hand from the small tables built here (the c
 from __future__ import annotations
 
 import dataclasses
+import re
 import textwrap
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis import survey as sv
 from analysis.errors import ConfigError
 from analysis.qualtrics import check_survey, load_survey_config
+from analysis.render import cell_options
 from analysis.synthetic import survey as synth
 
 CODEBOOK = """
@@ -321,3 +325,41 @@ def test_synthetic_free_text_has_bare_answers_and_a_name_to_screen(config):
     assert (kinds == "nothing").any() and (kinds == "answer").any()
     assert texts.str.contains("|".join(synth.SYNTHETIC_NAMES)).any()
     assert np.mean([len(t) for t in texts[kinds == "answer"]]) > 60  # one or two sentences
+
+
+# -- the notebooks: every survey question is shown, and every caption names its questions ------------
+
+
+def _captions() -> dict[str, tuple[str, str, str]]:
+    """label -> (caption, cell source, notebook) of every table and figure cell in the notebook templates."""
+    out = {}
+    for path in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        for c in nbformat.read(path, as_version=4).cells:
+            opts = cell_options(c.source) if c.cell_type == "code" else {}
+            cap = opts.get("tbl-cap") or opts.get("fig-cap")
+            if cap:
+                out[opts["label"]] = (cap, c.source, path.stem)
+    return out
+
+
+def _questions_named(caption: str) -> set[str]:
+    """Survey question ids a caption names, ranges ("Q10-Q13", "Q1-Q3") expanded."""
+    named = set()
+    for a, b in re.findall(r"\bQ(\d+)(?:\s*-\s*Q(\d+))?\b", caption):
+        named |= {f"Q{i}" for i in range(int(a), int(b or a) + 1)}
+    return named
+
+
+def test_every_survey_question_is_shown_under_a_caption_that_names_it(config):
+    captions = _captions()
+    shown = set().union(*(_questions_named(cap) for cap, _, _ in captions.values()))
+    assert set(config["questions"]) <= shown, sorted(set(config["questions"]) - shown)
+    # a cell that builds a survey table from named questions names each of them in its caption
+    for label, (cap, source, _) in captions.items():
+        used = set(re.findall(r'"(Q\d+)"', source))
+        assert used <= _questions_named(cap), (label, used - _questions_named(cap))
+    # and the free-text tables sit in the section the protocol ties them to (the codebook's rq)
+    cb = sv.load_text_codebook()
+    for qid in ("Q6", "Q7", "Q14", "Q15"):
+        (notebook,) = [nb for _, src, nb in captions.values() if f'question_display(study, survey, "{qid}"' in src]
+        assert notebook.startswith(f"rq{cb.questions[qid]['rq']}_"), (qid, notebook)
