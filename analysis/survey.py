@@ -64,6 +64,7 @@ class TextCodebook:
     themes: tuple[Theme, ...]
     nothing_to_report: frozenset[str]
     quotes: Mapping[str, int]
+    group_labels: Mapping[str, str] = field(default_factory=dict)  # routing answer -> words for quotes
 
     def themes_for(self, qid: str) -> tuple[Theme, ...]:
         return tuple(t for t in self.themes if qid in t.questions)
@@ -125,8 +126,10 @@ def load_text_codebook(path: Path | None = None) -> TextCodebook:
         )
     nothing = frozenset(normalise_answer(x) for x in data.get("nothing_to_report") or ())
     quotes = {"per_question": 2, "min_chars": 30, "max_chars": 400, "min_attribution_group": 3}
-    quotes.update({k: int(v) for k, v in (data.get("quotes") or {}).items()})
-    return TextCodebook(qs, tuple(themes), nothing, quotes)
+    given = dict(data.get("quotes") or {})
+    groups = {str(k): str(v) for k, v in (given.pop("group_labels", None) or {}).items()}
+    quotes.update({k: int(v) for k, v in given.items()})
+    return TextCodebook(qs, tuple(themes), nothing, quotes, groups)
 
 
 # -- coding one answer ---------------------------------------------------------------------------
@@ -331,17 +334,19 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
-def _group_labels(survey: pd.DataFrame, config: Mapping[str, Any], minimum: int) -> pd.Series:
-    """Per respondent, "survey respondent, <group>" by the routing question of the routed
-    questions (took up the offer or not), or plain "survey respondent" where the group is smaller
-    than ``minimum`` or unknown. The survey asks no role, so the group is the respondent's Q4 answer."""
+def _group_labels(survey: pd.DataFrame, config: Mapping[str, Any], codebook: TextCodebook) -> pd.Series:
+    """Per respondent, "Survey respondent, <group>" by their answer to the routing question (the
+    codebook's ``quotes.group_labels`` words for it, else "Qn = answer"), or plain "Survey
+    respondent" where that group has fewer than ``quotes.min_attribution_group`` respondents or the
+    answer is missing. A survey without a role question has nothing else to attribute by."""
+    minimum = codebook.quotes["min_attribution_group"]
     plain = pd.Series("Survey respondent", index=survey.index)
     routed = [q.show_if[0] for q in questions(dict(config)) if q.show_if]
     if not routed:
         return plain
     control = _question(config, routed[0])
     answer = survey[str(control.column)].astype("string")
-    words = {"Yes": "took up the offer", "No": "did not take up the offer"}
+    words = codebook.group_labels
     out = plain.copy()
     for choice in control.choices:
         mask = answer.eq(choice).fillna(False).astype(bool)
@@ -365,7 +370,8 @@ def survey_quotes(
     chosen in a fixed pseudo-random order (a hash of the response and question), preferring answers
     that raise a theme not yet quoted; never two quotes from one respondent. Attributed
     "Survey respondent, <took up the offer / did not take up the offer>" only when that group has
-    at least ``min_attribution_group`` respondents, else "Survey respondent".
+    at least ``min_attribution_group`` respondents (the words from ``quotes.group_labels``), else
+    "Survey respondent".
 
     Returns ``Quote, Question, Themes, Who``; ``.attrs["screened_out"]`` counts answers held back
     by the screen.
@@ -375,7 +381,7 @@ def survey_quotes(
         return note(NO_SURVEY)
     cfg = codebook.quotes
     names = [n for n in names if n]
-    who = _group_labels(survey, config, cfg["min_attribution_group"])
+    who = _group_labels(survey, config, codebook)
     rid = survey["response_id"].astype(str) if "response_id" in survey else survey.index.astype(str).to_series()
     theme_name = {t.id: t.name for t in codebook.themes}
     used: set = set()

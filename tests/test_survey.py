@@ -29,7 +29,12 @@ survey_themes:
     Q7: {rq: 2c, label: "Challenges"}
     Q15: {rq: 1b, label: "Comments"}
   nothing_to_report: ["no", "n/a", "not really"]
-  quotes: {per_question: 2, min_chars: 10, max_chars: 200, min_attribution_group: 3}
+  quotes:
+    per_question: 2
+    min_chars: 10
+    max_chars: 200
+    min_attribution_group: 3
+    group_labels: {"Yes": took up the offer, "No": did not take up the offer}
   themes:
     - {id: cover, name: Cover, questions: [Q7, Q15], keywords: ["cover*", duty]}
     - {id: pressure, name: Time pressure, questions: [Q7], keywords: [pressure*, "long days"]}
