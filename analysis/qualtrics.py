@@ -542,7 +542,7 @@ def survey_spec(config: dict[str, Any]) -> TableSpec:
         Column(STATUS, "str", "Response type", "IP Address", nullable=True),  # its rules say more
         Column(PROGRESS, "int", "Per cent of the survey completed", "100", minimum=0, maximum=100),
         Column(FINISHED, "bool", "Whether the response was submitted", "True"),
-        Column(RECORDED_DATE, "datetime", "When the response was recorded", "2021-06-07 09:15:00"),
+        Column(RECORDED_DATE, "datetime", "When the response was recorded", "2021-07-05 09:15:00"),
         Column(RESPONSE_ID, "str", "Qualtrics' response id", "R_1aB2cD3eF4gH5iJ", unique=True),
     ]
     for q in qs:
