@@ -94,6 +94,9 @@ class Disclosure:
     p_ratio: float
     mitigation: str = "suppress"  # "suppress" (the default) or "round" (acro's mitigations)
     round_base: int = 5  # acro's safe_round_base, used when mitigation is "round"
+    theme_min: int = 5  # no prevalence words for a column of fewer interviewees than this
+    quote_min: int = 3  # a quote's attribution covers at least this many interviewees
+    merge_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (merged name, respondent groups), in order
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,34 @@ def _disclosure(d: dict[str, Any]) -> Disclosure:
             f"{paths.STUDY_CONFIG}: disclosure.round_base must be a whole number, 1 or more, got {base!r}."
         )
     return Disclosure(
-        int(d["threshold"]), int(d["dominance_n"]), float(d["dominance_k"]), float(d["p_ratio"]), mitigation, base
+        int(d["threshold"]),
+        int(d["dominance_n"]),
+        float(d["dominance_k"]),
+        float(d["p_ratio"]),
+        mitigation,
+        base,
+        *_interview_rules(d),
     )
+
+
+def _interview_rules(d: dict[str, Any]) -> tuple[int, int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """``theme_min_interviewees``, ``quote_min_interviewees`` and ``merge_groups`` of ``disclosure:``."""
+    mins = []
+    for key, default in (("theme_min_interviewees", 5), ("quote_min_interviewees", 3)):
+        v = d.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ConfigError(f"{paths.STUDY_CONFIG}: disclosure.{key} must be a whole number, 1 or more, got {v!r}.")
+        mins.append(v)
+    merges = []
+    for k, rule in enumerate(d.get("merge_groups") or []):
+        groups = rule.get("groups") if isinstance(rule, dict) else None
+        if not isinstance(rule, dict) or not str(rule.get("name") or "").strip() or not isinstance(groups, list):
+            raise ConfigError(
+                f"{paths.STUDY_CONFIG}: disclosure.merge_groups[{k}] needs `name:` and `groups:` (a list of "
+                f"respondent groups), got {rule!r}."
+            )
+        merges.append((str(rule["name"]).strip(), tuple(str(g) for g in groups)))
+    return mins[0], mins[1], tuple(merges)
 
 
 def _windows(w: dict[str, Any], sites: tuple[Site, ...]) -> tuple[Window, ...]:

@@ -190,8 +190,14 @@ def likert_diverging(table: pd.DataFrame, *, title: str, note: str = "") -> plt.
 LEVELS = list(reversed(PREVALENCE_ORDER))  # none (0) ... all (5)
 
 
-def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
-    """Codes × respondent groups, each cell a prevalence word, shaded by level (no counts)."""
+def framework_heatmap(
+    words: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str = "Respondent group (both sites, all waves so far) and site (all groups)",
+) -> plt.Figure:
+    """Codes × columns (respondent groups, sites), each cell a prevalence word, shaded by level (no
+    counts); the columns are those that passed disclosure control (:func:`analysis.tables.framework_words`)."""
     level = words.apply(lambda col: col.map(lambda w: LEVELS.index(w) if w in LEVELS else float("nan")))
     height = 0.32 * len(words) + 1.6
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(height, 2.5)))
@@ -208,11 +214,9 @@ def framework_heatmap(words: pd.DataFrame, *, title: str) -> plt.Figure:
                 fontsize=7.5,
                 color="white" if LEVELS.index(w) >= 4 else "#222222",
             )
-    ax.set_xticks(
-        range(words.shape[1]), [str(c).capitalize() for c in words.columns], rotation=20, ha="right", fontsize=8.5
-    )
+    ax.set_xticks(range(words.shape[1]), [str(c) for c in words.columns], rotation=20, ha="right", fontsize=8.5)
     ax.set_yticks(range(words.shape[0]), list(words.index), fontsize=8)
     ax.grid(False)
-    ax.set_xlabel("Respondent group (interviews across sites and waves)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     return fig

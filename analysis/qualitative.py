@@ -7,7 +7,12 @@
 - :func:`prevalence_word`: words, not small counts, for how many interviews said something.
 - :func:`themes_by_rq`: for one research question or all, its codes ordered by prevalence, in words.
 - :func:`screen_quote` and :func:`select_quotes`: quotes that carry no identifier, attributed by
-  respondent group, site and wave only.
+  respondent group, site and wave only, coarsened by :func:`attribution` when that would cover too
+  few interviewees.
+- :func:`group_columns`, :func:`site_wave_columns`, :func:`site_columns` and :func:`column_words`:
+  theme words by respondent group, site and wave under disclosure control (no words for a column of
+  too few interviews; small groups merged, a small site's wave pooled over sites);
+  :func:`compare_rounds` and :func:`changed_themes`: the change by the last wave.
 
 Counts of interviews are small (4 to 12 per site and wave), so reports show the words; the counts
 are for the analyst. Parent codes are *aggregated* by default: an interview that mentions a child
@@ -399,6 +404,7 @@ def select_quotes(
     study: Study,
     min_chars: int = 40,
     max_chars: int = 400,
+    attribute_within: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Illustrative quotes for a research question that pass :func:`screen_quote`.
 
@@ -418,19 +424,22 @@ def select_quotes(
     k : int
         Quotes per code at most.
     study : Study
-        For site names and wave labels in the attribution.
+        For site names and wave labels in the attribution, and the disclosure rule for it.
     min_chars, max_chars : int
         Quotes shorter or longer than this (after tidying white space) are not used.
+    attribute_within : pandas.DataFrame, optional
+        The register an attribution must cover enough interviews of (all the report's
+        interviews), when quotes are chosen from part of it; ``register`` by default.
 
     Returns
     -------
     pandas.DataFrame
         ``rq, code_id, code_name, quote, attribution``; the attribution is
-        ``"<Group>, <Site name>, <wave label>"`` and never an interview id.
+        ``"<Group>, <Site name>, <wave label>"``, coarsened by :func:`attribution` when that covers
+        fewer than ``study.disclosure.quote_min`` interviews, and never an interview id.
         ``.attrs["screened_out"]`` counts candidate quotes held back by the screen.
     """
-    site_name = {s.id: s.name for s in study.sites}
-    wave_label = {w.id: w.label for w in study.waves}
+    within = register if attribute_within is None else attribute_within
     names = list(names)
     cols = ["rq", "code_id", "code_name", "quote", "attribution"]
     order = themes_by_rq(segments, register, codebook, rq=rq)
@@ -466,19 +475,296 @@ def select_quotes(
                 used_text.add(r["quote"])
                 groups_seen.add(r["group"])
         for r in picked:
-            attribution = (
-                f"{r['group'][:1].upper()}{r['group'][1:]}, {site_name.get(r['site'], r['site'])}, "
-                f"{wave_label.get(r['wave'], r['wave'])}"
-            )
             rows.append(
                 {
                     "rq": rq,
                     "code_id": code.code_id,
                     "code_name": code.code_name,
                     "quote": r["quote"],
-                    "attribution": attribution,
+                    "attribution": attribution(within, r["group"], r["site"], r["wave"], study),
                 }
             )
     out = pd.DataFrame(rows, columns=cols)
     out.attrs["screened_out"] = screened_out
     return out
+
+
+# -- disclosure control for theme words and quotes ---------------------------------------------
+#
+# Prevalence words are counts in disguise: over a column of 2 interviews, "all" is 2, "many" is 1
+# and "none" is 0. So no words are shown for a column (a respondent group, a site, a wave, or a
+# combination) of fewer interviews than ``Disclosure.theme_min``: groups are merged first (by the
+# study's ``merge_groups`` rules, in order), a site's wave is pooled with the other sites', and a
+# column still too small is withheld. "All" and "none" are the 100% and 0% cells the zero rule is
+# about; the column minimum covers them too (they describe at least ``theme_min`` people). A
+# quote's attribution names only a group, site and wave that cover at least ``Disclosure.quote_min``
+# interviews, else it is coarsened: the wave is dropped, then the site, then groups are merged.
+# The register has one row per interview; each interview is taken as one interviewee.
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a theme table: the interviews of the register in these sites, waves and
+    respondent groups (``None``: all of them), with its heading."""
+
+    label: str
+    sites: frozenset[str] | None = None
+    waves: frozenset[str] | None = None
+    groups: frozenset[str] | None = None
+    site_waves: frozenset[tuple[str, str]] | None = None  # only these (site, wave) pairs
+
+    def mask(self, register: pd.DataFrame) -> pd.Series:
+        """The register's rows in this column."""
+        keep = pd.Series(True, index=register.index)
+        for col, values in (("site", self.sites), ("wave", self.waves), ("group", self.groups)):
+            if values is not None:
+                keep &= register[col].astype(str).isin(values)
+        if self.site_waves is not None:
+            pairs = zip(register["site"].astype(str), register["wave"].astype(str), strict=True)
+            keep &= pd.Series([p in self.site_waves for p in pairs], index=register.index, dtype=bool)
+        return keep
+
+    def size(self, register: pd.DataFrame) -> int:
+        """Interviews in this column."""
+        return int(register.loc[self.mask(register), "interview_id"].nunique())
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns a theme table shows, and what disclosure control did to get them."""
+
+    shown: tuple[Column, ...]
+    withheld: tuple[Column, ...] = ()  # below the minimum even after merging or pooling
+    merged: tuple[Column, ...] = ()  # shown columns that merge groups or pool sites
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _merge_rules(disclosure) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(getattr(disclosure, "merge_groups", ()) or ())
+
+
+def group_columns(
+    register: pd.DataFrame,
+    disclosure,
+    *,
+    sites: Iterable[str] | None = None,
+    waves: Iterable[str] | None = None,
+    order: Sequence[str] | None = None,
+    prefix: str = "",
+) -> Columns:
+    """One column per respondent group (within ``sites`` and ``waves``), with groups of fewer than
+    ``disclosure.theme_min`` interviews merged by ``disclosure.merge_groups`` (each rule in order,
+    when a column inside it is too small: every column inside the rule becomes one); a column still
+    too small is withheld.
+
+    Examples
+    --------
+    By hand: 6 team managers, 2 service leaders, 4 recent users, 8 flexitime users; minimum 5.
+    Service leaders (2) merge with team managers (8); recent users (4) with flexitime users (12).
+
+    >>> from analysis.config import Disclosure
+    >>> d = Disclosure(10, 2, 0.9, 0.1, theme_min=5, merge_groups=(
+    ...     ("managers and leaders", ("team manager", "service leader")),
+    ...     ("users", ("flexitime user", "recent user"))))
+    >>> groups = ["team manager"] * 6 + ["service leader"] * 2 + ["recent user"] * 4 + ["flexitime user"] * 8
+    >>> reg = pd.DataFrame({"interview_id": range(20), "site": "a", "wave": "w", "group": groups})
+    >>> [c.label for c in group_columns(reg, d).shown]
+    ['Managers and leaders', 'Users']
+    """
+    base = Column("", frozenset(sites) if sites is not None else None, frozenset(waves) if waves is not None else None)
+    reg = register.loc[base.mask(register)]
+    minimum = disclosure.theme_min
+    present = _ordered(reg["group"], order)
+
+    def col(name: str, groups: Iterable[str]) -> Column:
+        return Column(f"{prefix}{_cap(name)}", base.sites, base.waves, frozenset(groups))
+
+    cols = [col(g, [g]) for g in present]
+    merged: set[Column] = set()
+    for name, members in _merge_rules(disclosure):
+        inside = [c for c in cols if c.groups <= set(members)]
+        if len(inside) < 2 or all(c.size(reg) >= minimum for c in inside):
+            continue
+        union = frozenset().union(*(c.groups for c in inside))
+        new = col(name, union)
+        at = cols.index(inside[0])
+        cols = [c for c in cols if c not in inside]
+        cols.insert(at, new)
+        merged.add(new)
+    shown = tuple(c for c in cols if c.size(reg) >= minimum)
+    withheld = tuple(c for c in cols if c.size(reg) < minimum)
+    return Columns(shown, withheld, tuple(c for c in shown if c in merged))
+
+
+def site_wave_columns(register: pd.DataFrame, study: Study, minimum: int | None = None) -> Columns:
+    """One column per site and wave that has interviews (waves in study order), headed
+    "<Site>, <the site's label for the wave>". A wave in which any site has fewer than ``minimum``
+    interviews (default ``study.disclosure.theme_min``) is shown as one column for all its sites
+    ("Both sites, <wave>"), withheld if that is still too small."""
+    minimum = study.disclosure.theme_min if minimum is None else minimum
+    reg = register.astype({"site": str, "wave": str})
+    site_ids = [s.id for s in study.sites]
+    shown: list[Column] = []
+    withheld: list[Column] = []
+    merged: list[Column] = []
+    for w in study.waves:
+        here = [s for s in _ordered(reg.loc[reg["wave"] == w.id, "site"], site_ids)]
+        if not here:
+            continue
+        cells = [
+            Column(f"{study.site(s).name if s in site_ids else s}, {w.label_for(s)}", frozenset([s]), frozenset([w.id]))
+            for s in here
+        ]
+        if all(c.size(reg) >= minimum for c in cells):
+            shown.extend(cells)
+            continue
+        everyone = "Both sites" if len(here) == 2 else "All sites"
+        pooled = Column(f"{everyone}, {w.label}", frozenset(here), frozenset([w.id])) if len(here) > 1 else cells[0]
+        if pooled.size(reg) >= minimum:
+            shown.append(pooled)
+            merged.append(pooled)
+        else:
+            withheld.append(pooled)
+    return Columns(tuple(shown), tuple(withheld), tuple(merged))
+
+
+def site_columns(register: pd.DataFrame, study: Study, minimum: int | None = None) -> Columns:
+    """One column per site (all its waves and groups in the register); a site with fewer than
+    ``minimum`` interviews is withheld."""
+    minimum = study.disclosure.theme_min if minimum is None else minimum
+    reg = register.astype({"site": str})
+    cols = [
+        Column(study.site(s).name if s in {x.id for x in study.sites} else s, frozenset([s]))
+        for s in _ordered(reg["site"], [x.id for x in study.sites])
+    ]
+    return Columns(tuple(c for c in cols if c.size(reg) >= minimum), tuple(c for c in cols if c.size(reg) < minimum))
+
+
+def column_words(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    columns: Sequence[Column],
+    rq: str | Sequence[str] | None = None,
+    aggregate: bool = True,
+    counts: bool = False,
+) -> pd.DataFrame:
+    """Each code (of ``rq``, one or several research questions, or all) with its prevalence word
+    in each column: ``rq, code_id, code_name, parent_id`` then one column per :class:`Column`
+    label, rows in codebook order. Call it with columns that passed disclosure control
+    (:func:`group_columns`, :func:`site_wave_columns`, :func:`site_columns`).
+
+    With ``counts``, the words are replaced by ``(mentioning, interviews)`` pairs: the counts
+    behind them, for the analyst and for output checking, never for a report.
+    """
+    matrix = framework_matrix(segments, register, codebook, aggregate)
+    cb = codebook
+    if rq is not None:
+        wanted = {rq} if isinstance(rq, str) else set(rq)
+        cb = codebook[codebook["rq"].isin(wanted)]
+    rows = []
+    for _, c in cb.iterrows():
+        row = {"rq": c["rq"], "code_id": c["id"], "code_name": c["name"], "parent_id": c["parent"]}
+        cells = matrix[matrix["code_id"] == c["id"]]
+        for column in columns:
+            inside = cells.loc[column.mask(cells)]
+            k, n = int(inside["mentioning"].sum()), int(inside["interviews"].sum())
+            row[column.label] = (k, n) if counts else (prevalence_word(k, n) if n else "")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["rq", "code_id", "code_name", "parent_id", *[c.label for c in columns]])
+
+
+LEVEL = {w: i for i, w in enumerate(reversed(PREVALENCE_ORDER))}  # none 0 ... all 5
+
+
+def changed_themes(words: pd.DataFrame, before: str, after: str) -> tuple[list[str], list[str]]:
+    """The themes (``code_name``) whose word is higher (rose) and lower (fell) in column ``after``
+    than in ``before``, in table order. Words are ordered none < a few < some < many < most < all.
+
+    >>> w = pd.DataFrame({"code_name": ["A", "B", "C"], "x": ["some", "most", "all"], "y": ["many", "most", "a few"]})
+    >>> changed_themes(w, "x", "y")
+    (['A'], ['C'])
+    """
+    b, a = words[before].map(LEVEL), words[after].map(LEVEL)
+    return words.loc[a > b, "code_name"].tolist(), words.loc[a < b, "code_name"].tolist()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An earlier round of interviews set against the last wave's: the columns to compare (earlier,
+    later pairs), whether they are per site, and the sites' previous rounds."""
+
+    pairs: tuple[tuple[Column, Column], ...]
+    per_site: bool
+    earlier: Mapping[str, str]  # site id -> the wave id of its previous round
+
+
+def compare_rounds(register: pd.DataFrame, study: Study, wave: str) -> Comparison:
+    """Which interviews to compare, for the change by ``wave``: each site interviewed at ``wave``
+    against its own previous round (the latest earlier wave with interviews at that site). Per
+    site when every such column has at least ``study.disclosure.theme_min`` interviews; otherwise
+    all those sites together (each site's previous round against ``wave``), which may itself be
+    too small (then ``pairs`` is empty)."""
+    minimum = study.disclosure.theme_min
+    reg = register.astype({"site": str, "wave": str})
+    order = [w.id for w in study.waves_up_to(wave)]
+    earlier: dict[str, str] = {}
+    for s in _ordered(reg.loc[reg["wave"] == wave, "site"], [x.id for x in study.sites]):
+        before = [w for w in order[:-1] if ((reg["site"] == s) & (reg["wave"] == w)).any()]
+        if before:
+            earlier[s] = before[-1]
+    last = study.wave(wave)
+    if not earlier:
+        return Comparison((), False, {})
+    per_site = tuple(
+        (
+            Column(f"{study.site(s).name}, {study.wave(w).label_for(s)}", frozenset([s]), frozenset([w])),
+            Column(f"{study.site(s).name}, {last.label_for(s)}", frozenset([s]), frozenset([wave])),
+        )
+        for s, w in earlier.items()
+    )
+    if all(c.size(reg) >= minimum for pair in per_site for c in pair):
+        return Comparison(per_site, True, earlier)
+    everyone = (
+        "Both sites"
+        if len(earlier) == 2
+        else ("All sites" if len(earlier) > 2 else study.site(next(iter(earlier))).name)
+    )
+    # each site's own previous round only: a site's other earlier waves are left out
+    before = Column(f"{everyone}, previous round", site_waves=frozenset(earlier.items()))
+    after = Column(f"{everyone}, {last.label}", frozenset(earlier), frozenset([wave]))
+    if before.size(reg) < minimum or after.size(reg) < minimum:
+        return Comparison((), False, earlier)
+    return Comparison(((before, after),), False, earlier)
+
+
+def attribution(
+    register: pd.DataFrame, group: str, site: str, wave: str, study: Study, minimum: int | None = None
+) -> str:
+    """How a quote from an interview of ``group`` at ``site`` in ``wave`` is attributed: by group,
+    site and wave when the register holds at least ``minimum`` (default
+    ``study.disclosure.quote_min``) such interviews; otherwise coarsened: without the wave, then
+    without the site, then with the group merged (``study.disclosure.merge_groups``, in order);
+    "Interviewee" when nothing narrower covers enough interviews."""
+    minimum = study.disclosure.quote_min if minimum is None else minimum
+    reg = register.astype({"site": str, "wave": str, "group": str})
+    site_name = {s.id: s.name for s in study.sites}.get(site, site)
+    wave_label = study.wave(wave).label_for(site) if wave in study.wave_ids else wave
+    g = _cap(group)
+    ladder = [
+        (f"{g}, {site_name}, {wave_label}", Column("", frozenset([site]), frozenset([wave]), frozenset([group]))),
+        (f"{g}, {site_name}", Column("", frozenset([site]), None, frozenset([group]))),
+        (g, Column("", None, None, frozenset([group]))),
+    ]
+    ladder += [
+        (_cap(name), Column("", None, None, frozenset(members)))
+        for name, members in _merge_rules(study.disclosure)
+        if group in members
+    ]
+    for text, column in ladder:
+        if column.size(reg) >= minimum:
+            return text
+    return "Interviewee"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis import disclose, indicators
+from analysis import qualitative as qual
 from analysis.config import Study
 from analysis.qualitative import Interviews, select_quotes, themes_by_rq
 from analysis.stats import Proportion, rag
@@ -530,22 +531,57 @@ def likert_display(study: Study, survey: pd.DataFrame | None) -> tuple[pd.DataFr
 NO_INTERVIEWS = "No interviews had been coded by this wave."
 
 
-def themes_display(interviews: Interviews | None, rq: str) -> pd.DataFrame:
-    """Codes of one research question with how widely they came up, in words (never counts)."""
+ALL_INTERVIEWS = "All interviews"
+
+
+def theme_columns(study: Study, register: pd.DataFrame, groups: bool = False) -> qual.Columns:
+    """The columns of a theme table, after disclosure control: all interviews, each site and wave
+    (pooled over sites for a wave too small at one of them) and, with ``groups``, each respondent
+    group across sites and waves (merged when small; the framework figures show these); a column
+    still under the minimum is withheld."""
+    sw = qual.site_wave_columns(register, study)
+    by_group = (
+        qual.group_columns(register, study.disclosure, order=study.raw.get("respondent_groups"))
+        if groups
+        else qual.Columns(())
+    )
+    everyone = qual.Column(ALL_INTERVIEWS)
+    ok = everyone.size(register) >= study.disclosure.theme_min
+    return qual.Columns(
+        ((everyone,) if ok else ()) + sw.shown + by_group.shown,
+        (() if ok else (everyone,)) + sw.withheld + by_group.withheld,
+        sw.merged + by_group.merged,
+    )
+
+
+def _too_few(study: Study) -> pd.DataFrame:
+    return note(
+        f"Fewer than {study.disclosure.theme_min} interviews in every column: "
+        "no theme words can be shown (disclosure control)."
+    )
+
+
+def themes_display(study: Study, interviews: Interviews | None, rq: str) -> pd.DataFrame:
+    """Codes of one research question with how widely they came up, in words (never counts), for
+    all interviews and by site and wave (:func:`theme_columns`; by respondent group in
+    :func:`framework_words`); rows by prevalence across all interviews."""
     if interviews is None:
         return note(NO_INTERVIEWS)
-    t = themes_by_rq(interviews.segments, interviews.register, interviews.codebook, rq=rq)
-    if t.empty:
+    i = interviews
+    cols = theme_columns(study, i.register)
+    if not cols.shown:
+        return _too_few(study)
+    words = qual.column_words(i.segments, i.register, i.codebook, cols.shown, rq=rq)
+    if words.empty:
         return note(f"No code in the codebook addresses RQ{rq}.")
-    out = t.drop(columns=["rq", "code_id", "parent_id"]).rename(
-        columns={"code_name": "Theme (code)", "prevalence": "All interviews"}
-    )
-    out.columns = [c[:1].upper() + c[1:] for c in out.columns]
-    return out
+    order = themes_by_rq(i.segments, i.register, i.codebook, rq=rq)["code_id"].tolist()
+    words = words.set_index("code_id").loc[order].reset_index()
+    return words.drop(columns=["rq", "code_id", "parent_id"]).rename(columns={"code_name": "Theme (code)"})
 
 
 def quotes_display(study: Study, interviews: Interviews | None, rq: str, k: int = 1, limit: int = 4) -> pd.DataFrame:
-    """Screened illustrative quotes, attributed by respondent group, site and wave only."""
+    """Screened illustrative quotes, attributed by respondent group, site and wave only, coarsened
+    when that would cover too few interviewees (:func:`analysis.qualitative.attribution`)."""
     if interviews is None:
         return note(NO_INTERVIEWS)
     i = interviews
@@ -556,13 +592,213 @@ def quotes_display(study: Study, interviews: Interviews | None, rq: str, k: int 
     return pd.DataFrame({"Quote": [f"“{t}”" for t in q["quote"]], "Theme": q["code_name"], "Who": q["attribution"]})
 
 
-def framework_words_by_group(interviews: Interviews | None, rq: str | None = None) -> pd.DataFrame | None:
-    """Codes (rows) × respondent groups (columns) in prevalence words, across sites and waves."""
+def framework_words(study: Study, interviews: Interviews | None, rq: str | None = None) -> pd.DataFrame | None:
+    """Codes (rows) in prevalence words for each respondent group across sites and waves (groups
+    merged when small) and for each site across groups and waves: the framework behind the
+    heat maps, after disclosure control."""
     if interviews is None:
         return None
-    t = themes_by_rq(interviews.segments, interviews.register, interviews.codebook, rq=rq)
-    groups = [c for c in t.columns if c not in ("rq", "code_id", "code_name", "parent_id", "prevalence")]
-    return t.set_index("code_name")[groups]
+    i = interviews
+    groups = qual.group_columns(i.register, study.disclosure, order=study.raw.get("respondent_groups"))
+    sites = qual.site_columns(i.register, study)
+    cols = groups.shown + tuple(qual.Column(f"{c.label} (all groups)", c.sites) for c in sites.shown)
+    if not cols:
+        return None
+    words = qual.column_words(i.segments, i.register, i.codebook, cols, rq=rq)
+    return words.drop_duplicates("code_id").set_index("code_name")[[c.label for c in cols]]
+
+
+def _names(items: Sequence[str], lower: bool = True) -> str:
+    """'a', 'a and b', 'a, b and c' (each in quotes, lower-cased unless ``lower`` is false)."""
+    quoted = [f"“{str(x).lower() if lower else x}”" for x in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def sites_display(study: Study, interviews: Interviews | None, rq: str) -> pd.DataFrame:
+    """Codes of one research question in words for each site (all its groups and waves so far),
+    sites too small for words withheld."""
+    if interviews is None:
+        return note(NO_INTERVIEWS)
+    i = interviews
+    cols = qual.site_columns(i.register, study)
+    if not cols.shown:
+        return _too_few(study)
+    words = qual.column_words(i.segments, i.register, i.codebook, cols.shown, rq=rq)
+    return words.drop(columns=["rq", "code_id", "parent_id"]).rename(columns={"code_name": "Theme (code)"})
+
+
+def _site_phrase(study: Study, site_id: str) -> str:
+    s = study.site(site_id)
+    return f"{s.name}, where the offer was long established" if s.established else f"{s.name}, where the offer was new"
+
+
+def sites_sentence(study: Study, interviews: Interviews | None, rq: str):
+    """The contrast between the sites for ``rq``, in words generated from the theme table (as
+    Markdown): which themes were raised more widely at each site."""
+    from IPython.display import Markdown
+
+    if interviews is None:
+        return Markdown(NO_INTERVIEWS)
+    i = interviews
+    cols = qual.site_columns(i.register, study)
+    if len(cols.shown) < 2:
+        small = ", ".join(study.site(next(iter(c.sites))).name for c in cols.withheld) or "one site"
+        return Markdown(
+            f"The sites cannot be compared at this wave: {small} had fewer than "
+            f"{study.disclosure.theme_min} interviews, too few for theme words."
+        )
+    words = qual.column_words(i.segments, i.register, i.codebook, cols.shown, rq=rq)
+    a, b = cols.shown[0], cols.shown[1]
+    more_b, more_a = qual.changed_themes(words, a.label, b.label)
+    site_a, site_b = next(iter(a.sites)), next(iter(b.sites))
+    parts = [f"Comparing {_site_phrase(study, site_a)}, with {_site_phrase(study, site_b)} (all interviews so far)."]
+    if more_a:
+        parts.append(f"raised more widely in {a.label}: {_names(more_a)}.")
+    if more_b:
+        parts.append(f"raised more widely in {b.label}: {_names(more_b)}.")
+    same = len(words) - len(more_a) - len(more_b)
+    if not more_a and not more_b:
+        parts.append("every theme came up about as widely at both sites.")
+    elif same:
+        parts.append(f"The other {same} themes came up about as widely at both (the same prevalence word).")
+    return Markdown(" ".join(p[:1].upper() + p[1:] for p in parts))
+
+
+def _comparison(study: Study, interviews: Interviews, wave: str, rqs: Sequence[str] | None):
+    i = interviews
+    cmp = qual.compare_rounds(i.register, study, wave)
+    cols = tuple(c for pair in cmp.pairs for c in pair)
+    words = qual.column_words(i.segments, i.register, i.codebook, cols, rq=None if rqs is None else list(rqs))
+    words = words.drop_duplicates("code_id")
+    return cmp, words.reset_index(drop=True)
+
+
+def change_display(
+    study: Study, interviews: Interviews | None, wave: str, rqs: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Theme prevalence at each site's previous round beside ``wave``'s, side by side, per site
+    where the theme-word minimum allows, otherwise all sites together
+    (:func:`analysis.qualitative.compare_rounds`); themes of the research questions ``rqs`` (all when
+    omitted)."""
+    if interviews is None:
+        return note(NO_INTERVIEWS)
+    cmp, words = _comparison(study, interviews, wave, rqs)
+    if not cmp.pairs:
+        return note(_no_comparison(study, cmp, wave))
+    out = words.drop(columns=["rq", "code_id", "parent_id"]).rename(columns={"code_name": "Theme (code)"})
+    for before, after in cmp.pairs:
+        rose, fell = qual.changed_themes(words, before.label, after.label)
+        where = after.label.split(",")[0]
+        out[f"Change ({where})"] = [
+            "rose" if n in rose else "fell" if n in fell else "about the same" for n in words["code_name"]
+        ]
+    return out
+
+
+def _no_comparison(study: Study, cmp: qual.Comparison, wave: str) -> str:
+    if not cmp.earlier:
+        return f"No site interviewed at {study.wave(wave).label} had an earlier round to compare with."
+    return (
+        f"Fewer than {study.disclosure.theme_min} interviews in a round, even with the sites together: "
+        "no comparison can be shown (disclosure control)."
+    )
+
+
+def change_sentence(study: Study, interviews: Interviews | None, wave: str, rqs: Sequence[str] | None = None):
+    """What changed by ``wave``, in words generated from :func:`change_display`'s comparison (as
+    Markdown): which rounds are compared, per site or together and why, which themes rose or fell."""
+    from IPython.display import Markdown
+
+    if interviews is None:
+        return Markdown(NO_INTERVIEWS)
+    cmp, words = _comparison(study, interviews, wave, rqs)
+    if not cmp.pairs:
+        return Markdown(_no_comparison(study, cmp, wave))
+    rounds = "; ".join(f"{study.site(s).name}: {study.wave(w).label_for(s)}" for s, w in cmp.earlier.items())
+    last = study.wave(wave)
+    if cmp.per_site:
+        how = f"Each site is compared with its own previous round ({rounds})."
+    else:
+        per_site = [
+            qual.Column(f"{study.site(s).name}, {study.wave(w).label_for(s)}", frozenset([s]), frozenset([w]))
+            for s, w in [*cmp.earlier.items(), *((s, wave) for s in cmp.earlier)]
+        ]
+        small = [c.label for c in per_site if c.size(interviews.register) < study.disclosure.theme_min]
+        how = (
+            f"The sites are shown together: {' and '.join(small)} had fewer than {study.disclosure.theme_min} "
+            f"interviews, too few for theme words per site. {last.label} is compared with each site's previous "
+            f"round ({rounds})."
+        )
+    parts = [how]
+    for before, after in cmp.pairs:
+        rose, fell = qual.changed_themes(words, before.label, after.label)
+        where = "" if not cmp.per_site else f"In {after.label.split(',')[0]}, "
+        if rose:
+            parts.append(f"{where}raised more widely at {last.label} than before: {_names(rose)}.")
+        if fell:
+            parts.append(f"{where}raised less widely: {_names(fell)}.")
+        if not rose and not fell:
+            parts.append(f"{where}every theme came up about as widely as before.")
+        else:
+            same = len(words) - len(rose) - len(fell)
+            parts.append(f"The other {same} themes came up about as widely (the same prevalence word).")
+    text = " ".join(p[:1].upper() + p[1:] for p in parts)
+    return Markdown(text)
+
+
+def change_quotes_display(
+    study: Study, interviews: Interviews | None, wave: str, rqs: Sequence[str] | None = None, limit: int = 3
+) -> pd.DataFrame:
+    """Screened quotes from the earlier round and from ``wave``, on the themes that rose or fell
+    (else the most widely raised), attributed as :func:`quotes_display` does."""
+    if interviews is None:
+        return note(NO_INTERVIEWS)
+    i = interviews
+    cmp, words = _comparison(study, i, wave, rqs)
+    if not cmp.pairs:
+        return note(_no_comparison(study, cmp, wave))
+    rows = []
+    for before, after in cmp.pairs:
+        rose, fell = qual.changed_themes(words, before.label, after.label)
+        changed = set(rose) | set(fell)
+        codes = words.loc[words["code_name"].isin(changed), "code_id"] if changed else words["code_id"]
+        cb = i.codebook[i.codebook["id"].isin(set(codes))].drop_duplicates("id").assign(rq="change")
+        for column in (before, after):
+            reg = i.register.loc[column.mask(i.register)]
+            q = select_quotes(i.segments, reg, cb, "change", i.names, k=1, study=study, attribute_within=i.register)
+            for r in q.head(limit).itertuples(index=False):
+                rows.append(
+                    {"Round": column.label, "Quote": f"“{r.quote}”", "Theme": r.code_name, "Who": r.attribution}
+                )
+    if not rows:
+        return note("No quote passed the identifier screen for these themes.")
+    return pd.DataFrame(rows).drop_duplicates("Quote").reset_index(drop=True)  # the same words once only
+
+
+def theme_rule(study: Study, interviews: Interviews | None):
+    """The disclosure rule for theme words and quotes as applied in this report (as Markdown):
+    the minimums, and which columns were pooled, merged or withheld."""
+    from IPython.display import Markdown
+
+    d = study.disclosure
+    text = (
+        f"Prevalence words are counts in disguise, so no words are shown for a column (a respondent "
+        f"group, a site, a wave) of fewer than {d.theme_min} interviews; this also covers “all” and "
+        f"“none”, which then describe at least {d.theme_min} people. Smaller groups are merged "
+        "(as set in the study configuration), a site's wave is pooled with the other site's, and a "
+        f"column still too small is left out. A quote is attributed by respondent group, site and "
+        f"wave only when at least {d.quote_min} interviews share that description; otherwise the "
+        "wave is dropped, then the site, then the group is merged. Each interview counts as one "
+        "interviewee."
+    )
+    if interviews is not None:
+        cols = theme_columns(study, interviews.register, groups=True)
+        if cols.merged:
+            text += f" In this report, {_names([c.label for c in cols.merged], False)} are pooled or merged columns"
+            text += "." if not cols.withheld else f"; {_names([c.label for c in cols.withheld], False)} are left out."
+        elif cols.withheld:
+            text += f" In this report, {_names([c.label for c in cols.withheld], False)} are left out."
+    return Markdown(text)
 
 
 def interviews_achieved(

@@ -92,3 +92,31 @@ def test_december_covers_the_endline_and_august_does_not(built):
     assert "Endline (6 months)" in dec and "Endline (6 months)" not in aug
     # the August criteria table lists the 6-month criteria as not yet measurable
     assert "not yet measurable" in aug and "not yet measurable" not in dec
+
+
+def test_reports_give_themes_by_site_and_wave_and_the_december_comparison(built):
+    from analysis.config import load_study
+
+    study = load_study(built / "config" / "study.yml")
+    first, last = study.waves[0], study.waves[-1]
+    croydon, stockport = study.sites  # the synthetic plan: Croydon every wave, Stockport first and last
+    for report in ("august", "december"):
+        html = re.sub(r"\s+", " ", (built / "_output" / f"{report}.html").read_text())  # pandoc wraps lines
+        _, pdf = pdf_text(built / "_output" / f"{report}.pdf")
+        assert 'id="tbl-themes-1b"' in html and 'id="tbl-sites-1b"' in html, report
+        # by site and wave: each site's first round has its own column (8 and 12 interviews)
+        assert f">{croydon.name}, {first.label_for(croydon.id)}<" in html, report
+        assert f">{stockport.name}, {first.label_for(stockport.id)}<" in html, report
+        for text in (html, pdf):  # the generated rule and the RQ1b contrast, in both formats
+            assert "Prevalence words are counts in disguise" in text, report
+            assert f"Comparing {croydon.name}, where the offer was new" in text, report
+        # no respondent group of 2 interviews (recent users, service leaders) has a column of its own
+        assert ">Service leader<" not in html and ">Recent user<" not in html, report
+    dec = re.sub(r"\s+", " ", (built / "_output" / "december.html").read_text())
+    _, dec_pdf = pdf_text(built / "_output" / "december.pdf")
+    # 4 endline interviews per site: too few per site, so the sites are compared together, and it says so
+    assert 'id="tbl-change"' in dec and 'id="tbl-change-quotes"' in dec
+    assert f">Both sites, {last.label}<" in dec and ">Both sites, previous round<" in dec
+    for text in (dec, dec_pdf):
+        assert "The sites are shown together" in text and "Raised more widely at" in text
+        assert "How perceptions changed by this wave: theme prevalence" in text

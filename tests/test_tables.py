@@ -119,12 +119,15 @@ def test_quotes_are_screened_for_the_names_handed_in(study):
 
 
 def test_themes_display_in_words(study):
-    out = tables.themes_display(interviews(()), "1b")
+    # 2 interviews are too few for words at the configured minimum (5): a note says so
+    assert tables.themes_display(study, interviews(()), "1b")["Note"].str.startswith("Fewer than 5").all()
+    two = dataclasses.replace(study, disclosure=dataclasses.replace(study.disclosure, theme_min=2))
+    out = tables.themes_display(two, interviews(()), "1b")
     # both interviews mention workload (and so its parent, barriers): "all"; nobody team cover: "none"
     words = dict(zip(out["Theme (code)"], out["All interviews"], strict=True))
     assert words["Workload and caseload"] == "all" and words["Barriers"] == "all"
     assert words["Team cover"] == "none"
-    assert tables.themes_display(None, "1b")["Note"].tolist() == [tables.NO_INTERVIEWS]
+    assert tables.themes_display(study, None, "1b")["Note"].tolist() == [tables.NO_INTERVIEWS]
 
 
 def test_show_gives_a_dataframe_with_both_views():
