@@ -189,12 +189,15 @@ def mixed_sources(study: Study, report_id: str, src: DataSource) -> list[str]:
 def report(state: BuildState, report_id: str):
     from doit.exceptions import TaskFailed
 
-    from analysis import provenance, render
+    from analysis import provenance, render, traceability
 
     study = load_study()
     wrong = mixed_sources(study, report_id, state.source)
     if wrong:  # a report is built from one source only
         return TaskFailed(f"report {report_id}: not built from one data source: {'; '.join(wrong)}")
+    untraced = traceability.check_report(study, report_id)
+    if untraced:  # every protocol item this report should answer has an answer in it
+        return TaskFailed(f"report {report_id}: the traceability appendix is incomplete:\n  " + "\n  ".join(untraced))
     renderer = state.renderer
     if renderer == "auto":
         renderer = "quarto" if render.quarto_available() else "builtin"

@@ -19,6 +19,7 @@ SURVEY_CONFIG = CONFIG / "survey.yml"
 SURVEY_THEMES = CONFIG / "survey_themes.yml"
 CODEBOOK = CONFIG / "codebook.yml"
 DISCLOSURE_EXCEPTIONS = CONFIG / "disclosure_exceptions.yml"
+PROTOCOL = CONFIG / "protocol.yml"  # the protocol's questions and where the reports answer them
 
 DATA = ROOT / "data"
 RAW = DATA / "raw"
