@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -137,6 +138,7 @@ def test_the_setting_names_the_sites_teams_and_launch_from_the_configuration(stu
 PROSE = """
 import json
 import os
+import re
 from analysis import inputs, prose
 out = {}
 for wave in ("interim", "endline"):
@@ -208,3 +210,25 @@ def test_the_prose_follows_a_data_set_of_another_size(other_study):
         "**Return to office.** Social workers returned to some office working from 1 November 2021"
         in (endline["limitations"])
     )
+
+
+@pytest.mark.parametrize("report", ["august", "december"])
+def test_the_rendered_reports_carry_the_prose_made_from_the_data(built, report):
+    from tests.test_e2e import pdf_text
+
+    _, text = pdf_text(built / "_output" / f"{report}.pdf")
+    # the synthetic teams: 3 teams of 6 or 7 social workers (analysis/synthetic/admin.py), 18 to 21 at the
+    # interim, which round to twenty; by the endline some may have left: a word, never a figure
+    if report == "august":
+        assert "With about twenty social workers, many counts fall below" in text
+    assert re.search(r"With (about [a-z-]+|fewer than ten) social workers, many counts fall below", text)
+    assert "Croydon introduced the offer for three teams in March 2021;" in text
+    if report == "august":
+        assert (
+            "interviews in Croydon (baseline and interim) and Stockport (first round)." in text
+            and "Return to office." not in text
+        )
+    else:
+        # config/study.yml records no return to office: the report says so, and claims no return
+        assert "The return to some office working before the endline interviews was not confirmed." in text
+        assert "after social workers had returned" not in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,28 @@ def test_removing_an_answer_from_the_configuration_fails_the_check(study, tmp_pa
     monkeypatch.setattr(paths, "PROTOCOL", path)
     (problem,) = traceability.check_report(study, "august")
     assert problem.startswith(f"{path}: item 1: no answer.")
+
+
+# -- in the rendered reports (end to end) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("report", ["august", "december"])
+def test_the_rendered_appendix_has_every_item_with_working_links(built, study, report):
+    from tests.test_e2e import pdf_text
+
+    html = (built / "_output" / f"{report}.html").read_text(encoding="utf-8")
+    start = html.index('id="tbl-traceability"')
+    table = html[html.rfind("<table", 0, start) : html.index("</table>", start)]
+    rows = re.findall(r"<tr[^>]*>\s*<td[^>]*>([^<]+)</td>", table)
+    assert rows == [i["id"] for i in PROTOCOL["items"]]  # every item of config/protocol.yml, in order
+    assert "@" not in re.sub(r"<[^>]+>", "", table)  # every cross-reference was resolved
+    # each link goes to a table, figure or section of this report
+    targets = set(re.findall(r'href="#((?:tbl|fig|sec)-[\w-]+)"', table))
+    assert targets and all(f'id="{t}"' in html for t in targets)
+    six_months = " ".join(re.search(r"<td[^>]*>1a\.5</td>(.*?)</tr>", table, re.S).group(1).split())
+    if report == "august":  # the endline is not in the August report
+        assert "Not yet: needs the Endline (6 months) wave" in six_months and "December only" in six_months
+    else:
+        assert 'href="#tbl-consistent-use"' in six_months and "December only" in six_months
+    _, text = pdf_text(built / "_output" / f"{report}.pdf")
+    assert "Appendix: traceability" in text and "Success criterion (30%): Did 30% of social workers" in text
