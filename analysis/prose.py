@@ -135,6 +135,14 @@ def social_worker_count(workers_by_wave: Mapping[str, pd.DataFrame | None], stud
     return None
 
 
+def _few(n: int | None, threshold: int) -> bool:
+    """Whether a workforce of ``n`` is small enough that many counts fall under the threshold: judged
+    on the rounded figure the text shows (under four times the threshold), so the wording tells
+    nothing more than the figure."""
+    shown = None if n is None else rounded(n, threshold)
+    return shown is None or shown < 4 * threshold
+
+
 def social_workers_phrase(workers_by_wave: Mapping[str, pd.DataFrame | None], study: Study, wave: str) -> str:
     """E.g. "about twenty social workers" (never the exact count)."""
     n = social_worker_count(workers_by_wave, study, wave)
@@ -149,9 +157,8 @@ def small_numbers(workers_by_wave: Mapping[str, pd.DataFrame | None], study: Stu
     t = study.disclosure.threshold
     phrase = social_workers_phrase(workers_by_wave, study, wave)
     # judged on the rounded figure the sentence shows, so that the wording tells nothing more
-    shown = None if n is None else rounded(n, t)
     shown_as = "shown as not reportable rather than hidden"
-    if shown is None or shown < 4 * t:
+    if _few(n, t):
         return f"With {phrase}, many counts fall below the disclosure threshold of {t} and are {shown_as}."
     return f"With {phrase}, counts that fall below the disclosure threshold of {t} are {shown_as}."
 
@@ -295,6 +302,12 @@ def data_sentence(
     return text[:1].upper() + text[1:] + "."
 
 
+def return_to_office(study: Study, wave: str) -> str:
+    """The return to office working as the configuration records it (for the section on change by
+    the study's last wave); empty before that wave."""
+    return escape_markdown(return_to_office_sentence(study)) if wave == study.wave_ids[-1] else ""
+
+
 # -- limitations --------------------------------------------------------------------------------
 
 
@@ -305,6 +318,12 @@ def limitations(study: Study, wave: str, workers_by_wave: Mapping[str, pd.DataFr
         f"- **Not powered.** {phrase[:1].upper() + phrase[1:]} took part; the pilot cannot detect change "
         "reliably. All estimates are indicative."
     ]
+    t = study.disclosure.threshold
+    many = "Many counts are" if _few(social_worker_count(workers_by_wave, study, wave), t) else "Some counts may be"
+    items.append(
+        f"- **Disclosure control.** {many} below the disclosure threshold of {t} and are not reportable; a "
+        "criterion that is not reportable is neither met nor unmet on this evidence."
+    )
     if wave == study.wave_ids[-1]:
         ret = escape_markdown(return_to_office_sentence(study))
         if study.return_to_office is None:

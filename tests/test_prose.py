@@ -88,6 +88,8 @@ def test_the_final_report_states_the_return_to_office_only_when_it_is_recorded(s
     assert "office" not in prose.coverage(recorded, "interim", by_wave, by_wave, "interim", None)
     assert "**Return to office.** The return to some office working" in prose.limitations(study, "endline", by_wave)
     assert "Return to office" not in prose.limitations(study, "interim", by_wave)
+    assert prose.return_to_office(study, "interim") == ""
+    assert prose.return_to_office(recorded, "endline").startswith("Social workers returned to some office working")
 
 
 def test_who_was_interviewed_names_groups_seen_at_some_sites_only(study):
@@ -121,6 +123,13 @@ def test_the_workforce_is_named_in_rounded_words(study):
     )
     assert prose.small_numbers({"baseline": workers(21)}, study, "baseline").startswith(
         "With about twenty social workers, many counts fall below"
+    )
+    # 35 rounds to forty: four times the threshold of 10, so no longer "many"; 34 rounds to thirty
+    assert "- **Disclosure control.** Some counts may be below" in prose.limitations(
+        study, "baseline", {"baseline": workers(35)}
+    )
+    assert "- **Disclosure control.** Many counts are below the disclosure threshold of 10" in prose.limitations(
+        study, "baseline", {"baseline": workers(34)}
     )
 
 
