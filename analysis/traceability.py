@@ -271,7 +271,13 @@ def report_problems(protocol: Protocol, study: Study, report_id: str, qmd: str, 
 
 
 def check_report(study: Study, report_id: str) -> list[str]:
-    """The build's check before it renders a report: every problem, as a message (empty when none)."""
+    """The build's check before it renders a report: every problem, as a message (empty when none).
+
+    A project without a protocol configuration has no traceability appendix, and nothing to check
+    (a report that embeds the appendix then fails in its notebook, which needs the file).
+    """
+    if not paths.PROTOCOL.exists():
+        return []
     qmd = paths.REPORT / f"{report_id}.qmd"
     try:
         protocol = load_protocol(study)

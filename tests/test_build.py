@@ -36,6 +36,7 @@ def project(tmp_path):
     """A copy of the project with two tiny notebooks and tiny reports, so the graph runs fast."""
     root = tmp_path / "p"
     shutil.copytree(paths.CONFIG, root / "config")
+    (root / "config" / "protocol.yml").unlink()  # the tiny reports have no traceability appendix
     (root / "notebooks").mkdir()
     (root / "report").mkdir()
     shutil.copyfile(paths.QUARTO_PROJECT, root / "_quarto.yml")

@@ -211,3 +211,12 @@ def test_the_rendered_appendix_has_every_item_with_working_links(built, study, r
         assert 'href="#tbl-consistent-use"' in six_months and "December only" in six_months
     _, text = pdf_text(built / "_output" / f"{report}.pdf")
     assert "Appendix: traceability" in text and "Success criterion (30%): Did 30% of social workers" in text
+
+
+def test_without_a_protocol_configuration_there_is_nothing_to_check_but_no_appendix_either(
+    study, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(paths, "PROTOCOL", tmp_path / "protocol.yml")
+    assert traceability.check_report(study, "august") == []
+    with pytest.raises(TraceabilityError, match=r"protocol\.yml is missing: it lists the protocol's questions"):
+        traceability.appendix(study, "interim")
