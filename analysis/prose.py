@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import indicators
 from analysis.config import Study, Wave, return_to_office_sentence
+from analysis.qda import respondent_groups
 from analysis.tables import escape_markdown
 
 _UNITS = (
@@ -156,7 +157,6 @@ def small_numbers(workers_by_wave: Mapping[str, pd.DataFrame | None], study: Stu
     n = social_worker_count(workers_by_wave, study, wave)
     t = study.disclosure.threshold
     phrase = social_workers_phrase(workers_by_wave, study, wave)
-    # judged on the rounded figure the sentence shows, so that the wording tells nothing more
     shown_as = "shown as not reportable rather than hidden"
     if _few(n, t):
         return f"With {phrase}, many counts fall below the disclosure threshold of {t} and are {shown_as}."
@@ -248,8 +248,6 @@ def interviewed(study: Study, wave: str, register: pd.DataFrame | None) -> str:
     """
     if register is None or not len(register):
         return "no interviews have been coded yet"
-    from analysis.qda import respondent_groups
-
     up_to = {w.id for w in study.waves_up_to(wave)}
     reg = register[register["wave"].isin(up_to)]
     sites = [s for s in study.sites if (reg["site"] == s.id).any()]

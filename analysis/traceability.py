@@ -333,7 +333,8 @@ def appendix_table(
             themes = [theme_names.get(t, t) for t in item.themes]
             by = refs + (f" (themes: {'; '.join(themes)})" if themes else "")
         else:
-            by = f"Not yet: needs the {study.wave(item.wave).label} wave"
+            months = study.wave(item.wave).months_since_launch
+            by = f"Not yet: needs the data of {months} months after launch"
         rows.append(
             {
                 "Item": item.id,

@@ -140,7 +140,7 @@ def test_the_appendix_row_says_where_the_answer_is_and_which_reports_give_it(stu
         "Sources": "Case-visit extract; Survey (Q4, Q10-Q13)",
         "Answered in": "August and December",  # both reports include the interim wave (config/study.yml)
     }
-    assert later["Answered by"] == "Not yet: needs the Endline (6 months) wave"
+    assert later["Answered by"] == "Not yet: needs the data of 6 months after launch"  # the endline (study.yml)
     assert later["Answered in"] == "December only"
     at_endline = traceability.appendix_table(p, study, "endline", {"team_cover": "Team cover"})
     assert at_endline["Answered by"].tolist()[1] == "@sec-change (themes: Team cover)"
@@ -185,7 +185,7 @@ def test_removing_an_answer_from_the_configuration_fails_the_check(study, tmp_pa
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     monkeypatch.setattr(paths, "PROTOCOL", path)
     (problem,) = traceability.check_report(study, "august")
-    assert problem.startswith(f"{path}: item 1: no answer.")
+    assert problem.startswith(f"{path}: item O1: no answer.")
 
 
 # -- in the rendered reports (end to end) ---------------------------------------------------------
@@ -206,7 +206,7 @@ def test_the_rendered_appendix_has_every_item_with_working_links(built, study, r
     assert targets and all(f'id="{t}"' in html for t in targets)
     six_months = " ".join(re.search(r"<td[^>]*>1a\.5</td>(.*?)</tr>", table, re.S).group(1).split())
     if report == "august":  # the endline is not in the August report
-        assert "Not yet: needs the Endline (6 months) wave" in six_months and "December only" in six_months
+        assert "Not yet: needs the data of 6 months after launch" in six_months and "December only" in six_months
     else:
         assert 'href="#tbl-consistent-use"' in six_months and "December only" in six_months
     _, text = pdf_text(built / "_output" / f"{report}.pdf")
