@@ -1,0 +1,455 @@
+"""The agile study's report tables (analysis/studies/agile/tables.py) on small hand-made frames.
+
+Every expected number, word and label below was worked out by hand from the frames in the test
+(the working is in the comments), not taken from the code's output. The study configuration is
+the agile study's own (read from the repository: the test sandbox holds no ``studies/`` folder),
+with a lower disclosure threshold where a test needs cells on both sides of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from analysis.config import Disclosure, load_study
+from analysis.qda import load_codebook
+from analysis.studies.agile import tables as T
+from analysis.studies.agile.codebook import load_findings_areas, load_findings_map
+from tests.sandbox import REPO
+
+CONFIG = REPO / "studies" / "agile" / "config"
+PHASE_1, PHASE_2 = "Phase 1 (during social distancing)", "Phase 2 (after social distancing)"
+MODES = ["Observations", "In person", "Video", "Phone", "Email", "Instant message or text"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(CONFIG / "study.yml")
+
+
+@pytest.fixture(scope="module")
+def low(study):
+    """The same study with a disclosure threshold of 3 (so that small hand-made tables show cells)."""
+    return replace(study, disclosure=Disclosure(threshold=3, dominance_n=2, dominance_k=0.9, p_ratio=0.1))
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook(CONFIG / "codebook.yml")
+
+
+def obs(rows: list[tuple]) -> pd.DataFrame:
+    """Observations from (phase, authority, activity, setting, modes, synchrony, others_roles)."""
+    cols = ["phase", "authority", "activity", "setting", "modes", "synchrony", "others_roles"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame.insert(0, "observation_id", [f"O{i}" for i in range(1, len(frame) + 1)])
+    return frame
+
+
+def register(rows: list[tuple]) -> pd.DataFrame:
+    """Interviews from (interview_id, site, wave, group, participant_id)."""
+    return pd.DataFrame(rows, columns=["interview_id", "site", "wave", "group", "participant_id"])
+
+
+def segments(
+    pairs: list[tuple[str, str]], text: str = "Some words said in the interview that are long enough."
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"interview_id": i, "code_id": c, "text": text, "start": k * 100} for k, (i, c) in enumerate(pairs)]
+    )
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+def test_interview_rules_come_from_the_study_configuration(study):
+    r = T.interview_rules(study)
+    assert (r.theme_min, r.quote_min) == (5, 3)
+    assert [name for name, _ in r.merge_groups] == [
+        "parents, carers and young people",
+        "social workers and students",
+        "leaders and supervisors",
+        "practitioners",
+    ]
+
+
+# -- observations ------------------------------------------------------------------------------------
+
+FIVE = obs(
+    [
+        ("phase_1", "authority_a", "home visit", "family's home", "in person; phone", "synchronous", "parent or carer"),
+        ("phase_1", "authority_a", "home visit", "family's home", "in person", "synchronous", "parent or carer"),
+        (
+            "phase_1",
+            "authority_b",
+            "team meeting",
+            "online",
+            "video; instant message or text",
+            "synchronous",
+            "social worker",
+        ),
+        ("phase_2", "authority_b", "team meeting", "online", "video", "synchronous", "social worker"),
+        ("phase_2", "authority_a", "recording", "home working", "email", "asynchronous", None),
+    ]
+)
+
+
+def test_mode_counts_count_each_observation_once_per_mode(study):
+    got = T.mode_counts(FIVE, study, "activity")
+    # by hand: home visits O1 (in person, phone) and O2 (in person); team meetings O3 (video, message)
+    # and O4 (video); recording O5 (email). Columns: observations, then each mode.
+    expected = pd.DataFrame(
+        [
+            [2, 2, 0, 1, 0, 0],
+            [2, 0, 2, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0],
+            [1, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0],
+            [5, 2, 2, 1, 1, 1],
+        ],
+        index=pd.Index(
+            [
+                "home visit",
+                "team meeting",
+                "supervision",
+                "professionals' meeting",
+                "recording",
+                "duty",
+                "other",
+                "All activities",
+            ],
+            name="Activity",
+        ),
+        columns=MODES,
+        dtype="int64",
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    # one authority: Authority A holds O1, O2, O5 only
+    a = T.mode_counts(FIVE, study, "activity", site="authority_a").loc["All activities"].tolist()
+    assert a == [3, 2, 0, 1, 1, 0]
+
+
+def test_modes_by_setting_disclosed_with_the_structural_zero(low):
+    d = T.modes_disclosed(FIVE, low, "setting").display
+    # online x in person cannot occur (rule online_not_in_person): shown as 0, not suppressed
+    assert d.loc["online", "In person"] == "0"
+    # every other count here is below 3 or zero, so suppressed, except the observations total (5: by
+    # hand the suppressed settings add up to 2 + 2 + 1 = 5, not fewer than 3, so it may show)
+    assert d.loc["All settings", "Observations"] == "5"
+    assert d.loc["family's home", "In person"] == "<3"
+    assert d.loc["All settings", "In person"] == "<3"  # 2 in all
+    shown = [v for v in d.drop(index="online", columns="In person", errors="ignore").to_numpy().ravel()]
+    assert all(v == "<3" or int(v.replace(",", "")) >= 3 for v in shown)
+
+
+def test_modes_by_phase_rows_are_phase_labels(study):
+    got = T.mode_counts(FIVE, study, "phase")
+    # by hand: phase 1 holds O1-O3 (in person twice, phone, video, message), phase 2 O4, O5
+    assert got.index.tolist() == [PHASE_1, PHASE_2, "All phases"]
+    assert got.loc[PHASE_1].tolist() == [3, 2, 1, 1, 0, 1]
+    assert got.loc[PHASE_2].tolist() == [2, 0, 1, 0, 1, 0]
+
+
+def test_synchrony_counts_and_display(low):
+    rows = [("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 4
+    rows += [("phase_1", "authority_a", "recording", "home working", "email", "asynchronous", None)] * 3
+    rows += [("phase_2", "authority_a", "duty", "office", "phone; email", "both", None)] * 3
+    rows += [("phase_2", "authority_a", "duty", "office", "phone", "synchronous", None)] * 5
+    o = obs(rows)
+    c = T.synchrony_counts(o, low, "phase")
+    # by hand: phase 1 4 synchronous, 3 asynchronous; phase 2 5 synchronous, 3 both
+    assert c.to_dict("index") == {
+        PHASE_1: {"Synchronous": 4, "Asynchronous": 3, "Both": 0},
+        PHASE_2: {"Synchronous": 5, "Asynchronous": 0, "Both": 3},
+    }
+    d = T.synchrony_display(o, low, "phase").set_index("Phase")
+    assert list(d.columns) == ["Synchronous", "Asynchronous", "Both", "All observations"]
+    # threshold 3: the two zeros are suppressed; each row then has one suppressed cell, so its total
+    # would give it away: by hand the engine hides one more cell per row and the columns are then
+    # protected too. Whatever it picks, no zero shows and the totals of rows and columns hold.
+    assert d.loc[PHASE_1, "Both"] == "<3" and d.loc[PHASE_2, "Asynchronous"] == "<3"
+    assert d.loc["All phases", "All observations"] == "15"  # 4 + 3 + 5 + 3
+    for phase in (PHASE_1, PHASE_2):
+        assert (d.loc[phase] == "<3").sum() != 1  # never a single suppressed cell in a row with its total
+
+
+def test_professionals_only_meetings_and_their_online_share(low):
+    p1 = [("phase_1", "authority_a", "team meeting", "online", "video", "synchronous", "social worker")] * 6
+    p1 += [
+        ("phase_1", "authority_b", "supervision", "office", "in person", "synchronous", "supervisor or team manager")
+    ] * 3
+    p1 += [  # not professionals-only, or not a meeting: left out
+        (
+            "phase_1",
+            "authority_a",
+            "professionals' meeting",
+            "online",
+            "video",
+            "synchronous",
+            "other professional; parent or carer",
+        ),
+        ("phase_1", "authority_a", "home visit", "online", "video", "synchronous", "other professional"),
+        ("phase_1", "authority_a", "team meeting", "online", "video", "synchronous", None),
+        (
+            "phase_1",
+            "authority_a",
+            "professionals' meeting",
+            "online",
+            "video",
+            "synchronous",
+            "other professional; other family member",
+        ),
+    ]
+    p2 = [("phase_2", "authority_b", "professionals' meeting", "online", "video", "synchronous", "other professional")]
+    o = obs(p1 + p2)
+    counts = T.online_meeting_counts(o, low)
+    # by hand: phase 1 has 6 online team meetings and 3 supervisions in the office; phase 2 one online
+    assert counts.to_dict("index") == {PHASE_1: {"Online": 6, "Not online": 3}, PHASE_2: {"Online": 1, "Not online": 0}}
+    d = T.online_meetings_display(o, low).set_index("Phase")
+    # All phases: 7 online of 10. Wilson 95% interval by hand (z = 1.95996): centre
+    # (0.7 + z^2/20) / (1 + z^2/10) = 0.6445, half-width z * sqrt(0.021 + z^2/400) / (1 + z^2/10) = 0.2477,
+    # so 39.7% to 89.2% (the published Wilson interval for 7/10: 0.3968 to 0.8922)
+    assert d.loc["All phases"].tolist() == ["10", "7", "70% (95% CI 40% to 89%)"]
+    # phase 2's counts (1 and 0) are below 3; the totals would give them away, so phase 1's are hidden too
+    assert d.loc[PHASE_2, "Online share (95% CI)"] == T.NOT_REPORTABLE
+    assert d.loc[PHASE_1, "Online share (95% CI)"] == T.NOT_REPORTABLE
+    assert d.loc[PHASE_2, "Online"] == "<3"
+    # one authority: Authority B has the 3 office supervisions and the phase 2 meeting
+    b = T.online_meeting_counts(o, low, site="authority_b")
+    assert b.to_dict("index") == {PHASE_1: {"Online": 0, "Not online": 3}, PHASE_2: {"Online": 1, "Not online": 0}}
+
+
+def test_fieldwork_counts(low):
+    o = obs([("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 4)
+    r = register(
+        [
+            ("I1", "authority_a", "phase_2", "social worker", "P1"),
+            ("I2", "authority_b", "phase_2", "social worker", "P2"),
+        ]
+    )
+    c = T.fieldwork_counts(o, r, low, site="authority_a")
+    assert c.to_dict("index") == {
+        PHASE_1: {"Observations": 4, "Interviews": 0},
+        PHASE_2: {"Observations": 0, "Interviews": 1},
+    }
+    d = T.fieldwork_display(o, r, low, site="authority_a").set_index("Phase")
+    assert d.loc["All phases", "Observations"] == "4" and d.loc["All phases", "Interviews"] == "<3"
+
+
+# -- themes ------------------------------------------------------------------------------------------
+
+
+def roster(site: str, counts: dict[str, int], prefix: str) -> list[tuple]:
+    rows, n = [], 0
+    for group, k in counts.items():
+        for _ in range(k):
+            n += 1
+            rows.append((f"{prefix}{n:02d}", site, "phase_1", group, f"{prefix}P{n:02d}"))
+    return rows
+
+
+def test_role_columns_merge_small_roles_by_the_configured_rules(study):
+    # one authority as the synthetic plan has it: 2 leaders, 3 supervisors, 5 social workers,
+    # 2 students, 2 parents, 1 young person. Minimum 5, by hand, rule by rule: parents + young
+    # person = 3 (merged, still too small); students (2) merge with social workers: 7; leaders (2)
+    # with supervisors: 5; "practitioners" does not apply (both its columns now have 5 or more).
+    reg = register(
+        roster(
+            "authority_a",
+            {
+                "service leader": 2,
+                "supervisor or team manager": 3,
+                "social worker": 5,
+                "student or newly qualified social worker": 2,
+                "parent or carer": 2,
+                "young person": 1,
+            },
+            "A",
+        )
+    )
+    shown, withheld = T.role_columns(reg, study)
+    assert [c.label for c in shown] == ["Leaders and supervisors", "Social workers and students"]
+    assert [c.label for c in withheld] == ["Parents, carers and young people"]
+    assert shown[0].groups == {"service leader", "supervisor or team manager"}
+
+
+def test_role_columns_count_people_not_interviews(study):
+    # 5 interviews of social workers but only 4 people (P1 twice): too few for words
+    reg = register([(f"I{k}", "authority_a", "phase_1", "social worker", f"P{max(k, 1)}") for k in range(0, 5)])
+    shown, withheld = T.role_columns(reg, study)
+    assert shown == [] and [c.label for c in withheld] == ["Social worker"]
+
+
+@pytest.fixture
+def ten():
+    """5 social workers (S1-S5) and 5 service leaders (L1-L5) at Authority A, 3 social workers at B."""
+    reg = register(
+        roster("authority_a", {"social worker": 5}, "S")
+        + roster("authority_a", {"service leader": 5}, "L")
+        + roster("authority_b", {"social worker": 3}, "B")
+    )
+    seg = segments(
+        [("S01", "supervision"), ("S02", "supervision"), ("S03", "supervision"), ("L01", "supervision")]
+        + [(f"L0{k}", "hot_desking") for k in range(1, 6)]
+        + [("B01", "supervision"), ("B02", "reluctance_to_ask")]
+    )
+    return reg, seg
+
+
+def test_themes_by_role_in_words(study, codebook, ten):
+    reg, seg = ten
+    t = T.themes_by_role(seg, reg, codebook, study, "aim3", site="authority_a").set_index("Theme")
+    assert list(t.columns) == ["All interviews", "Service leader", "Social worker"]  # roles in study order
+    # by hand, Authority A (10 interviews): "Agile practices" (parent of both codes) is mentioned in
+    # S01-S03 and L01-L05 = 8/10 (most); leaders 5/5 (all); social workers 3/5 (most)
+    assert t.loc["Agile practices"].tolist() == ["most", "all", "most"]
+    # hot-desking: 5/10 = 50% (many); leaders 5/5 (all); social workers 0/5 (none)
+    assert t.loc["Hot-desking and office space"].tolist() == ["many", "all", "none"]
+    # supervision: 4/10 = 40% (many); leaders 1/5 = 20% (some); social workers 3/5 = 60% (most)
+    assert t.loc["Supervision"].tolist() == ["many", "some", "most"]
+    # most widely raised first: 8/10, then 5/10, then 4/10, then the codes no one raised
+    assert t.index[:3].tolist() == ["Agile practices", "Hot-desking and office space", "Supervision"]
+    assert t.loc["Long working hours"].tolist() == ["none", "none", "none"]
+    assert T.words_only(t.reset_index())
+    counts = T.themes_by_role(seg, reg, codebook, study, "aim3", site="authority_a", counts=True).set_index("Theme")
+    assert counts.loc["Supervision"].tolist() == [(4, 10), (1, 5), (3, 5)]
+
+
+def test_themes_for_a_small_authority_show_no_words(study, codebook, ten):
+    reg, seg = ten
+    t = T.themes_by_role(seg, reg, codebook, study, "aim3", site="authority_b")
+    # Authority B: 3 social workers, fewer than 5: no role column, and no words for all interviews
+    assert list(t.columns) == ["Theme", "All interviews"]
+    assert set(t["All interviews"]) == {T.TOO_FEW}
+    assert t.attrs["withheld"] == ["Social worker"]
+    assert "Social worker" in T.withheld_note(t, study) and "fewer than 5" in T.withheld_note(t, study)
+
+
+def test_cross_case_matrix(study, codebook, ten):
+    reg, seg = ten
+    findings = load_findings_map(CONFIG / "codebook.yml")
+    areas = load_findings_areas(CONFIG / "codebook.yml")
+    m = T.cross_case_matrix(seg, reg, codebook, study, findings, areas, area="less_experienced_support")
+    assert list(m.columns) == [
+        "Theme",
+        "Findings area",
+        "All authorities",
+        "Authority A: Service leader",
+        "Authority A: Social worker",
+    ]
+    assert m.attrs["withheld"] == ["Authority B: Social worker"]
+    m = m.set_index("Theme")
+    # the codebook maps supervision, peer support, supporting newer staff, team relationships,
+    # coping strategies, narrowed communication and reluctance to ask to this area
+    assert len(m) == 7
+    # supervision over all 13 interviews: S01-S03, L01, B01 = 5/13 = 38% (some)
+    assert m.loc["Supervision", "All authorities"] == "some"
+    assert m.loc["Supervision", "Authority A: Social worker"] == "most"  # 3/5
+    # reluctance: B02 only: 1/13 = 8% (a few); none at Authority A
+    assert m.loc["Reluctance to initiate contact"].tolist()[1:] == ["a few", "none", "none"]
+    assert m.loc["Supervision", "Findings area"] == "Support for less experienced practitioners"
+    assert T.words_only(m.reset_index())
+
+
+def test_experience_contrast(study, codebook):
+    less = [(f"N{k}", "authority_a", "phase_1", "student or newly qualified social worker", f"PN{k}") for k in range(5)]
+    more = [(f"M{k}", "authority_b", "phase_1", "social worker", f"PM{k}") for k in range(5)]
+    users = [(f"U{k}", "authority_a", "phase_2", "parent or carer", f"PU{k}") for k in range(5)]
+    reg = register(less + more + users)
+    bands = {f"PN{k}": ("student or first year" if k < 3 else "1 to 2 years") for k in range(5)}
+    bands |= {f"PM{k}": "6 to 10 years" for k in range(5)}
+    participants = pd.DataFrame(
+        [{"participant_id": p, "experience_band": b} for p, b in bands.items()]
+        + [{"participant_id": f"PU{k}", "experience_band": None} for k in range(5)]
+    )
+    seg = segments(
+        [(f"N{k}", "reluctance_to_ask") for k in range(4)]
+        + [("N0", "supervision"), ("M0", "supervision")]
+        + [(f"U{k}", "reluctance_to_ask") for k in range(5)]  # parents are not practitioners: not counted
+    )
+    findings = load_findings_map(CONFIG / "codebook.yml")
+    t = T.experience_contrast(seg, reg, participants, codebook, study, findings, "less_experienced_support")
+    t = t.set_index("Theme")
+    less_col = "Less experienced (student or first year, 1 to 2 years)"
+    assert list(t.columns) == [less_col, "More experienced", "Contrast"]
+    # reluctance: 4/5 less experienced (most) against 0/5 (none)
+    assert t.loc["Reluctance to initiate contact"].tolist() == [
+        "most",
+        "none",
+        "raised more widely by less experienced",
+    ]
+    # supervision: 1/5 each (some): similar
+    assert t.loc["Supervision"].tolist() == ["some", "some", "similar"]
+    # without the more experienced at Authority A, that column is too small: no words, no contrast
+    a = T.experience_contrast(
+        seg, reg, participants, codebook, study, findings, "less_experienced_support", site="authority_a"
+    )
+    assert set(a["More experienced"]) == {T.TOO_FEW} and set(a["Contrast"]) == {"–"}
+
+
+# -- quotes --------------------------------------------------------------------------------------------
+
+
+def test_coarse_attribution_steps(study):
+    reg = register(
+        [(f"A{k}", "authority_a", "phase_1", "social worker", f"PA{k}") for k in range(3)]
+        + [("B1", "authority_b", "phase_1", "social worker", "PB1")]
+        + [
+            ("Y1", "authority_b", "phase_2", "young person", "PY1"),
+            ("C1", "authority_a", "phase_2", "parent or carer", "PC1"),
+        ]
+        + [
+            ("L1", "authority_c", "phase_1", "service leader", "PL1"),
+            ("L2", "authority_c", "phase_2", "service leader", "PL1"),
+        ]
+    )
+    # 3 social workers at A: role and authority
+    assert T.coarse_attribution(reg, "social worker", "authority_a", study) == "Social worker, Authority A"
+    # 1 at B: the role alone covers 4
+    assert T.coarse_attribution(reg, "social worker", "authority_b", study) == "Social worker"
+    # 1 young person, 1 parent: merged 2, fewer than 3
+    assert T.coarse_attribution(reg, "young person", "authority_b", study) == "Interviewee"
+    more = pd.concat([reg, register([("C2", "authority_c", "phase_2", "parent or carer", "PC2")])])
+    assert T.coarse_attribution(more, "young person", "authority_b", study) == "Parents, carers and young people"
+    # one leader interviewed twice is one person, and so is "leaders and supervisors" here; "practitioners"
+    # covers PL1, PA0-PA2 and PB1: 5 people
+    assert T.coarse_attribution(reg, "service leader", "authority_c", study) == "Practitioners"
+
+
+def test_quotes_are_screened_one_per_interview_and_coarsely_attributed(study, codebook):
+    reg = register([(f"A{k}", "authority_a", "phase_1", "social worker", f"PA{k}") for k in range(3)])
+    seg = pd.DataFrame(
+        [
+            {
+                "interview_id": "A0",
+                "code_id": "supervision",
+                "start": 0,
+                "text": "Supervision on a screen is not the same as sitting down with my manager.",
+            },
+            {
+                "interview_id": "A0",
+                "code_id": "wellbeing",
+                "start": 90,
+                "text": "Working from home all week I felt cut off from everyone on the team.",
+            },
+            {
+                "interview_id": "A1",
+                "code_id": "wellbeing",
+                "start": 0,
+                "text": "Email me at someone@example.org if you want to talk about working from home.",
+            },
+            {"interview_id": "A2", "code_id": "supervision", "start": 0, "text": "Too short."},
+        ]
+    )
+    q = T.select_quotes(seg, reg, codebook, study, "aim3", names=["Rowena"])
+    # the email quote is held back by the screen; "Too short." is under 40 characters; A0 gives one quote only
+    assert q.attrs["screened_out"] == 1
+    assert len(q) == 1 and q["Who"].tolist() == ["Social worker, Authority A"]
+    assert q["group"].tolist() == ["social worker"]
+    d = T.quotes_display(seg, reg, codebook, study, "aim3", names=[])
+    assert list(d.columns) == ["Quote", "Theme", "Who"]
+    assert d["Quote"].iloc[0].startswith("“") and "phase" not in d["Who"].iloc[0].lower()
