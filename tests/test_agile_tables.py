@@ -134,6 +134,7 @@ def test_mode_counts_count_each_observation_once_per_mode(study):
 
 
 def test_modes_by_setting_disclosed_with_the_structural_zero(low):
+    assert T.modes_display(FIVE, low, "setting")["Setting"].tolist()[:3] == ["Office", "Home working", "Family's home"]
     d = T.modes_disclosed(FIVE, low, "setting").display
     # online x in person cannot occur (rule online_not_in_person): shown as 0, not suppressed
     assert d.loc["online", "In person"] == "0"
@@ -453,3 +454,27 @@ def test_quotes_are_screened_one_per_interview_and_coarsely_attributed(study, co
     d = T.quotes_display(seg, reg, codebook, study, "aim3", names=[])
     assert list(d.columns) == ["Quote", "Theme", "Who"]
     assert d["Quote"].iloc[0].startswith("“") and "phase" not in d["Who"].iloc[0].lower()
+
+
+def test_case_study_quotes_stay_within_their_authority(study, codebook):
+    # A case study names its authority anyway, so the role alone would not widen anything: by hand,
+    # 2 leaders at A are too few (3 needed); leaders and supervisors at A are 2 + 3 = 5
+    reg = register(
+        [
+            ("L1", "authority_a", "phase_1", "service leader", "PL1"),
+            ("L2", "authority_a", "phase_1", "service leader", "PL2"),
+        ]
+        + [(f"S{k}", "authority_a", "phase_1", "supervisor or team manager", f"PS{k}") for k in range(3)]
+        + [(f"B{k}", "authority_b", "phase_1", "service leader", f"PB{k}") for k in range(4)]
+    )
+    assert T.coarse_attribution(reg, "service leader", "authority_a", study) == "Service leader"  # 6 leaders in all
+    implied = T.coarse_attribution(reg, "service leader", "authority_a", study, site_implied=True)
+    assert implied == "Leaders and supervisors, Authority A"
+    # with the supervisors gone, only 2 people at A: the quote is not used at all
+    alone = reg.loc[~reg["interview_id"].str.startswith("S")]
+    assert T.coarse_attribution(alone, "service leader", "authority_a", study, site_implied=True) == "Interviewee"
+    text = "We expected agile working to save on buildings and to give staff more say over where they work."
+    seg = pd.DataFrame([{"interview_id": "L1", "code_id": "leaders_expectations", "start": 0, "text": text}])
+    assert len(T.select_quotes(seg, alone, codebook, study, "aim1", site="authority_a")) == 0
+    got = T.select_quotes(seg, reg, codebook, study, "aim1", site="authority_a")
+    assert got["Who"].tolist() == ["Leaders and supervisors, Authority A"]

@@ -56,6 +56,11 @@ def data_folder(data_dir: str | Path | None) -> Path:
     return Path(data_dir) if data_dir else SYNTHETIC_DIR
 
 
+def study_config(config_dir: str | Path | None = None) -> Study:
+    """The study configuration in ``config_dir`` (default ``studies/agile/config``)."""
+    return load_study(config_folder(config_dir) / "study.yml")
+
+
 def load(phase: str, config_dir: str | Path | None = None, data_dir: str | Path | None = None) -> AgileInputs:
     """Validate and stack every phase up to ``phase`` (quarantined rows stay out, and are counted in
     ``validation``).
@@ -66,7 +71,7 @@ def load(phase: str, config_dir: str | Path | None = None, data_dir: str | Path 
         A phase folder is missing, with what to do about it.
     """
     cfg = config_folder(config_dir)
-    study = load_study(cfg / "study.yml")
+    study = study_config(cfg)
     codebook = load_codebook(cfg / "codebook.yml")
     folder = data_folder(data_dir)
     tables: dict[str, list[pd.DataFrame]] = {"participants": [], "observations": [], "interviews": [], "segments": []}

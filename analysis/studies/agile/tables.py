@@ -131,6 +131,11 @@ def mode_counts(obs: pd.DataFrame, study: Study, by: str = "activity", site: str
     return out
 
 
+def _capitalise_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first column (row labels: activities, settings) with a capital first letter."""
+    return frame.assign(**{frame.columns[0]: frame.iloc[:, 0].map(lambda v: _cap(str(v)))})
+
+
 def _structural_modes(counts: pd.DataFrame, study: Study, by: str) -> pd.DataFrame | None:
     """Cells that are zero by the observation log's rules: no in-person mode in the online setting
     (rule ``online_not_in_person``), shown as 0 rather than suppressed."""
@@ -158,7 +163,7 @@ def modes_disclosed(
 
 def modes_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> pd.DataFrame:
     """Observed communication modes by activity (or setting), counts disclosed."""
-    return modes_disclosed(obs, study, by, site).display.reset_index()
+    return _capitalise_rows(modes_disclosed(obs, study, by, site).display.reset_index())
 
 
 def synchrony_counts(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> pd.DataFrame:
@@ -179,7 +184,7 @@ def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", sit
     counts disclosed (primary and secondary suppression)."""
     d = disclose.suppress_counts(synchrony_counts(obs, study, by, site), study.disclosure, totals=True)
     out = d.display.rename(index={"Total": TOTAL_ROW[by]}, columns={"Total": "All observations"})
-    return out.reset_index()
+    return _capitalise_rows(out.reset_index())
 
 
 def meeting_activities(study: Study) -> tuple[str, ...]:
@@ -522,19 +527,33 @@ def experience_contrast(
 # -- quotes ------------------------------------------------------------------------------------------
 
 
-def coarse_attribution(register: pd.DataFrame, group: str, site: str, study: Study) -> str:
-    """Who said it, as coarsely as the rule needs: ``<Role>, <Authority>`` when the register holds at
-    least ``quote_min`` interviewees of that role at that authority; else ``<Role>`` (all
-    authorities); else the first merged group (``merge_groups``) holding the role that is large
-    enough; else ``Interviewee``. Never the phase."""
+def coarse_attribution(
+    register: pd.DataFrame, group: str, site: str, study: Study, *, site_implied: bool = False
+) -> str:
+    """Who said it, as coarsely as the rule needs (``quote_min`` interviewees covered):
+    ``<Role>, <Authority>`` when enough; else ``<Role>`` (all authorities); else the first merged
+    group (``merge_groups``) holding the role that is large enough; else ``Interviewee``. Never the
+    phase.
+
+    ``site_implied``: the quote appears where its authority is known anyway (a case study), so every
+    step stays within that authority (``<Merged group>, <Authority>``, then ``Interviewee,
+    <Authority>``): dropping the authority's name would not widen what a reader can tell.
+    """
     rules = interview_rules(study)
     reg = register.astype({"site": str, "group": str})
     name = study.site(site).name if site in {s.id for s in study.sites} else site
-    ladder = [
-        (f"{_cap(group)}, {name}", reg.loc[(reg["group"] == group) & (reg["site"] == site)]),
-        (_cap(group), reg.loc[reg["group"] == group]),
-    ]
-    ladder += [(_cap(n), _in(reg, members)) for n, members in rules.merge_groups if group in members]
+    here = reg.loc[reg["site"] == site]
+    merged = [(_cap(n), members) for n, members in rules.merge_groups if group in members]
+    if site_implied:
+        ladder = [(f"{_cap(group)}, {name}", here.loc[here["group"] == group])]
+        ladder += [(f"{n}, {name}", _in(here, members)) for n, members in merged]
+        ladder.append((f"Interviewee, {name}", here))
+    else:
+        ladder = [
+            (f"{_cap(group)}, {name}", here.loc[here["group"] == group]),
+            (_cap(group), reg.loc[reg["group"] == group]),
+        ]
+        ladder += [(n, _in(reg, members)) for n, members in merged]
     for text, covered in ladder:
         if people(covered) >= rules.quote_min:
             return text
@@ -562,9 +581,11 @@ def select_quotes(
     widely raised first) up to ``k``, from segments coded to it directly; one quote per interview
     at most; never the same words twice; the choice deterministic (a hash of interview, code and
     position orders the candidates). Attributed by :func:`coarse_attribution` over the whole
-    ``register`` (``site`` only limits where quotes come from).
+    ``register``; with ``site`` (a case study), quotes come from that authority only and their
+    attribution stays within it (``site_implied``).
 
-    Returns ``code_id, Theme, Quote, Who, group, site`` (the last two for checking, never shown);
+    Returns ``code_id, Theme, Quote, Who, interview_id, group, site`` (the last three for checking,
+    never shown);
     ``.attrs["screened_out"]`` counts the candidates the screen held back.
     """
     reg = _for_site(register, "site", site)
@@ -592,11 +613,21 @@ def select_quotes(
             used.add(r.interview_id)
             said.add(r.quote)
             picked += 1
-            who = coarse_attribution(register, r.group, r.site, study)
+            who = coarse_attribution(register, r.group, r.site, study, site_implied=site is not None)
+            if who == "Interviewee" and (site is not None or people(register) < interview_rules(study).quote_min):
+                continue  # nothing covers enough interviewees: the quote would point to a person
             rows.append(
-                {"code_id": code, THEME: name[code], "Quote": r.quote, "Who": who, "group": r.group, "site": r.site}
+                {
+                    "code_id": code,
+                    THEME: name[code],
+                    "Quote": r.quote,
+                    "Who": who,
+                    "interview_id": r.interview_id,
+                    "group": r.group,
+                    "site": r.site,
+                }
             )
-    out = pd.DataFrame(rows, columns=["code_id", THEME, "Quote", "Who", "group", "site"])
+    out = pd.DataFrame(rows, columns=["code_id", THEME, "Quote", "Who", "interview_id", "group", "site"])
     out.attrs["screened_out"] = int(flagged.sum())
     return out
 
@@ -617,6 +648,32 @@ def quotes_display(
     if q.empty:
         return pd.DataFrame({"Note": ["No quote passed the identifier screen for this aim."]})
     return pd.DataFrame({"Quote": [f"“{t}”" for t in q["Quote"]], THEME: q[THEME], "Who": q["Who"]})
+
+
+def quotes_for_aims(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    study: Study,
+    aims: Sequence[str],
+    names: Iterable[str] = (),
+    *,
+    site: str | None = None,
+    per_aim: int = 1,
+) -> pd.DataFrame:
+    """Up to ``per_aim`` screened quotes for each aim, in one table (``Aim`` first), never the same
+    interview twice across aims."""
+    rows, used = [], set()
+    for aim in aims:
+        q = select_quotes(segments, register, codebook, study, aim, names, site=site)
+        if "interview_id" in q.columns:
+            q = q.loc[~q["interview_id"].isin(used)]
+        for r in q.head(per_aim).itertuples(index=False):
+            used.add(r.interview_id)
+            rows.append({"Aim": aim.replace("aim", "Aim "), "Quote": f"“{r.Quote}”", THEME: r.Theme, "Who": r.Who})
+    if not rows:
+        return pd.DataFrame({"Note": ["No quote passed the identifier screen."]})
+    return pd.DataFrame(rows, columns=["Aim", "Quote", THEME, "Who"])
 
 
 # -- helpers for the notebooks ----------------------------------------------------------------------
