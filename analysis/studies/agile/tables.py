@@ -679,6 +679,28 @@ def quotes_for_aims(
 # -- helpers for the notebooks ----------------------------------------------------------------------
 
 
+def interview_rule_text(study: Study) -> str:
+    """The disclosure rules for interview findings, in words, for the methods section."""
+    r = interview_rules(study)
+    merges = "; ".join(f"{', '.join(g)} into {n}" for n, g in r.merge_groups) or "none"
+    return (
+        "How widely a theme came up is given in words, never counts: all, most (60% or more of the "
+        "interviews), many (40% or more), some (20% or more), a few, none. No words are shown for a "
+        f"column of fewer than {r.theme_min} interviewees; roles too small are merged first ({merges}), "
+        "and a column still too small is left out. A quote is attributed by role and authority only "
+        f"when at least {r.quote_min} interviewees share that description, otherwise by role alone, "
+        "or by a merged group; in a case study, always within its authority. Quotes are screened for "
+        "names, contact details and other identifiers, and are never attributed by phase or interview."
+    )
+
+
+def disclosure_rules(study: Study):
+    """The disclosure rules (counts, then interviews) as one Markdown paragraph for a report."""
+    from IPython.display import Markdown
+
+    return Markdown(disclose.rule_text(study.disclosure) + "\n\n" + interview_rule_text(study))
+
+
 def words_only(table: pd.DataFrame) -> bool:
     """True when every cell after the first column is a prevalence word, ``too few interviewees``, a
     findings area or empty (a check the notebooks and tests use: no count reaches a theme table)."""
