@@ -10,6 +10,7 @@ folder yet. Executed copies and data go to temporary folders only.
 from __future__ import annotations
 
 import re
+import shutil
 
 import nbformat
 import papermill
@@ -154,28 +155,35 @@ def markdown_outputs(nb) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize(
-    "name, extra",
-    [
-        ("aim1_accounts", {}),
-        ("aim2_knowledge", {}),
-        ("aim3_practices", {}),
-        ("aim4_sensemaking", {}),
-        ("case_study", {"site": "authority_b"}),
-        ("cross_case", {}),
-    ],
-)
-def test_notebook_executes_on_synthetic_data(name, extra, synthetic, tmp_path):
-    out = tmp_path / f"{name}.ipynb"
-    params = {"wave": "phase_2", "config_dir": str(CONFIG), "data_dir": str(synthetic), **extra}
-    papermill.execute_notebook(
-        str(STUDY / "notebooks" / f"{name}.ipynb"),
-        str(out),
-        parameters=params,
-        kernel_name="python3",
-        cwd=str(tmp_path),
-    )
-    nb = nbformat.read(out, as_version=4)
+RUNS = {  # notebook -> parameters besides the phase and the paths
+    "aim1_accounts": {},
+    "aim2_knowledge": {},
+    "aim3_practices": {},
+    "aim4_sensemaking": {},
+    "case_study": {"site": "authority_b"},
+    "cross_case": {},
+}
+
+
+@pytest.fixture(scope="module")
+def executed(synthetic, tmp_path_factory):
+    """Every notebook executed once with papermill, for the last phase, into a temporary folder."""
+    folder = tmp_path_factory.mktemp("agile_executed")
+    for name, extra in RUNS.items():
+        params = {"wave": "phase_2", "config_dir": str(CONFIG), "data_dir": str(synthetic), **extra}
+        papermill.execute_notebook(
+            str(STUDY / "notebooks" / f"{name}.ipynb"),
+            str(folder / f"{name}.ipynb"),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(folder),
+        )
+    return folder
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_notebook_executes_on_synthetic_data(name, executed):
+    nb = nbformat.read(executed / f"{name}.ipynb", as_version=4)
     shown = markdown_outputs(nb)
     assert set(shown) == set(labels(STUDY / "notebooks" / f"{name}.ipynb"))
     for label, text in shown.items():
@@ -197,3 +205,28 @@ def test_notebook_executes_on_synthetic_data(name, extra, synthetic, tmp_path):
     if name == "case_study":  # quotes from Authority B only, each attributed within it
         rows = shown["tbl-case-quotes"].strip().splitlines()[2:]
         assert rows and all(r.rstrip(" |").endswith("Authority B") for r in rows), rows
+
+
+@pytest.mark.parametrize("qmd", ["case_study_b", "cross_case", "practice_guide"])
+def test_report_source_resolves_with_the_builtin_renderer(qmd, executed, tmp_path):
+    """The built-in renderer's own resolver and numbering on the executed notebooks, staged as the
+    build will stage them (``_build/reports/<report>/``): every embed resolves to its table, and
+    every cross-reference to a numbered table (a dangling one raises)."""
+    from analysis.render import number, resolve
+
+    (tmp_path / "report").mkdir()
+    source = (STUDY / "report" / f"{qmd}.qmd").read_text(encoding="utf-8")
+    (tmp_path / "report" / f"{qmd}.qmd").write_text(source, encoding="utf-8")
+    embeds = list(EMBED.finditer(source))
+    staged = tmp_path / "_build" / "reports" / embeds[0]["report"]
+    staged.mkdir(parents=True)
+    for m in embeds:
+        shutil.copy(executed / f"{m['nb']}.ipynb", staged / f"{m['nb']}.ipynb")
+    for stand_in in ("validation.md", "provenance.md"):  # written by the build once it is wired
+        (staged / stand_in).write_text(f"Stand-in for {stand_in}.\n", encoding="utf-8")
+    resolved = resolve(tmp_path / "report" / f"{qmd}.qmd")
+    markdown, found = number(resolved.markdown)
+    tables = {m["label"] for m in embeds if m["label"].startswith("tbl-")}
+    assert set(found) == tables
+    assert "{{<" not in markdown and "@tbl-" not in markdown
+    assert [n for _, n in found.values()] == list(range(1, len(tables) + 1))

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis.config import Disclosure, load_study
+from analysis.errors import ConfigError
 from analysis.qda import load_codebook
 from analysis.studies.agile import tables as T
 from analysis.studies.agile.codebook import load_findings_areas, load_findings_map
@@ -73,6 +74,20 @@ def test_interview_rules_come_from_the_study_configuration(study):
         "leaders and supervisors",
         "practitioners",
     ]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"theme_min_interviewees": 0}, "disclosure.theme_min_interviewees must be a whole number, 1 or more"),
+        ({"quote_min_interviewees": "three"}, "disclosure.quote_min_interviewees must be a whole number"),
+        ({"merge_groups": [{"name": "users"}]}, "disclosure.merge_groups[0] needs `name:` and `groups:`"),
+    ],
+)
+def test_bad_interview_rules_are_named(study, change, message):
+    with pytest.raises(ConfigError) as e:
+        T.rules_from_config({**study.raw["disclosure"], **change})
+    assert message in str(e.value)
 
 
 # -- observations ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import pandas as pd
 
 from analysis import disclose
 from analysis.config import Study
+from analysis.errors import ConfigError
 from analysis.qualitative import PREVALENCE_ORDER, framework_matrix, prevalence_word, screen_quote, themes_by_rq
 from analysis.stats import wilson
 from analysis.studies.agile.schemas import practitioner_roles, split_values, vocabulary
@@ -66,18 +67,34 @@ def interview_rules(study: Study) -> InterviewRules:
     d = study.disclosure
     if hasattr(d, "theme_min") and hasattr(d, "quote_min"):
         return InterviewRules(int(d.theme_min), int(d.quote_min), tuple(getattr(d, "merge_groups", ()) or ()))
-    raw = study.raw.get("disclosure") or {}
-    merges = tuple((str(r["name"]).strip(), tuple(str(g) for g in r["groups"])) for r in raw.get("merge_groups") or ())
-    return InterviewRules(int(raw.get("theme_min_interviewees", 5)), int(raw.get("quote_min_interviewees", 3)), merges)
+    return rules_from_config(study.raw.get("disclosure") or {})
+
+
+def rules_from_config(raw: dict) -> InterviewRules:
+    """The rules from a ``disclosure:`` mapping, checked (a clear message names the bad key)."""
+    merges = []
+    for k, rule in enumerate(raw.get("merge_groups") or ()):
+        if (
+            not isinstance(rule, dict)
+            or not str(rule.get("name") or "").strip()
+            or not isinstance(rule.get("groups"), list)
+        ):
+            raise ConfigError(
+                f"study configuration: disclosure.merge_groups[{k}] needs `name:` and `groups:` (a list of roles), "
+                f"got {rule!r}."
+            )
+        merges.append((str(rule["name"]).strip(), tuple(str(g) for g in rule["groups"])))
+    mins = []
+    for key, default in (("theme_min_interviewees", 5), ("quote_min_interviewees", 3)):
+        v = raw.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ConfigError(f"study configuration: disclosure.{key} must be a whole number, 1 or more, got {v!r}.")
+        mins.append(v)
+    return InterviewRules(mins[0], mins[1], tuple(merges))
 
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def site_name(study: Study, site: str | None) -> str:
-    """The anonymised name of an authority ("Authority A"), or "All authorities"."""
-    return "All authorities" if site is None else study.site(site).name
 
 
 # -- observations ------------------------------------------------------------------------------------
