@@ -407,6 +407,35 @@ def test_experience_contrast(study, codebook):
     assert set(a["More experienced"]) == {T.TOO_FEW} and set(a["Contrast"]) == {"–"}
 
 
+def test_leaders_against_practitioners(study, codebook):
+    leaders = [(f"L{k}", "authority_a", "phase_1", "service leader", f"PL{k}") for k in range(5)]
+    practice = [(f"S{k}", "authority_b", "phase_1", "social worker", f"PS{k}") for k in range(3)]
+    practice += [(f"T{k}", "authority_c", "phase_1", "supervisor or team manager", f"PT{k}") for k in range(3)]
+    users = [(f"U{k}", "authority_a", "phase_2", "young person", f"PU{k}") for k in range(5)]
+    reg = register(leaders + practice + users)
+    seg = segments(
+        [(f"L{k}", "leaders_expectations") for k in range(5)]  # 5/5 leaders: all
+        + [("S0", "expectation_gap"), ("S1", "expectation_gap"), ("T0", "expectation_gap")]  # 3/6 practitioners
+        + [(f"U{k}", "expectation_gap") for k in range(5)]  # young people are in neither column
+    )
+    t = T.leaders_against_practitioners(seg, reg, codebook, study).set_index("Theme")
+    practitioners = (
+        "Practitioners (supervisor or team manager, social worker, student or newly qualified social worker)"
+    )
+    assert list(t.columns) == ["Leaders (service leader)", practitioners, "Contrast"]
+    # the codes of aims 1 and 3, each once, counted by hand in codebook.yml: aim 1 has accounts and its 4
+    # children plus pandemic context (6); aim 3 has practices and its 13 children, in-person contact,
+    # information security, expectations against practice, pandemic context and devices (19); two are in
+    # both (expectations against practice, pandemic context): 6 + 19 - 2 = 23
+    assert len(t) == 23
+    # leaders' expectations: 5/5 leaders (all) against 0/6 (none)
+    assert t.loc["Service leaders' expectations"].tolist() == ["all", "none", "raised more widely by leaders"]
+    # expectations against practice: 0/5 (none) against 3/6 = 50% (many)
+    assert t.loc["Expectations against practice"].tolist() == ["none", "many", "raised more widely by practitioners"]
+    # the parent code "Accounts of agile approaches" aggregates both: 5/5 against 3/6
+    assert t.loc["Accounts of agile approaches"].tolist() == ["all", "many", "raised more widely by leaders"]
+
+
 # -- quotes --------------------------------------------------------------------------------------------
 
 

@@ -507,7 +507,6 @@ def experience_contrast(
     """
     reg = _for_site(register, "site", site)
     exp = experience_of(reg, participants, study)
-    rules = interview_rules(study)
     bands = ", ".join(study.raw.get("less_experienced_bands") or ())
     less_label, more_label = f"Less experienced ({bands})", "More experienced"
     cols = [
@@ -517,8 +516,22 @@ def experience_contrast(
     codes = codebook.drop_duplicates("id")
     if area is not None and findings is not None:
         codes = codes.loc[codes["id"].isin(set(findings.loc[findings["area"] == area, "id"]))]
+    return _contrast(segments, codebook, codes, cols, ("less experienced", "more experienced"), study, counts)
+
+
+def _contrast(
+    segments: pd.DataFrame,
+    codebook: pd.DataFrame,
+    codes: pd.DataFrame,
+    cols: Sequence[tuple[str, pd.DataFrame]],
+    who: tuple[str, str],
+    study: Study,
+    counts: bool,
+) -> pd.DataFrame:
+    """Two columns of words for ``codes`` and a ``Contrast`` column saying which way they differ."""
+    (label_a, reg_a), (label_b, reg_b) = cols
     words = _word_table(segments, codebook, list(codes["id"]), cols, counts)
-    small = {label for label, r in cols if people(r) < rules.theme_min}
+    small = {label for label, r in cols if people(r) < interview_rules(study).theme_min}
     rows = []
     for c, n in zip(codes["id"], codes["name"], strict=True):
         w = words[c]
@@ -531,14 +544,43 @@ def experience_contrast(
         if small:
             row["Contrast"] = "–"
         else:
-            a, b = LEVEL[w[less_label]], LEVEL[w[more_label]]
+            a, b = LEVEL[w[label_a]], LEVEL[w[label_b]]
             row["Contrast"] = (
-                "raised more widely by less experienced"
+                f"raised more widely by {who[0]}"
                 if a > b
-                else ("raised more widely by more experienced" if b > a else "similar")
+                else (f"raised more widely by {who[1]}" if b > a else "similar")
             )
         rows.append(row)
-    return pd.DataFrame(rows, columns=[THEME, less_label, more_label, *([] if counts else ["Contrast"])])
+    return pd.DataFrame(rows, columns=[THEME, label_a, label_b, *([] if counts else ["Contrast"])])
+
+
+def leader_roles(study: Study) -> tuple[str, ...]:
+    """The roles whose accounts are leaders' expectations (``leader_roles`` in the configuration)."""
+    return tuple(study.raw.get("leader_roles") or ())
+
+
+def leaders_against_practitioners(
+    segments: pd.DataFrame,
+    register: pd.DataFrame,
+    codebook: pd.DataFrame,
+    study: Study,
+    aims: Sequence[str] = ("aim1", "aim3"),
+    site: str | None = None,
+    counts: bool = False,
+) -> pd.DataFrame:
+    """Leaders' expectations against practitioners' practice: the themes of ``aims`` (codebook order)
+    in words among leaders (``leader_roles``) and among the other practitioner roles, and which way
+    they differ (as :func:`experience_contrast`). Parents, carers and young people are not in either
+    column."""
+    reg = _for_site(register, "site", site)
+    leaders = leader_roles(study)
+    others = [r for r in practitioner_roles(study) if r not in leaders]
+    cols = [
+        (f"Leaders ({', '.join(leaders)})", _in(reg, leaders)),
+        (f"Practitioners ({', '.join(others)})", _in(reg, others)),
+    ]
+    codes = codebook.loc[codebook["rq"].isin(set(aims))].drop_duplicates("id")
+    return _contrast(segments, codebook, codes, cols, ("leaders", "practitioners"), study, counts)
 
 
 # -- quotes ------------------------------------------------------------------------------------------
