@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import Study, load_study
+from analysis.errors import AnalysisError
 from analysis.inputs import read_names
 from analysis.qda import load_codebook
 from analysis.studies.agile import CONFIG_DIR, STUDY_DIR
@@ -25,7 +26,7 @@ from analysis.studies.agile.validate import check_phase, summary
 SYNTHETIC_DIR = STUDY_DIR / "data" / "synthetic"
 
 
-class MissingPhaseError(FileNotFoundError):
+class MissingPhaseError(AnalysisError, FileNotFoundError):
     """A phase folder the notebook needs is not there."""
 
 
@@ -69,6 +70,8 @@ def load(phase: str, config_dir: str | Path | None = None, data_dir: str | Path 
     ------
     MissingPhaseError
         A phase folder is missing, with what to do about it.
+    analysis.errors.UnusableFileError
+        A delivered file cannot be used at all (its message names the file and what to do).
     """
     cfg = config_folder(config_dir)
     study = study_config(cfg)
@@ -84,8 +87,10 @@ def load(phase: str, config_dir: str | Path | None = None, data_dir: str | Path 
                 "data set (analysis.studies.agile.synthetic.generate) into the data folder."
             )
         checked, unusable = check_phase(here, study, codebook)
+        if len(unusable) == 1:
+            raise unusable[0]
         if unusable:
-            raise MissingPhaseError("; ".join(str(e) for e in unusable))
+            raise AnalysisError("Files that cannot be used: " + "; ".join(str(e) for e in unusable))
         for name, c in checked.items():
             tables[name].append(c.accepted.assign(**({"_phase": w.id} if name == "participants" else {})))
         checks.append(summary(checked).assign(phase=w.label))
