@@ -58,7 +58,41 @@ def package_sources() -> list[str]:
 
 
 def config_files() -> list[str]:
-    return sorted(str(p) for p in paths.CONFIG.glob("*.yml"))
+    """The configuration every notebook depends on. The exceptions file and the output links are
+    not among them: an exception is a dependency only of the notebook that makes its output (and of
+    its report), the links only of the reports (see :func:`exception_entries`)."""
+    own = {paths.DISCLOSURE_EXCEPTIONS.resolve(), paths.OUTPUT_LINKS.resolve()}
+    return sorted(str(p) for p in paths.CONFIG.glob("*.yml") if p.resolve() not in own)
+
+
+def notebook_labels(notebook: str) -> list[str]:
+    """The ``#| label:`` of every code cell of a notebook template."""
+    import nbformat
+
+    from analysis.outputs import cell_label
+
+    nb = nbformat.read(paths.notebook_template(notebook), as_version=4)
+    return [lab for c in nb.cells if c.cell_type == "code" and (lab := cell_label(c.source))]
+
+
+def exception_entries(book, prefix: str, labels: list[str] | None = None) -> list[dict]:
+    """The exception requests for outputs ``<prefix>/<label>`` (any label when ``labels`` is None),
+    as plain values: what a notebook or report task depends on, so that adding, editing or removing
+    an entry re-runs exactly the notebook that makes that output and its report."""
+    out = []
+    for r in book.requests:
+        head, _, label = r.output.partition("/")
+        if head == prefix and (labels is None or label in labels):
+            out.append(
+                {
+                    "output": r.output,
+                    "reason": r.reason,
+                    "requested_by": r.requested_by,
+                    "approved_by": r.approved_by,
+                    "approved_on": r.approved_on.isoformat() if r.approved_on else "",
+                }
+            )
+    return out
 
 
 def validation_record(wave: str) -> Path:
@@ -175,6 +209,77 @@ def stage_report(report_id: str, study: Study | None = None) -> Path:
     return dest
 
 
+class OutputCheckError(Exception):
+    """A report's outputs cannot be checked (an embedded output not registered, a malformed file)."""
+
+
+def audited_reports(study: Study, report_id: str) -> list[str]:
+    """The reports the differencing audit of ``report_id`` covers: it and every report before it
+    (what an earlier report published stays published)."""
+    ids = [r.id for r in study.reports]
+    return ids[: ids.index(report_id) + 1]
+
+
+def embedded_labels(report_id: str) -> list[str]:
+    """The labels of the notebook cells ``report/<report>.qmd`` embeds."""
+    from analysis.render import EMBED
+
+    qmd = paths.REPORT / f"{report_id}.qmd"
+    return [m.group(2) for m in EMBED.finditer(qmd.read_text(encoding="utf-8"))]
+
+
+def report_outputs(study: Study, report_id: str) -> list:
+    """Every output a report publishes: what its notebooks registered (executed as at its last
+    wave) and its validation appendix."""
+    from analysis import outputs, provenance
+
+    rep = study.report(report_id)
+    logs = [paths.output_log(rep.last_wave, nb) for nb in notebook_names()]
+    missing = [str(p) for p in logs if not p.exists()]
+    if missing:
+        raise OutputCheckError(f"no output log at {', '.join(missing)}: run `make report` to execute the notebooks.")
+    outs = outputs.collect(logs, prefix=report_id)
+    return outs + [provenance.validation_appendix(study, report_id)[1]]
+
+
+def check_outputs(study: Study, report_id: str):
+    """Output checking for one report: every embedded output registered, the differencing audit
+    over everything published so far, and the checker's folder ``_output/<report>_outputs/``.
+    Returns the report's outputs (with the audit's findings) and the exceptions book."""
+    from analysis import outputs
+    from analysis.errors import ConfigError
+
+    try:
+        book = outputs.load_exceptions()
+        links = outputs.load_links()
+        published = [(r, report_outputs(study, r)) for r in audited_reports(study, report_id)]
+    except (ConfigError, outputs.OutputError) as exc:
+        raise OutputCheckError(str(exc)) from exc
+    outs = published[-1][1]
+    ids = {o.id for o in outs}
+    unregistered = [lab for lab in embedded_labels(report_id) if f"{report_id}/{lab}" not in ids]
+    if unregistered:
+        raise OutputCheckError(
+            "embedded but not registered for output checking: "
+            + ", ".join(unregistered)
+            + " (show each table with tables.show(...) in its labelled cell; see analysis/outputs.py)"
+        )
+    reports = [(r, [study.wave(w).label for w in study.report(r).waves], o) for r, o in published]
+    ranges = outputs.audit_study(reports, study.disclosure.threshold, links)
+    outs = outputs.apply_audit(outs, ranges)
+    outputs.write_output_folder(
+        outs,
+        paths.checking_dir(report_id),
+        study.disclosure,
+        exceptions=book.for_report(report_id),
+        timestamp=str(study.report(report_id).date),
+        title=f"Output checking: {report_id} report",
+    )
+    for line in outputs.failing_outputs(outs):
+        print(f"output checking: FAIL {line}", file=sys.__stderr__)
+    return outs, book
+
+
 def mixed_sources(study: Study, report_id: str, src: DataSource) -> list[str]:
     """The waves of a report whose tidy tables were not made from ``src`` (empty when none)."""
     wrong = []
@@ -203,9 +308,15 @@ def report(state: BuildState, report_id: str):
         renderer = "quarto" if render.quarto_available() else "builtin"
     dest = stage_report(report_id, study)
     data_source_file(report_id).write_text(json.dumps({"source": state.source.kind}), encoding="utf-8")
-    (dest / "validation.md").write_text(provenance.validation_markdown(study, report_id), encoding="utf-8")
+    validation_text, _ = provenance.validation_appendix(study, report_id)
+    (dest / "validation.md").write_text(validation_text, encoding="utf-8")
+    try:
+        outs, book = check_outputs(study, report_id)
+    except OutputCheckError as exc:
+        return TaskFailed(f"report {report_id}: {exc}")
     (dest / "provenance.md").write_text(
-        provenance.provenance_markdown(study, report_id, renderer, state.source), encoding="utf-8"
+        provenance.provenance_markdown(study, report_id, renderer, state.source, book, [o.id for o in outs]),
+        encoding="utf-8",
     )
     try:
         render.render(report_id, renderer)
@@ -297,17 +408,24 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
                 "doc": f"validate {w}",
             }
         )
+    from analysis import outputs
+    from analysis.execute import output_report
+
+    book = outputs.load_exceptions()
+    labels = {nb: notebook_labels(nb) for nb in notebook_names()}
     exec_waves = [w for w in ordered if w in needed]
     for w in exec_waves:
         upstream = [str(validation_record(x.id)) for x in study.waves_up_to(w)]
         for nb in notebook_names():
+            entries = exception_entries(book, output_report(w), labels[nb])
             tasks.append(
                 {
                     "basename": "execute",
                     "name": f"{w}/{nb}",
                     "actions": [(execute, [state, nb, w])],
                     "file_dep": [str(paths.notebook_template(nb)), str(paths.wave_config(w))] + cfg + pkg + upstream,
-                    "targets": [str(paths.executed_notebook(w, nb))],
+                    "targets": [str(paths.executed_notebook(w, nb)), str(paths.output_log(w, nb))],
+                    "uptodate": [config_changed({"exceptions": entries})],
                     "doc": f"{nb} [{w}]",
                 }
             )
@@ -321,15 +439,25 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
         deps += [str(paths.REPORT / f"{r}.qmd"), str(paths.QUARTO_PROJECT)] + sorted(
             str(p) for ext in ("css", "typ", "lua") for p in paths.REPORT.glob(f"*.{ext}")
         )
-        deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build")]
+        deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build", "outputs", "differencing")]
+        # the differencing audit reads every output published so far: this report's and the earlier ones'
+        for e in audited_reports(study, r):
+            deps += [str(paths.output_log(study.report(e).last_wave, nb)) for nb in notebook_names()]
+            deps += [str(validation_record(w)) for w in study.report(e).waves]
+        if paths.OUTPUT_LINKS.exists():
+            deps.append(str(paths.OUTPUT_LINKS))
         tasks.append(
             {
                 "basename": "report",
                 "name": r,
                 "actions": [(report, [state, r])],
-                "file_dep": deps,
-                "targets": [str(paths.OUTPUT / f"{r}.html"), str(paths.OUTPUT / f"{r}.pdf")],
-                "uptodate": [source_key],
+                "file_dep": list(dict.fromkeys(deps)),
+                "targets": [
+                    str(paths.OUTPUT / f"{r}.html"),
+                    str(paths.OUTPUT / f"{r}.pdf"),
+                    str(paths.checking_dir(r) / "results.json"),
+                ],
+                "uptodate": [source_key, config_changed({"exceptions": exception_entries(book, r)})],
                 "doc": f"report {r}",
             }
         )

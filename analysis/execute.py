@@ -205,6 +205,36 @@ def run_papermill(template: Path, output: Path, parameters: dict, km=None) -> No
     )
 
 
+def output_report(wave: str) -> str:
+    """The report whose outputs a notebook executed for ``wave`` makes (the report whose last wave
+    it is; the wave itself when no report ends at it): the prefix of its output ids."""
+    from analysis.config import load_study
+
+    study = load_study()
+    return next((r.id for r in study.reports if r.last_wave == wave), wave)
+
+
+def registration_setup(notebook: str, wave: str) -> str:
+    """Code run in the kernel (after the reset, before papermill) so that the notebook's outputs are
+    registered for output checking: where to log them, under which report, and which exceptions
+    file applies (see :mod:`analysis.outputs`). The reset puts the environment back afterwards."""
+    from analysis import outputs
+
+    env = {
+        outputs.LOG_ENV: str(paths.output_log(wave, notebook)),
+        outputs.REPORT_ENV: output_report(wave),
+        outputs.EXCEPTIONS_ENV: str(paths.DISCLOSURE_EXCEPTIONS),
+        outputs.RUN_ENV: uuid.uuid4().hex,
+    }
+    return (
+        "import os as _os\n"
+        f"_os.environ.update({env!r})\n"
+        "import analysis.outputs as _outputs\n"
+        "_outputs.watch_cells()\n"
+        "del _os, _outputs\n"
+    )
+
+
 def failure_details(exc: BaseException) -> tuple[int | None, str]:
     """(cell execution count, "Type: message") from a papermill execution error."""
     from papermill.exceptions import PapermillExecutionError
@@ -227,9 +257,15 @@ def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, 
         seconds = time.perf_counter() - t0
         return Outcome(notebook, wave, str(out), parameters, seconds, ok, cell, error, kept, worker, kernel.connection)
 
+    log = paths.output_log(wave, notebook)
+    log.unlink(missing_ok=True)  # a notebook registers its outputs afresh each time it runs
     try:
         kernel.reset()
+        kernel._run(registration_setup(notebook, wave))
         run_papermill(template, out, parameters, kernel.km)
+        if not log.exists():  # a notebook that shows nothing for output checking
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("[]", encoding="utf-8")
         return outcome(True)
     except Exception as exc:  # a failing cell, or a kernel that died
         cell, error = failure_details(exc)

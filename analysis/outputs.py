@@ -751,20 +751,21 @@ def md_escape(text: str) -> str:
 
 
 def footnote(request: ExceptionRequest | None) -> str:
-    """The footnote (Markdown) under an output released under an approved exception.
+    """The footnote (Markdown) under an output released under an approved exception: who approved
+    it and when; the case for it is listed in the provenance appendix.
 
     >>> r = ExceptionRequest("august/tbl-take-up", "Needed for the criterion.", "A. Analyst", "C. Checker",
     ...                      dt.date(2021, 8, 20))
     >>> print(footnote(r))  # doctest: +NORMALIZE_WHITESPACE
-    † Released under an exception to the disclosure rule, approved by C. Checker on 2021-08-20:
-    Needed for the criterion. See the provenance appendix.
+    † Released under an exception to the disclosure rule, approved by C. Checker on 2021-08-20 at the
+    request of A. Analyst; the case for it is given in the provenance appendix.
     """
     if request is None or request.state != APPROVED:
         raise OutputError("A footnote is only for an output released under an approved exception.")
     return (
         f"{DAGGER} Released under an exception to the disclosure rule, approved by {md_escape(request.approved_by)} "
-        f"on {md_escape(request.approved_on.isoformat())}: {md_escape(request.reason)} "  # type: ignore[union-attr]
-        "See the provenance appendix."
+        f"on {md_escape(request.approved_on.isoformat())} at the request of "  # type: ignore[union-attr]
+        f"{md_escape(request.requested_by)}; the case for it is given in the provenance appendix."
     )
 
 
@@ -1308,3 +1309,393 @@ Status <strong>pass</strong>: every cell passes every rule. <strong>review</stro
 </body>
 </html>
 """
+
+
+# -- registering from a notebook ------------------------------------------------------------------
+#
+# The build executes each notebook with two environment variables set in its kernel (see
+# :func:`analysis.execute.execute_one`): where its outputs are logged (``paths.output_log``) and the
+# report its outputs belong to. A cell's label is read from its ``#| label:`` line as IPython starts
+# the cell (a ``pre_run_cell`` hook), so ``tables.show(...)`` in a labelled cell registers the
+# output ``<report>/<label>`` without the notebook naming it twice. A figure cell registers the
+# texts drawn on its figure (values, n, labels) as IPython finishes the cell. Outside the build
+# (JupyterLab, nbval), nothing is logged and no exception applies: a notebook shows its outputs
+# as disclosure control left them.
+
+LOG_ENV = "FLEXITIME_OUTPUT_LOG"
+REPORT_ENV = "FLEXITIME_OUTPUT_REPORT"
+EXCEPTIONS_ENV = "FLEXITIME_DISCLOSURE_EXCEPTIONS"
+RUN_ENV = "FLEXITIME_OUTPUT_RUN"  # a new value for every execution: a re-run starts a fresh registry
+
+_LABEL_LINE = re.compile(r"^#\|\s*label:\s*([A-Za-z0-9][A-Za-z0-9_-]*)\s*$")
+
+
+def cell_label(source: str) -> str | None:
+    """The ``#| label:`` of a code cell, from its leading option lines.
+
+    >>> cell_label("#| label: tbl-take-up\\n#| tbl-cap: x\\ntables.show(t)")
+    'tbl-take-up'
+    >>> cell_label("x = 1") is None
+    True
+    """
+    for line in str(source).splitlines():
+        if not line.startswith("#|"):
+            break
+        m = _LABEL_LINE.match(line.strip())
+        if m:
+            return m.group(1)
+    return None
+
+
+@dataclass
+class _Session:
+    """The registration state of the notebook running in this process (one kernel runs one
+    notebook at a time; a warm kernel runs many, one after another)."""
+
+    label: str | None = None
+    caption: str = ""
+    registry: Registry | None = None
+    log: str = ""
+    figure_cell: bool = False
+
+
+_SESSION = _Session()
+
+
+def _registry() -> Registry | None:
+    """The registry of the notebook now running in the build, or ``None`` outside the build. A new
+    log path (the next notebook in a warm kernel) starts a new registry."""
+    import os
+
+    log = os.environ.get(LOG_ENV, "")
+    if not log:
+        return None
+    key = f"{log}|{os.environ.get(RUN_ENV, '')}"
+    if _SESSION.registry is None or _SESSION.log != key:
+        _SESSION.registry, _SESSION.log = Registry(log), key
+    return _SESSION.registry
+
+
+def current_id() -> str | None:
+    """``<report>/<label>`` of the labelled cell now running in the build, else ``None``."""
+    import os
+
+    report = os.environ.get(REPORT_ENV, "")
+    if not report or not _SESSION.label or _registry() is None:
+        return None
+    return f"{report}/{_SESSION.label}"
+
+
+def register(output: Output) -> Output:
+    """Log ``output`` for the notebook now running (no-op outside the build); an output without a
+    source or title gets the notebook and cell label, and the cell's caption."""
+    import os
+
+    reg = _registry()
+    if reg is not None:
+        notebook = Path(os.environ.get(LOG_ENV, "")).stem
+        if not output.source and _SESSION.label:
+            output = dataclasses.replace(output, source=f"notebooks/{notebook}.ipynb#{_SESSION.label}")
+        if _SESSION.caption and output.title in ("", output.id):
+            output = dataclasses.replace(output, title=_SESSION.caption)
+        reg.add(output)
+    return output
+
+
+def exceptions_in_force() -> Exceptions:
+    """The exceptions the build applies (``config/disclosure_exceptions.yml``, or the file the build
+    names); none outside the build, so a notebook run by hand shows what disclosure control left."""
+    import os
+
+    if _registry() is None:
+        return Exceptions()
+    return load_exceptions(os.environ.get(EXCEPTIONS_ENV) or None)
+
+
+def figure_texts(fig: Any) -> list[str]:
+    """Every text drawn on a matplotlib figure (titles, axis and tick labels, annotations, legend),
+    in drawing order and without repeats: what a reader can read off it."""
+    texts: list[str] = []
+    for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_visible")):
+        if not t.get_visible():
+            continue
+        s = " ".join(str(t.get_text()).split())
+        if s and s not in texts:
+            texts.append(s)
+    return texts
+
+
+def figure_output(output_id: str, fig: Any, *, title: str = "") -> Output:
+    """A figure registered with the texts it shows (each a cell: values, n, labels); a number on
+    it that fails a rule can only be a suppressed marker ("<10") or an error in the plotting code."""
+    texts = figure_texts(fig)
+    rows = tuple(f"text {k + 1}" for k in range(len(texts)))
+    cells = tuple(
+        Cell(
+            r,
+            "text",
+            t,
+            (THRESHOLD,) if _SUPPRESSED_TEXT.search(t) else (),
+            SUPPRESSED if _SUPPRESSED_TEXT.search(t) else "",
+        )
+        for r, t in zip(rows, texts, strict=True)
+    )
+    return Output(check_id(output_id), FIGURE, title or (texts[0] if texts else output_id), rows, ("text",), cells)
+
+
+_SUPPRESSED_TEXT = re.compile(r"<\s*\d")
+_CAPTION_LINE = re.compile(r"^#\|\s*(?:tbl|fig)-cap:\s*(.*)$")
+
+
+def cell_caption(source: str) -> str:
+    """The ``#| tbl-cap:`` or ``#| fig-cap:`` of a code cell ("" when none).
+
+    >>> cell_caption('#| label: tbl-x\\n#| tbl-cap: "Workers by role."\\nshow(t)')
+    'Workers by role.'
+    """
+    for line in str(source).splitlines():
+        if not line.startswith("#|"):
+            break
+        m = _CAPTION_LINE.match(line.strip())
+        if m:
+            try:
+                value = yaml.safe_load(m.group(1))
+            except yaml.YAMLError:
+                value = m.group(1)
+            return " ".join(str(value or "").split())
+    return ""
+
+
+def _row_labels(frame: pd.DataFrame) -> tuple[list[str], list[str], pd.DataFrame]:
+    """Row labels from the first column when its values are unique texts, else "row 1", ...; the
+    remaining columns are the cells."""
+    first = [_label(v) for v in frame.iloc[:, 0]] if frame.shape[1] >= 2 else []
+    if first and len(set(first)) == len(first) and all(first):
+        return first, [_label(c) for c in frame.columns[1:]], frame.iloc[:, 1:]
+    return [f"row {k + 1}" for k in range(len(frame))], [_label(c) for c in frame.columns], frame
+
+
+def from_frame(output_id: str, frame: pd.DataFrame, *, title: str = "", kind: str = TABLE) -> Output:
+    """A displayed table registered as printed, for a table whose builder gives no richer record:
+    every cell as text; a cell that reads as suppressed ("<10", "suppressed (<10)", "not reportable
+    ...") carries the reason "threshold" and is marked suppressed.
+
+    >>> o = from_frame("r/tbl-x", pd.DataFrame({"Role": ["a", "b"], "Workers": ["12", "<10"]}))
+    >>> o.rows, o.cell("b", "Workers").reasons, o.status
+    (('a', 'b'), ('threshold',), 'review')
+    """
+    rows, columns, body = _row_labels(frame)
+    cells = []
+    for i, r in enumerate(rows):
+        for j, c in enumerate(columns):
+            text = "" if pd.isna(body.iat[i, j]) else str(body.iat[i, j])
+            hidden = bool(_SUPPRESSED_TEXT.search(text)) or text.startswith("not reportable")
+            cells.append(Cell(r, c, text, (THRESHOLD,) if hidden else (), SUPPRESSED if hidden else ""))
+    return Output(check_id(output_id), kind, title or output_id, tuple(rows), tuple(columns), tuple(cells))
+
+
+def _pre_run_cell(info: Any) -> None:
+    source = getattr(info, "raw_cell", "") or ""
+    _SESSION.label = cell_label(source)
+    _SESSION.caption = cell_caption(source)
+    _SESSION.figure_cell = bool(_SESSION.label and _SESSION.label.startswith("fig-"))
+
+
+def _post_execute() -> None:
+    """Register the figure a ``fig-`` cell drew, before the inline backend closes it."""
+    if not _SESSION.figure_cell:
+        return
+    _SESSION.figure_cell = False
+    oid = current_id()
+    if oid is None:
+        return
+    reg = _registry()
+    if reg is None or oid in reg.outputs:
+        return
+    import matplotlib.pyplot as plt
+
+    nums = plt.get_fignums()
+    if nums:
+        register(figure_output(oid, plt.figure(nums[-1])))
+
+
+def watch_cells(shell: Any = None) -> bool:
+    """Install the hooks that tell :func:`current_id` which labelled cell is running (once per
+    IPython shell). Returns whether a shell was found."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or getattr(shell, "_flexitime_outputs_hooked", False):
+        return shell is not None
+    shell.events.register("pre_run_cell", _pre_run_cell)
+    # before matplotlib-inline's flush_figures, which closes the figures it shows
+    shell.events.callbacks["post_execute"].insert(0, _post_execute)
+    shell._flexitime_outputs_hooked = True
+    return True
+
+
+# -- the study's audit: every report's outputs, with the facts that link them ---------------------
+#
+# ``config/output_links.yml`` says which registered cells count the same people, or are part of one
+# another, across outputs (a study's knowledge: the engine cannot guess that the take-up table's
+# social workers are among the workforce table's). A cell is written ``<label>[<row> / <column>]``
+# (the report's own output) or ``<report>/<label>[<row> / <column>]``; a name without brackets is a
+# count published nowhere (e.g. ``workforce@{last_wave}``). ``{last_wave}`` is the label of the
+# report's last wave; a link with ``each_wave: true`` is stated once per wave of the report, with
+# ``{wave}`` its label. Kinds: ``same: [a, b]`` (a = b), ``at_most: [a, b]`` (a <= b),
+# ``sum: {total: t, parts: [...]}`` (t = sum of parts) and ``protect: {name: n, terms: {a: 1, b: -1}}``
+# (n = the combination, a count no output publishes and the audit must keep unrecoverable).
+# Besides these, a cell in a row of one wave (its label starts with the wave's label) counts the
+# same people in every report that has it: what August published stays published.
+
+
+class LinksError(ConfigError):
+    """``config/output_links.yml`` is malformed: the message names the file, the link and the field."""
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str  # same, at_most, sum, protect
+    terms: tuple[str, ...]  # same/at_most: (a, b); sum: (total, *parts); protect: (name, *terms)
+    coefs: tuple[float, ...] = ()  # protect: the coefficient of each term
+    note: str = ""
+    each_wave: bool = False
+
+
+_LINK_KINDS = ("same", "at_most", "sum", "protect")
+
+
+def parse_links(text: str, file: str = "config/output_links.yml") -> list[Link]:
+    """The links of ``config/output_links.yml``; every problem names the file, link and field.
+
+    >>> [l.kind for l in parse_links("links:\\n  - same: [a, b]\\n  - sum: {total: t, parts: [a, b]}")]
+    ['same', 'sum']
+    """
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise LinksError(f"{file}: not valid YAML ({exc}).") from exc
+    items = data.get("links") if isinstance(data, dict) else None
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise LinksError(f"{file}: `links:` must be a list.")
+    out = []
+    for k, item in enumerate(items, start=1):
+        where = f"{file}, link {k}"
+        kinds = [x for x in _LINK_KINDS if isinstance(item, dict) and x in item]
+        if len(kinds) != 1:
+            raise LinksError(f"{where}: give exactly one of {', '.join(_LINK_KINDS)}.")
+        kind, body = kinds[0], item[kinds[0]]
+        note, each = str(item.get("note", "")), bool(item.get("each_wave", False))
+        if kind in ("same", "at_most"):
+            if not (isinstance(body, list) and len(body) == 2 and all(isinstance(x, str) for x in body)):
+                raise LinksError(f"{where}, field `{kind}`: a list of two cell names.")
+            out.append(Link(kind, tuple(body), note=note, each_wave=each))
+        elif kind == "sum":
+            if not (
+                isinstance(body, dict) and isinstance(body.get("total"), str) and isinstance(body.get("parts"), list)
+            ):
+                raise LinksError(f"{where}, field `sum`: needs `total:` (a name) and `parts:` (a list of names).")
+            out.append(Link(kind, (body["total"], *map(str, body["parts"])), note=note, each_wave=each))
+        else:
+            if not (
+                isinstance(body, dict) and isinstance(body.get("name"), str) and isinstance(body.get("terms"), dict)
+            ):
+                raise LinksError(f"{where}, field `protect`: needs `name:` and `terms:` (name: coefficient).")
+            terms = body["terms"]
+            out.append(
+                Link(kind, (body["name"], *terms), tuple(float(v) for v in terms.values()), note=note, each_wave=each)
+            )
+    return out
+
+
+def load_links(path: Path | str | None = None) -> list[Link]:
+    """Read ``config/output_links.yml`` (or ``path``); a missing file means no links."""
+    p = Path(path) if path is not None else paths.OUTPUT_LINKS
+    return parse_links(p.read_text(encoding="utf-8"), str(p)) if p.exists() else []
+
+
+_CELL_REF = re.compile(r"^(?P<out>[^\[\]]+)\[(?P<row>.*) / (?P<col>[^/\]]*)\]$")
+
+
+def _resolve(name: str, report: str, subs: Mapping[str, str]) -> str:
+    name = name.format(**subs)
+    m = _CELL_REF.match(name)
+    if not m:
+        return f"unpublished:{name}"  # a count published nowhere: the same people in every report
+    out = m.group("out") if "/" in m.group("out") else f"{report}/{m.group('out')}"
+    return cell_name(out, m.group("row"), m.group("col"))
+
+
+def add_links(model: Model, links: Sequence[Link], report: str, wave_labels: Sequence[str]) -> None:
+    """State ``links`` for one report whose waves have ``wave_labels`` (in order)."""
+    for link in links:
+        waves = wave_labels if link.each_wave else wave_labels[-1:]
+        for w in waves:
+            subs = {"last_wave": wave_labels[-1], "wave": w, "report": report}
+            terms = [
+                t.replace("{each_wave}", x) for t in link.terms for x in (wave_labels if "{each_wave}" in t else [""])
+            ]
+            names = [_resolve(t, report, subs) for t in terms]
+            note = link.note or link.kind
+            if link.kind == "same":
+                model.same(names[0], names[1], note=note)
+            elif link.kind == "at_most":
+                model.fact({names[0]: 1, names[1]: -1}, "<=", 0, note=note)
+            elif link.kind == "sum":
+                model.total(names[0], names[1:], note=note)
+            else:
+                model.protect(names[0], dict(zip(names[1:], link.coefs, strict=True)), note=note)
+
+
+def link_waves(model: Model, outputs: Sequence[Output], wave_labels: Sequence[str]) -> None:
+    """A cell in a row of one wave counts the same people in every report that registers it (same
+    label, row and column): what an earlier report published stays published."""
+    first: dict[tuple[str, str, str], str] = {}
+    for o in outputs:
+        label = o.id.split("/", 1)[-1]
+        for c in o.cells:
+            if not _is_count_text(c.value) and not _SUPPRESSED_TEXT.search(c.value):
+                continue
+            if not any(c.row == w or c.row.startswith(f"{w} / ") for w in wave_labels):
+                continue
+            key = (label, c.row, c.column)
+            name = cell_name(o.id, c.row, c.column)
+            if key in first and first[key] != name:
+                model.same(first[key], name, note=f"the same wave's count in two reports ({label})")
+            else:
+                first.setdefault(key, name)
+
+
+def audit_study(
+    reports: Sequence[tuple[str, Sequence[str], Sequence[Output]]],
+    threshold: int,
+    links: Sequence[Link] = (),
+    *,
+    zeros_shown: bool = False,
+) -> list[Range]:
+    """The differencing audit over everything the study has published: ``reports`` is each report
+    (in order) as ``(report id, its wave labels, its outputs)``. Returns every protected range."""
+    everything = [o for _, _, outs in reports for o in outs]
+    model = audit_model(everything, threshold, zeros_shown=zeros_shown)
+    all_waves = list(dict.fromkeys(w for _, waves, _ in reports for w in waves))
+    link_waves(model, everything, all_waves)
+    for report, waves, _ in reports:
+        add_links(model, links, report, list(waves))
+    return model.audit()
+
+
+def failing_outputs(outputs: Iterable[Output]) -> list[str]:
+    """Lines for the build's log: each output that fails, and why (differencing, or a failing cell
+    not released under an exception)."""
+    lines = []
+    for o in outputs:
+        if o.status != FAIL or o.released:
+            continue
+        why = [f"{c.row} / {c.column}: {c.detail or ', '.join(c.reasons)}" for c in o.cells if c.failing]
+        lines.append(f"{o.id}: " + "; ".join(why + list(o.findings)))
+    return lines

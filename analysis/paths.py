@@ -20,6 +20,7 @@ SURVEY_THEMES = CONFIG / "survey_themes.yml"
 CODEBOOK = CONFIG / "codebook.yml"
 DISCLOSURE_EXCEPTIONS = CONFIG / "disclosure_exceptions.yml"
 PROTOCOL = CONFIG / "protocol.yml"  # the protocol's questions and where the reports answer them
+OUTPUT_LINKS = CONFIG / "output_links.yml"  # facts linking outputs, for the differencing audit
 
 DATA = ROOT / "data"
 RAW = DATA / "raw"

@@ -96,9 +96,13 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def provenance_markdown(study: Study, report_id: str, renderer: str, src: DataSource) -> str:
-    """The provenance appendix of one report, as Markdown; its first line names the data source."""
-    from analysis.disclose import rule_text
+def provenance_markdown(
+    study: Study, report_id: str, renderer: str, src: DataSource, exceptions=None, output_ids=None
+) -> str:
+    """The provenance appendix of one report, as Markdown; its first line names the data source.
+    ``exceptions`` (:class:`analysis.outputs.Exceptions`) and ``output_ids`` (the report's registered
+    outputs): the exceptions under which outputs of this report were released are listed."""
+    from analysis import outputs
     from analysis.tables import to_markdown
 
     report = study.report(report_id)
@@ -126,7 +130,12 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, src: DataSo
         f"- **Built**: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- **Renderer**: {renderer}",
         f"- **Waves in this report**: {', '.join(study.wave(w).label for w in report.waves)}",
-        f"- **Disclosure rule**: {rule_text(study.disclosure)}",
+        f"- **Disclosure rule**: {outputs.mitigation_rule_text(study.disclosure)}",
+        "",
+        "**Outputs released under an exception to the disclosure rule** (marked † in the report; each "
+        "approved by an output checker other than the analyst who asked)",
+        "",
+        outputs.provenance_table((exceptions or outputs.Exceptions()).for_report(report_id), output_ids),
         "",
         "**Notebook executions and their parameters**",
         "",
@@ -144,54 +153,114 @@ def provenance_markdown(study: Study, report_id: str, renderer: str, src: DataSo
     return "\n".join(lines)
 
 
+# Tables whose rows are people (or their answers): their delivered and accepted rows per wave are
+# not printed in the appendix. They are the workforce, the survey's respondents and the interviews,
+# which the report's own tables count (disclosed); printed again per wave they let a suppressed count
+# be worked out by subtraction (the differencing audit found managers, survey quarantine and
+# interviews per wave that way).
+PEOPLE_TABLES = ("workers", "spells", "survey", "interviews")
+NOT_PRINTED = "–"
+
+
 def validation_markdown(study: Study, report_id: str) -> str:
     """The validation appendix: rows delivered, accepted and quarantined per table and why."""
+    return validation_appendix(study, report_id)[0]
+
+
+def validation_appendix(study: Study, report_id: str):
+    """The validation appendix as Markdown, and its output record for output checking (id
+    ``<report>/app-validation``): rows delivered, accepted and quarantined per table and wave, with
+    the reasons. Tables of people (:data:`PEOPLE_TABLES`) show only their quarantined rows."""
     from analysis import tidy
     from analysis.disclose import format_count, suppress_counts
     from analysis.tables import to_markdown
 
-    counts, why = [], []
-    unusable = []
+    s = study.disclosure
+    counts, why, unusable = [], {}, []
     for w in study.report(report_id).waves:
-        s = tidy.validation_summary(w)
-        for t in s["tables"]:
+        summary = tidy.validation_summary(w)
+        for t in summary["tables"]:
+            key = (study.wave(w).label, t["table"])
             counts.append(
                 {
-                    "Wave": study.wave(w).label,
-                    "Table": t["table"],
+                    "Wave": key[0],
+                    "Table": key[1],
                     "Accepted": t["accepted"],
                     "Quarantined": t["quarantined"],
                     "All rows delivered": t["delivered"],
                 }
             )
-            rules = s["rules"].get(t["table"], {})
-            why.append("; ".join(f"{r} ({format_count(n, study.disclosure)})" for r, n in rules.items()) or "–")
-        unusable += [(study.wave(w).label, u) for u in s["unusable"]]
+            rules = summary["rules"].get(t["table"], {})
+            why[key] = "; ".join(f"{r} ({format_count(n, s)})" for r, n in rules.items()) or "–"
+        unusable += [(study.wave(w).label, u) for u in summary["unusable"]]
+    cols = ["Wave", "Table", "All rows delivered", "Accepted", "Quarantined"]
     frame = pd.DataFrame(counts, columns=["Wave", "Table", "Accepted", "Quarantined", "All rows delivered"])
-    if len(frame):
-        # accepted + quarantined = delivered: suppress so that no small count can be recovered;
-        # a zero (nothing quarantined) is shown
-        d = suppress_counts(frame.set_index(["Wave", "Table"]), study.disclosure, totals=False, zeros_disclosive=False)
-        frame = d.display.reset_index()
-    frame["Why quarantined"] = why
-    rows = frame.to_dict(orient="records")
+    people = frame["Table"].isin(PEOPLE_TABLES)
+    shown = frame.astype({c: object for c in ("Accepted", "Quarantined", "All rows delivered")})
+    reasons = pd.DataFrame("", index=frame.index, columns=frame.columns, dtype=object)
+    events = frame[~people]
+    if len(events):
+        # accepted + quarantined = delivered: suppress so that no small count can be recovered; a zero
+        # (nothing quarantined) is shown
+        d = suppress_counts(events.set_index(["Wave", "Table"]), s, totals=False, zeros_disclosive=False)
+        for k, idx in enumerate(events.index):
+            for c in d.display.columns:
+                shown.loc[idx, c] = d.display.iloc[k][c]
+                reasons.loc[idx, c] = d.cell_reasons.iloc[k][c]
+    for idx in frame.index[people]:
+        q = int(frame.loc[idx, "Quarantined"])
+        shown.loc[idx, ["Accepted", "All rows delivered"]] = NOT_PRINTED
+        shown.loc[idx, "Quarantined"] = "0" if q == 0 else format_count(q, s)
+        reasons.loc[idx, "Quarantined"] = "threshold" if 0 < q < s.threshold else ""
+    shown["Why quarantined"] = [why[(r.Wave, r.Table)] for r in frame.itertuples()]
+    rows = shown[[*cols, "Why quarantined"]].to_dict(orient="records")
     for wave_label, u in unusable:
         rows.append(
             {
                 "Wave": wave_label,
                 "Table": "unusable file",
+                "All rows delivered": "–",
                 "Accepted": "0",
                 "Quarantined": "–",
-                "All rows delivered": "–",
                 "Why quarantined": u,
             }
         )
-    frame = pd.DataFrame(
-        rows, columns=["Wave", "Table", "All rows delivered", "Accepted", "Quarantined", "Why quarantined"]
-    )
-    return (
+    table = pd.DataFrame(rows, columns=[*cols, "Why quarantined"])
+    output = _validation_output(f"{report_id}/app-validation", shown, frame, reasons)
+    text = (
         "Counts of rows are counts of records, not of people; like every count in this report, those below "
-        f'the disclosure threshold read "<{study.disclosure.threshold}". Quarantined rows are kept, with the '
-        "reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts are in "
-        "`_build/validation/`.\n\n" + to_markdown(frame) + "\n"
+        f'the disclosure threshold read "<{s.threshold}". For tables whose rows are people (workers and their '
+        "flexible-pattern spells, survey responses, interviews) only the quarantined rows are counted here "
+        f"({NOT_PRINTED} elsewhere): the report's own tables count those people, and counting them again here, "
+        "wave by wave, would let a suppressed number be worked out by subtraction. Quarantined rows are kept, "
+        "with the reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts "
+        "are in `_build/validation/`.\n\n" + to_markdown(table) + "\n"
+    )
+    return text, output
+
+
+def _validation_output(output_id: str, shown: pd.DataFrame, true: pd.DataFrame, reasons: pd.DataFrame):
+    """The appendix's counts as an output: rows ``<wave> / <table>``, each printed count a cell."""
+    from analysis import outputs
+
+    cols = ("Accepted", "Quarantined", "All rows delivered")  # the last adds up the others
+    rows = tuple(f"{r.Wave} / {r.Table}" for r in shown.itertuples())
+    cells = []
+    for k, row in enumerate(rows):
+        for c in cols:
+            value = str(shown.iloc[k][c])
+            if value == NOT_PRINTED:
+                continue
+            codes, detail = outputs._parse_reasons(reasons.iloc[k][c]) if reasons.iloc[k][c] else ((), "")
+            hidden = value.startswith("<")
+            held = float(true.iloc[k][c]) if hidden else None
+            cells.append(outputs.Cell(row, c, value, codes, outputs.SUPPRESSED if hidden else "", held, detail))
+    return outputs.Output(
+        output_id,
+        outputs.TABLE,
+        "Data validation appendix",
+        rows,
+        cols,
+        tuple(cells),
+        source="analysis/provenance.py (validation appendix)",
     )

@@ -185,7 +185,10 @@ def _embed_markdown(nb_path: Path, label: str, images: dict[str, bytes]) -> str:
         if not tables:
             raise RenderError(f"{nb_path}#{label}: the table cell has no Markdown table output.")
         cap = str(opts.get("tbl-cap", "")).strip()
-        return tables[0].rstrip() + f"\n\n: {cap} {{#{label}}}"
+        # a note under the table (the footnote of a table released under an exception) follows
+        # the caption, which must stay next to the table
+        table, _, note = tables[0].strip().partition("\n\n")
+        return table.rstrip() + f"\n\n: {cap} {{#{label}}}" + (f"\n\n{note.strip()}" if note.strip() else "")
     return "\n\n".join(p[1] if p[0] == "markdown" else f"![](media/{p[1]})" for p in parts)
 
 

@@ -11,6 +11,7 @@ reader sees the characters that were typed and nothing is interpreted.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import re
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis import disclose, indicators
+from analysis import disclose, indicators, outputs
 from analysis import qualitative as qual
 from analysis.config import Study
 from analysis.qualitative import Interviews, select_quotes, themes_by_rq
-from analysis.stats import Proportion, rag
+from analysis.stats import Proportion, rag, wilson
 
 NOT_REPORTABLE = "not reportable at this threshold"
 
@@ -50,12 +51,76 @@ class DisclosedProportion:
 
 
 def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
-    """Apply the share rule (numerator and denominator at or above the threshold)."""
+    """Apply the share rule (numerator, denominator and remainder at or above the threshold).
+
+    Under the ``round`` mitigation (``disclosure: mitigation: round``) nothing is suppressed: the
+    counts are rounded to the base and the share and its Wilson interval are computed from the
+    rounded counts (so no true count can be read back from them).
+    """
     s = study.disclosure
+    if s.mitigation == "round":
+        k, n = outputs.round_count(p.k, s.round_base), outputs.round_count(p.n, s.round_base)
+        r = wilson(min(k, n), n, p.confidence)
+        ok = n > 0
+        text = f"{r.estimate:.0%} ({r.confidence:.0%} CI {r.low:.0%} to {r.high:.0%})" if ok else NOT_REPORTABLE
+        return DisclosedProportion(r, ok, text, f"n = {n:,}")
     ok = disclose.share(p.k, p.n, s).reportable
     text = disclose.format_share(p.k, p.n, s, interval=(p.low, p.high)) if ok else NOT_REPORTABLE
     n = disclose.format_count(p.n, s)
     return DisclosedProportion(p, ok, text, f"n {n}" if n.startswith("<") else f"n = {n}")
+
+
+def released_text(p: Proportion) -> str:
+    """A share released under an approved exception: its value with a dagger, and its interval.
+
+    >>> released_text(Proportion(7, 18, 7 / 18, 0.2, 0.61, 0.95))
+    '39%† (95% CI 20% to 61%)'
+    """
+    if p.n == 0 or math.isnan(p.estimate):
+        return outputs.mark("no one to count")
+    return f"{outputs.mark(f'{p.estimate:.0%}')} ({p.confidence:.0%} CI {p.low:.0%} to {p.high:.0%})"
+
+
+def _share_output(
+    output_id: str,
+    frame: pd.DataFrame,
+    column: str,
+    shares: Sequence[DisclosedProportion | None],
+    released: pd.DataFrame | None,
+    study: Study,
+) -> outputs.Output:
+    """A table of shares registered cell by cell: the ``column`` cell of each row carries its share's
+    reasons (threshold, with which count is too small), the true share held for the checker, and
+    whether it is suppressed or released; ``released`` is the table as published under an exception."""
+    shown = frame if released is None else released
+    o = outputs.from_frame(output_id, shown)
+    rows = list(o.rows)
+    col = outputs._label(column)
+    cells = []
+    for c in o.cells:
+        if c.column == col:
+            d = shares[rows.index(c.row)]
+            if d is not None and not d.reportable:
+                detail = disclose.share(d.proportion.k, d.proportion.n, study.disclosure).reason
+                c = outputs.Cell(
+                    c.row,
+                    c.column,
+                    c.value,
+                    (outputs.THRESHOLD,),
+                    "" if released is not None else outputs.SUPPRESSED,
+                    d.proportion.estimate,
+                    f"{d.proportion.k} of {d.proportion.n}; {detail}",
+                )
+            elif c.reasons:  # reads as suppressed but is not (a reportable share says nothing small)
+                c = dataclasses.replace(c, reasons=(), mitigated="")
+        elif c.reasons and released is not None:
+            c = dataclasses.replace(c, mitigated="")
+        cells.append(c)
+    mitigation = "round" if study.disclosure.mitigation == "round" else "suppress"
+    base = study.disclosure.round_base if mitigation == "round" else None
+    return dataclasses.replace(
+        o, cells=tuple(cells), released=released is not None, mitigation=mitigation, round_base=base
+    )
 
 
 # -- escaping: text is data, never markup -------------------------------------------------------
@@ -174,25 +239,69 @@ def to_html(frame: pd.DataFrame) -> str:
     )
 
 
+@dataclass(frozen=True)
+class OutputSpec:
+    """What :func:`show` needs to register a table for output checking: ``build(output_id,
+    released)`` makes its :class:`analysis.outputs.Output` (cells, reasons, true values), and
+    ``released`` is the table as published under an approved exception (``None``: the table has
+    nothing suppressed, so nothing to release)."""
+
+    build: Callable[[str, bool], outputs.Output]
+    released: pd.DataFrame | None = None
+
+
 class ReportTable(pd.DataFrame):
     """A table bound for a report, after disclosure control: a DataFrame a researcher can work
     with, shown in JupyterLab as an HTML table (``_repr_html_``) and embedded in the report as a
-    Markdown table (``_repr_markdown_``); both come from the same cells."""
+    Markdown table (``_repr_markdown_``); both come from the same cells. ``output_spec`` (set by
+    the builders) says how to register it for output checking; ``footnote`` is printed under it (the
+    dagger's footnote of an output released under an exception)."""
+
+    _metadata = ["output_spec", "footnote"]
 
     @property
     def _constructor(self) -> Callable[..., ReportTable]:
         return ReportTable
 
     def _repr_markdown_(self) -> str:
-        return to_markdown(self)
+        note = getattr(self, "footnote", None)
+        return to_markdown(self) + (f"\n\n{note}" if note else "")
 
     def _repr_html_(self) -> str:
-        return to_html(self)
+        note = getattr(self, "footnote", None)
+        return to_html(self) + (f'\n<p class="table-footnote">{escape_html(note)}</p>' if note else "")
+
+
+def with_output(
+    frame: pd.DataFrame, build: Callable[[str, bool], outputs.Output], released: pd.DataFrame | None = None
+) -> ReportTable:
+    """``frame`` with how to register it (see :class:`OutputSpec`)."""
+    table = ReportTable(frame)
+    table.output_spec = OutputSpec(build, None if released is None else pd.DataFrame(released))
+    table.footnote = None
+    return table
 
 
 def show(frame: pd.DataFrame) -> ReportTable:
-    """The table a notebook cell displays: the same cells, as a :class:`ReportTable`."""
-    return ReportTable(frame)
+    """The table a notebook cell displays: the same cells, as a :class:`ReportTable`.
+
+    In the build, the table is registered for output checking as ``<report>/<cell label>`` (see
+    :mod:`analysis.outputs`); under an approved exception for that id, the table shown is the
+    released one, with a dagger on each released value and the exception's footnote.
+    """
+    spec = getattr(frame, "output_spec", None)
+    table = ReportTable(pd.DataFrame(frame))
+    table.output_spec, table.footnote = None, None
+    oid = outputs.current_id()
+    if oid is None:
+        return table
+    book = outputs.exceptions_in_force()
+    release = spec is not None and spec.released is not None and book.released(oid)
+    outputs.register(spec.build(oid, release) if spec is not None else outputs.from_frame(oid, table))
+    if release:
+        table = ReportTable(spec.released)
+        table.output_spec, table.footnote = None, outputs.footnote(book.get(oid))
+    return table
 
 
 # -- the success criteria -------------------------------------------------------------------
@@ -213,7 +322,7 @@ def success_criteria(
     would otherwise narrow the count down); a wave not yet collected reads "not yet measurable".
     """
     t = study.thresholds
-    rows = []
+    rows, released_rows, shares = [], [], []
     criteria = [
         ("Take-up: social workers who took up either pattern since launch", t["take_up"], indicators.take_up),
         (
@@ -228,35 +337,39 @@ def success_criteria(
                 continue  # nothing to take up before launch
             label = f"{w.months_since_launch} months"
             workers = workers_by_wave.get(w.id) if w.id in waves else None
+            head = {"Criterion": name, "Threshold": f"{threshold:.0%}", "At": label}
             if workers is None:
-                rows.append(
-                    {
-                        "Criterion": name,
-                        "Threshold": f"{threshold:.0%}",
-                        "At": label,
-                        "Observed (95% CI)": "not yet measurable",
-                        "RAG": "–",
-                        "Status": "not yet measurable",
-                    }
-                )
+                row = {**head, "Observed (95% CI)": "not yet measurable", "RAG": "–", "Status": "not yet measurable"}
+                rows.append(row)
+                released_rows.append(row)
+                shares.append(None)
                 continue
             d = disclosed(fn(workers, study, (spells_by_wave or {}).get(w.id), w.date), study)
+            shares.append(d)
+            row = {**head, "Observed (95% CI)": d.text, **_rating(d.proportion, threshold, d.reportable)}
+            rows.append(row)
             if d.reportable:
-                r = rag(d.proportion.low, d.proportion.high, threshold)
-                status = {"green": "met", "red": "not met", "amber": "uncertain (interval spans threshold)"}[r]
+                released_rows.append(row)
             else:
-                r, status = "–", NOT_REPORTABLE
-            rows.append(
-                {
-                    "Criterion": name,
-                    "Threshold": f"{threshold:.0%}",
-                    "At": label,
-                    "Observed (95% CI)": d.text,
-                    "RAG": r,
-                    "Status": status,
-                }
-            )
-    return pd.DataFrame(rows)
+                p = d.proportion
+                released_rows.append({**head, "Observed (95% CI)": released_text(p), **_rating(p, threshold, p.n > 0)})
+    frame, released = pd.DataFrame(rows), pd.DataFrame(released_rows)
+    col = "Observed (95% CI)"
+    anything = any(d is not None and not d.reportable for d in shares)
+    return with_output(
+        frame,
+        lambda oid, rel: _share_output(oid, frame, col, shares, released if rel else None, study),
+        released if anything else None,
+    )
+
+
+def _rating(p: Proportion, threshold: float, reportable: bool) -> dict[str, str]:
+    """The red / amber / green rating and status of a criterion (none when not reportable: a rating
+    would narrow a suppressed count down)."""
+    if not reportable:
+        return {"RAG": "–", "Status": NOT_REPORTABLE}
+    r = rag(p.low, p.high, threshold)
+    return {"RAG": r, "Status": {"green": "met", "red": "not met", "amber": "uncertain (interval spans threshold)"}[r]}
 
 
 # -- RQ1a: take-up ----------------------------------------------------------------------------
@@ -275,19 +388,48 @@ def take_up_by_wave(
     for w_id, workers in workers_by_wave.items():
         if workers is None:
             continue
-        d = disclosed(indicator(workers, study, (spells_by_wave or {}).get(w_id), study.wave(w_id).date), study)
-        rows.append({"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text})
+        p = indicator(workers, study, (spells_by_wave or {}).get(w_id), study.wave(w_id).date)
+        d = disclosed(p, study)
+        true = {"k": p.k, "n": p.n, "true_estimate": p.estimate, "true_low": p.low, "true_high": p.high}
+        rows.append(
+            {"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text, **true}
+            | {"confidence": p.confidence}
+        )
     return pd.DataFrame(rows)
 
 
 def take_up_display(
-    frame: pd.DataFrame, denominator: str = "Social workers", measure: str = "On a flexible pattern (95% CI)"
+    frame: pd.DataFrame,
+    denominator: str = "Social workers",
+    measure: str = "On a flexible pattern (95% CI)",
+    study: Study | None = None,
 ) -> pd.DataFrame:
+    """The take-up table (or another proportion by wave) as printed; with ``study``, it carries its
+    output record, and a share not reportable can be released under an approved exception."""
     out = frame.rename(columns={"wave_label": "Wave", "n_text": denominator, "text": measure})[
         ["Wave", denominator, measure]
     ]
     out[denominator] = out[denominator].str.replace(r"^n =? ?", "", regex=True)  # a table column needs no "n ="
-    return out
+    if study is None or "k" not in frame.columns:
+        return out
+    props = [
+        Proportion(int(r.k), int(r.n), r.true_estimate, r.true_low, r.true_high, r.confidence)
+        for r in frame.itertuples()
+    ]
+    shares = [
+        DisclosedProportion(p, bool(ok), t, n)
+        for p, ok, t, n in zip(props, frame["reportable"], frame["text"], frame["n_text"], strict=True)
+    ]
+    released = out.copy()
+    released[measure] = [
+        t if d.reportable else released_text(d.proportion) for t, d in zip(out[measure], shares, strict=True)
+    ]
+    anything = not all(d.reportable for d in shares)
+    return with_output(
+        out,
+        lambda oid, rel: _share_output(oid, out, measure, shares, released if rel else None, study),
+        released if anything else None,
+    )
 
 
 def pattern_split_display(
@@ -299,9 +441,7 @@ def pattern_split_display(
         return pd.DataFrame({"Pattern": [], "Social workers": []})
     split = indicators.pattern_split(workers, study, spells, cut).set_index("pattern")[["workers"]]
     split.loc["All takers"] = split["workers"].sum()
-    d = disclose.suppress_counts(split, study.disclosure, totals=True)
-    out = d.display.reset_index()
-    out.columns = ["Pattern", "Social workers"]
+    out = counts_table(split.rename_axis("Pattern").rename(columns={"workers": "Social workers"}), study)
     return out
 
 
@@ -426,8 +566,30 @@ def note(message: str) -> pd.DataFrame:
 
 
 def _counts_display(frame: pd.DataFrame, study: Study, index: str) -> pd.DataFrame:
-    d = disclose.suppress_counts(frame.set_index(index), study.disclosure, totals=True)
-    return d.display.reset_index()
+    return counts_table(frame.set_index(index), study)
+
+
+def counts_table(counts: pd.DataFrame, study: Study, **options) -> ReportTable:
+    """A count table under the study's mitigation (suppression with secondary suppression, or
+    rounding to a base: :func:`analysis.outputs.mitigate_counts`), as printed (the index as its first
+    column), carrying its output record with the true counts (and the table as it would be released
+    under an approved exception)."""
+    counts = counts.astype(int)
+    d = outputs.mitigate_counts(counts, study.disclosure, **({"totals": True} | options))
+    true = outputs.add_totals(counts)
+    true = true.reindex(index=d.display.index, columns=d.display.columns)
+    if true.isna().to_numpy().any():  # totals given by the caller (e.g. an "All ..." row): as they are
+        true = true.fillna(d.numeric)
+    shown = d.display.reset_index()
+    base = study.disclosure.round_base if study.disclosure.mitigation == "round" else None
+    released = None
+    if d.mask.to_numpy().any():
+        released = outputs.released_display(d, true).reset_index()
+
+    def build(oid: str, rel: bool) -> outputs.Output:
+        return outputs.from_disclosed(oid, d, title=oid, true_values=true, released=rel, round_base=base)
+
+    return with_output(shown, build, released)
 
 
 # -- workforce and survey context ----------------------------------------------------------------
@@ -438,9 +600,11 @@ def workforce_display(study: Study, workers: pd.DataFrame | None) -> pd.DataFram
     if workers is None:
         return note("No workers table was delivered for this wave.")
     counts = workers["role"].value_counts().reindex(list(study.roles), fill_value=0)
-    frame = counts.rename_axis("Role").reset_index(name="Workers")
-    frame.loc[len(frame)] = ["All roles", int(counts.sum())]
-    return _counts_display(frame, study, "Role")
+    # No total of all roles: with the take-up table's social workers and the timeliness table's
+    # workers with visits, a total would give away the managers and the workers without visits by
+    # subtraction (the differencing audit, config/output_links.yml).
+    frame = counts.rename_axis("Role").to_frame("Workers")
+    return counts_table(frame, study, totals=False)
 
 
 def survey_context_display(study: Study, survey: pd.DataFrame | None) -> pd.DataFrame:
@@ -520,8 +684,8 @@ def likert_display(study: Study, survey: pd.DataFrame | None) -> tuple[pd.DataFr
     if survey is None:
         return note("The survey has not been run by this wave."), None
     wide = likert_collapsed(indicators.likert_counts(survey))
-    d = disclose.suppress_counts(wide, study.disclosure, totals=True)
-    out = d.display.reset_index().rename(columns={"item": "Perceived change (Q10-Q13)"})
+    d = outputs.mitigate_counts(wide, study.disclosure, totals=True)
+    out = counts_table(wide.rename_axis("Perceived change (Q10-Q13)"), study)
     numeric = d.numeric.drop(index=[i for i in d.numeric.index if i not in wide.index])
     return out, numeric
 
@@ -952,7 +1116,29 @@ def data_sources(study: Study, wave: str, validation: Mapping[str, dict]) -> pd.
 
 
 def disclosure_rule(study: Study):
-    """The disclosure rule as a paragraph (for the methods section)."""
+    """The disclosure rule as a paragraph (for the methods section): the rule of the study's
+    mitigation, and how exceptions and the differencing audit work. Registered as a text output
+    (its numbers are the study's settings, not counts of anyone)."""
     from IPython.display import Markdown
 
-    return Markdown(disclose.rule_text(study.disclosure))
+    text = disclosure_paragraph(study)
+    oid = outputs.current_id()
+    if oid is not None:
+        s = study.disclosure
+        outputs.register(outputs.text_number(oid, str(s.threshold), title="Disclosure threshold (methods text)"))
+    return Markdown(text)
+
+
+def disclosure_paragraph(study: Study) -> str:
+    """The methods section's disclosure paragraph, as implemented (see ``docs/assumptions_caveats.md``)."""
+    s = study.disclosure
+    t = s.threshold
+    return (
+        outputs.mitigation_rule_text(s)
+        + f" Before release, every table, figure, number in the text and appendix of both reports is checked "
+        f"together for differencing: no suppressed count may be narrowed to fewer than {t} possible values by "
+        "combining published numbers (totals, the same people counted in two tables, the earlier report); "
+        "where it could be, more is suppressed or merged. An output that fails the rule is released only under "
+        "an exception approved in writing by an output checker other than the analyst who asked for it; such "
+        "values carry a dagger (†) and a footnote, and the provenance appendix lists each exception."
+    )

@@ -148,7 +148,9 @@ def test_an_approved_exception_releases_the_table_with_dagger_footnote_and_prove
     assert [c.value for c in o.cells] == ["4†", "14†", "18"]
     note = O.footnote(book.get(TAKE_UP_ID))
     assert note.startswith("† Released under an exception") and "C. Checker" in note and "2021-08-20" in note
-    assert "\\<b\\>" in note  # text from the file is escaped for Markdown
+    assert "A. Analyst" in note and "provenance appendix" in note
+    assert "criterion" not in note  # the reason is in the provenance appendix, not under the table
+    assert "\\<b\\>" in O.provenance_table(book)  # text from the file is escaped for Markdown
     table = O.provenance_table(book)
     assert table.splitlines()[0] == "| Output | Reason | Requested by | Approved by | Approved on |"
     assert "| august/tbl\\-take\\-up |" not in table and f"| {TAKE_UP_ID} |" in table
@@ -221,8 +223,10 @@ def test_exceptions_file_shape_and_the_shipped_file():
     with pytest.raises(O.ExceptionsError, match="not valid YAML"):
         O.parse_exceptions("exceptions: [", "f.yml")
     assert O.parse_exceptions("", "f.yml").requests == ()
-    shipped = O.load_exceptions()  # config/disclosure_exceptions.yml: a commented example, nothing approved
-    assert shipped.requests == () and "approved_by" in O.paths.DISCLOSURE_EXCEPTIONS.read_text(encoding="utf-8")
+    shipped = O.load_exceptions()  # config/disclosure_exceptions.yml: one approved request, for August's criteria
+    assert [(r.output, r.state) for r in shipped.requests] == [("august/tbl-criteria", "approved")]
+    r = shipped.requests[0]
+    assert O._person(r.requested_by) != O._person(r.approved_by) and len(r.reason.split()) > 40  # a written case
 
 
 def test_missing_exceptions_file_means_none(tmp_path):
