@@ -1440,7 +1440,7 @@ def figure_output(output_id: str, fig: Any, *, title: str = "") -> Output:
         )
         for r, t in zip(rows, texts, strict=True)
     )
-    return Output(check_id(output_id), FIGURE, title or (texts[0] if texts else output_id), rows, ("text",), cells)
+    return Output(check_id(output_id), FIGURE, title or output_id, rows, ("text",), cells)
 
 
 _SUPPRESSED_TEXT = re.compile(r"<\s*\d")
@@ -1496,6 +1496,7 @@ def from_frame(output_id: str, frame: pd.DataFrame, *, title: str = "", kind: st
 
 def _pre_run_cell(info: Any) -> None:
     source = getattr(info, "raw_cell", "") or ""
+    _registry()  # the first cell of a new execution starts its log afresh
     _SESSION.label = cell_label(source)
     _SESSION.caption = cell_caption(source)
     _SESSION.figure_cell = bool(_SESSION.label and _SESSION.label.startswith("fig-"))

@@ -70,6 +70,22 @@ def disclosed(p: Proportion, study: Study) -> DisclosedProportion:
     return DisclosedProportion(p, ok, text, f"n {n}" if n.startswith("<") else f"n = {n}")
 
 
+def count_text(n: int, study: Study) -> str:
+    """A count as the study's mitigation prints it: "<10" below the threshold under suppression,
+    or rounded to the base under rounding.
+
+    >>> from analysis.config import Disclosure
+    >>> import types
+    >>> st = types.SimpleNamespace(disclosure=Disclosure(10, 2, 0.9, 0.1, "round", 5))
+    >>> count_text(7, st), count_text(18, st)
+    ('5', '20')
+    """
+    s = study.disclosure
+    if s.mitigation == "round":
+        return f"{outputs.round_count(int(n), s.round_base):,}"
+    return disclose.format_count(n, s)
+
+
 def released_text(p: Proportion) -> str:
     """A share released under an approved exception: its value with a dagger, and its interval.
 
@@ -484,7 +500,7 @@ def timeliness_display(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
             "text": f"Written up within {study.thresholds['writeup_hours']:.0f} hours (95% CI)",
         }
     )
-    out["Workers"] = [disclose.format_count(n, study.disclosure) for n in frame["workers"]]
+    out["Workers"] = [count_text(n, study) for n in frame["workers"]]
     return out[["Wave", "Visits", "Workers", out.columns[out.columns.str.startswith("Written")][0]]]
 
 
@@ -502,7 +518,7 @@ def timeliness_change(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
 
     def count(n: int) -> str:
         # no worker matching is a fact about the identifiers, not about anyone: 0 is shown as 0
-        return "0" if n == 0 else disclose.format_count(n, s)
+        return "0" if n == 0 else count_text(n, study)
 
     rows = []
     for w in study.waves[1:]:
@@ -633,7 +649,7 @@ def survey_context_display(study: Study, survey: pd.DataFrame | None) -> pd.Data
     ]
     rows = []
     for question, frame in parts:
-        d = disclose.suppress_counts(frame.set_index("band")[["respondents"]], study.disclosure, totals=True)
+        d = outputs.mitigate_counts(frame.set_index("band")[["respondents"]], study.disclosure, totals=True)
         for band, value in d.display["respondents"].items():
             rows.append({"Question": question, "Answer": band, "Respondents": value})
     return pd.DataFrame(rows)
@@ -655,7 +671,7 @@ def survey_take_up_display(study: Study, survey: pd.DataFrame | None) -> pd.Data
         rows.append(
             {
                 "Survey measure": label,
-                "Respondents": disclose.format_count(p.n, study.disclosure),
+                "Respondents": count_text(p.n, study),
                 "Share (95% CI)": d.text,
             }
         )
@@ -996,8 +1012,8 @@ def interviews_achieved(
             {
                 "Site": site.name,
                 "Waves": ", ".join(waves),
-                "Planned (protocol)": disclose.format_count(planned, s),
-                "Achieved": disclose.format_count(got, s),
+                "Planned (protocol)": count_text(planned, study),
+                "Achieved": count_text(got, study),
                 "Short of plan": ", ".join(short) or "none",
             }
         )
