@@ -242,6 +242,32 @@ def report_outputs(study: Study, report_id: str) -> list:
     return outs + [provenance.validation_appendix(study, report_id)[1]]
 
 
+def _with_image(study: Study, report_id: str, output):
+    """A figure output with its image attached for the checker (from the executed notebook)."""
+    import base64
+    import dataclasses
+
+    from analysis import outputs, render
+
+    if output.kind != outputs.FIGURE or output.attachments:
+        return output
+    label = output.id.split("/", 1)[1]
+    nb = output.source.partition("#")[0].rpartition("/")[2].removesuffix(".ipynb")
+    if not nb:
+        return output
+    try:
+        _, cell_outputs = render.find_cell(paths.STAGED_REPORTS / report_id / f"{nb}.ipynb", label)
+    except (render.RenderError, FileNotFoundError):
+        return output
+    png = next((o["data"]["image/png"] for o in cell_outputs if "image/png" in o.get("data", {})), None)
+    if png is None:
+        return output
+    dest = paths.OUTPUT_LOGS / study.report(report_id).last_wave / f"{label}.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(base64.b64decode(png))
+    return dataclasses.replace(output, attachments=(str(dest),))
+
+
 def check_outputs(study: Study, report_id: str):
     """Output checking for one report: every embedded output registered, the differencing audit
     over everything published so far, and the checker's folder ``_output/<report>_outputs/``.
@@ -266,7 +292,8 @@ def check_outputs(study: Study, report_id: str):
         )
     reports = [(r, [study.wave(w).label for w in study.report(r).waves], o) for r, o in published]
     ranges = outputs.audit_study(reports, study.disclosure.threshold, links)
-    outs = outputs.apply_audit(outs, ranges)
+    outs = outputs.audit_notes(outputs.apply_audit(outs, ranges), ranges)
+    outs = [_with_image(study, report_id, o) for o in outs]
     outputs.write_output_folder(
         outs,
         paths.checking_dir(report_id),

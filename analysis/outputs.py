@@ -1520,6 +1520,44 @@ def _post_execute() -> None:
         register(figure_output(oid, plt.figure(nums[-1])))
 
 
+def _post_run_cell(result: Any) -> None:
+    """A labelled cell that registered nothing (its value shown some other way than with
+    ``tables.show``) registers what it shows: a table as printed, or the numbers of a text."""
+    oid = current_id()
+    reg = _registry()
+    if oid is None or reg is None or oid in reg.outputs:
+        return
+    value = getattr(result, "result", None)
+    if value is None:
+        return
+    if isinstance(value, pd.DataFrame):
+        register(from_frame(oid, value))
+        return
+    text = getattr(value, "data", None)
+    if isinstance(text, str):
+        register(text_output(oid, text))
+
+
+_NUMBER_TOKEN = re.compile(r"<\s*\d[\d,]*|\d[\d,]*(?:\.\d+)?%?")
+
+
+def text_output(output_id: str, text: str, *, title: str = "") -> Output:
+    """Text shown in a report (a sentence, a paragraph) as an output: each number in it a cell, in
+    order; a number read as suppressed ("<10") is marked so.
+
+    >>> o = text_output("r/txt-x", "17 responded; <10 did not.")
+    >>> [(c.value, c.mitigated) for c in o.cells]
+    [('17', ''), ('<10', 'suppressed')]
+    """
+    tokens = [t.replace(" ", "") for t in _NUMBER_TOKEN.findall(str(text))]
+    rows = tuple(f"number {k + 1}" for k in range(len(tokens)))
+    cells = tuple(
+        Cell(r, "value", t, (THRESHOLD,) if t.startswith("<") else (), SUPPRESSED if t.startswith("<") else "")
+        for r, t in zip(rows, tokens, strict=True)
+    )
+    return Output(check_id(output_id), TEXT, title or output_id, rows, ("value",), cells)
+
+
 def watch_cells(shell: Any = None) -> bool:
     """Install the hooks that tell :func:`current_id` which labelled cell is running (once per
     IPython shell). Returns whether a shell was found."""
@@ -1532,6 +1570,7 @@ def watch_cells(shell: Any = None) -> bool:
     if shell is None or getattr(shell, "_flexitime_outputs_hooked", False):
         return shell is not None
     shell.events.register("pre_run_cell", _pre_run_cell)
+    shell.events.register("post_run_cell", _post_run_cell)
     # before matplotlib-inline's flush_figures, which closes the figures it shows
     shell.events.callbacks["post_execute"].insert(0, _post_execute)
     shell._flexitime_outputs_hooked = True
@@ -1700,3 +1739,31 @@ def failing_outputs(outputs: Iterable[Output]) -> list[str]:
         why = [f"{c.row} / {c.column}: {c.detail or ', '.join(c.reasons)}" for c in o.cells if c.failing]
         lines.append(f"{o.id}: " + "; ".join(why + list(o.findings)))
     return lines
+
+
+def audit_notes(outputs: Iterable[Output], ranges: Iterable[Range]) -> list[Output]:
+    """Each output with the differencing audit's result in words (a note, shown in ``results.json``'s
+    comments and on the checker's page): its suppressed cells' feasible ranges when they pass; the
+    failing ones are the cells' reasons and the outputs' findings (:func:`apply_audit`)."""
+    by: dict[str, list[Range]] = {}
+    for r in ranges:
+        if r.output and not r.fails:
+            by.setdefault(r.output, []).append(r)
+    out = []
+    for o in outputs:
+        passed = by.get(o.id, [])
+        if passed:
+            spans = "; ".join(
+                f"{r.row} / {r.column}: {r.low}..{'no upper bound' if math.isinf(r.high) else int(r.high)}"
+                for r in passed
+            )
+            note = (
+                f"differencing audit: passed; each suppressed cell can still take {passed[0].promised} values "
+                f"or more ({spans})"
+            )
+        elif o.status == FAIL and (o.findings or any(DIFFERENCING in c.reasons for c in o.cells)):
+            note = "differencing audit: failed (see the findings and the cells marked differencing)"
+        else:
+            note = "differencing audit: no suppressed cell here; its numbers are facts in the audit of the others"
+        out.append(dataclasses.replace(o, notes=(*o.notes, note)))
+    return out

@@ -993,7 +993,6 @@ def interviews_achieved(
     Counts are per site over all waves so far (small per-wave counts would fall below the
     disclosure threshold); each wave is marked as achieved as planned or not.
     """
-    s = study.disclosure
     rows = []
     for site in study.sites:
         waves, planned, got, short = [], 0, 0, []

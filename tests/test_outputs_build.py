@@ -149,6 +149,17 @@ def test_a_fresh_run_starts_a_fresh_log_and_unlabelled_cells_register_nothing(sh
     assert o.id == "august/tbl-note" and o.cells[0].value == "No survey yet." and o.status == "pass"
 
 
+def test_a_labelled_cell_shown_another_way_is_registered_as_printed(shell):
+    sh, log, _ = shell
+    run(sh, "import pandas as pd\nfrom IPython.display import Markdown")
+    run(sh, "#| label: tbl-plain\npd.DataFrame({'Role': ['a', 'b'], 'Workers': ['12', '<10']})")
+    run(sh, "#| label: txt-respondents\nMarkdown('17 people answered; <10 of them did not finish.')")
+    plain, text = outputs.load_log(log)
+    assert plain.id == "august/tbl-plain" and plain.cell("b", "Workers").mitigated == "suppressed"
+    assert text.kind == "text" and [c.value for c in text.cells] == ["17", "<10"]
+    assert text.status == "review"  # a suppressed number in the text: mitigated
+
+
 def test_a_figure_cell_registers_the_texts_on_its_figure(shell):
     sh, log, _ = shell
     run(sh, "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nplt.close('all')")
@@ -421,18 +432,26 @@ def test_make_report_checks_every_output_and_removing_the_exception_suppresses_a
         failing = {k for k, v in data["results"].items() if v["status"] == "fail"}
         assert failing == ({"august__tbl-criteria"} if report == "august" else set())  # released, nothing else
         assert (folder / "checking.html").read_text(encoding="utf-8").count('class="status') > len(embedded)
+        # the audit's result is on each output: the workforce's manager cells pass it, with their ranges
+        comments = data["results"][f"{report}__tbl-workforce"]["comments"]
+        assert any(c.startswith("differencing audit: passed") and "team manager / Workers: 0.." in c for c in comments)
+        # a figure comes with its image and the texts drawn on it
+        files = [f["name"] for f in data["results"][f"{report}__fig-take-up"]["files"]]
+        assert files == [f"{report}__fig-take-up.csv", f"{report}__fig-take-up_0.png"]
+        assert (folder / files[1]).read_bytes().startswith(b"\x89PNG")
     html = (root / "_output" / "august.html").read_text(encoding="utf-8")
     assert re.search(r"\d+%† \(95% CI \d+% to \d+%\)", html)  # the criteria, released with daggers
     assert "Released under an exception to the disclosure rule" in html and "†" in html
     assert "august/tbl-criteria" in html  # the provenance appendix lists it
     assert "Released under an exception" not in (root / "_output" / "december.html").read_text(encoding="utf-8")
 
-    # remove the entry: only the notebook that makes the criteria table, and August, re-run
+    # remove the entry: only the notebook that makes the criteria table re-runs, and the reports whose
+    # output checking reads it: August, and December (its differencing audit covers what August publishes)
     shutil.copyfile(root / "config" / "disclosure_exceptions.yml", tmp_path / "kept.yml")
     (root / "config" / "disclosure_exceptions.yml").write_text("exceptions: []\n", encoding="utf-8")
     proc = run_analysis(root, "report", "--renderer", "builtin")
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert _ran(proc) == {"execute interim/summary", "report august"}
+    assert _ran(proc) == {"execute interim/summary", "report august", "report december"}
     html = (root / "_output" / "august.html").read_text(encoding="utf-8")
     assert "Released under an exception to the disclosure rule" not in html
     assert "No output was released under an exception to the disclosure rule." in html
