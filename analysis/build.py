@@ -220,25 +220,38 @@ def audited_reports(study: Study, report_id: str) -> list[str]:
     return ids[: ids.index(report_id) + 1]
 
 
-def embedded_labels(report_id: str) -> list[str]:
-    """The labels of the notebook cells ``report/<report>.qmd`` embeds."""
+def embedded(report_id: str) -> list[tuple[str, str]]:
+    """The notebook cells ``report/<report>.qmd`` embeds, as (notebook, label), in order."""
     from analysis.render import EMBED
 
     qmd = paths.REPORT / f"{report_id}.qmd"
-    return [m.group(2) for m in EMBED.finditer(qmd.read_text(encoding="utf-8"))]
+    return [(Path(m.group(1)).stem, m.group(2)) for m in EMBED.finditer(qmd.read_text(encoding="utf-8"))]
+
+
+def embedded_labels(report_id: str) -> list[str]:
+    """The labels of the notebook cells ``report/<report>.qmd`` embeds."""
+    return [label for _, label in embedded(report_id)]
 
 
 def report_outputs(study: Study, report_id: str) -> list:
-    """Every output a report publishes: what its notebooks registered (executed as at its last
-    wave) and its validation appendix."""
+    """Every output a report publishes: what the notebooks it embeds registered (executed as at its
+    last wave) for the cells it embeds, in the report's order, and its validation appendix. An
+    output a notebook registered for a cell no report embeds is not published, so not checked."""
     from analysis import outputs, provenance
 
     rep = study.report(report_id)
-    logs = [paths.output_log(rep.last_wave, nb) for nb in notebook_names()]
-    missing = [str(p) for p in logs if not p.exists()]
+    wanted = embedded(report_id)
+    logs = {nb: paths.output_log(rep.last_wave, nb) for nb in dict.fromkeys(nb for nb, _ in wanted)}
+    missing = [str(p) for p in logs.values() if not p.exists()]
     if missing:
         raise OutputCheckError(f"no output log at {', '.join(missing)}: run `make report` to execute the notebooks.")
-    outs = outputs.collect(logs, prefix=report_id)
+    registered = {nb: {o.id: o for o in outputs.load_log(log)} for nb, log in logs.items()}
+    outs, seen = [], set()
+    for nb, label in wanted:
+        o = registered[nb].get(f"{report_id}/{label}")
+        if o is not None and o.id not in seen:
+            outs.append(o)
+            seen.add(o.id)
     return outs + [provenance.validation_appendix(study, report_id)[1]]
 
 
@@ -417,7 +430,8 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
     # a notebook for wave W reads W and the waves before it
     ordered = [w for w in study.wave_ids if any(study.wave_ids.index(w) <= study.wave_ids.index(x) for x in needed)]
     # the source is part of every validation and report: switching it re-runs them
-    source_key = config_changed({"source": state.source.kind, "root": rel(state.source.root)})
+    source_values = {"source": state.source.kind, "root": rel(state.source.root)}
+    source_key = config_changed(source_values)
     for w in ordered:
         folder = state.source.wave_dir(w)
         files = [str(p) for p in tidy.delivered_files(folder)] if folder.is_dir() else []
@@ -469,7 +483,8 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
         deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build", "outputs", "differencing")]
         # the differencing audit reads every output published so far: this report's and the earlier ones'
         for e in audited_reports(study, r):
-            deps += [str(paths.output_log(study.report(e).last_wave, nb)) for nb in notebook_names()]
+            embeds = dict.fromkeys(nb for nb, _ in embedded(e))
+            deps += [str(paths.output_log(study.report(e).last_wave, nb)) for nb in embeds]
             deps += [str(validation_record(w)) for w in study.report(e).waves]
         if paths.OUTPUT_LINKS.exists():
             deps.append(str(paths.OUTPUT_LINKS))
@@ -484,7 +499,8 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
                     str(paths.OUTPUT / f"{r}.pdf"),
                     str(paths.checking_dir(r) / "results.json"),
                 ],
-                "uptodate": [source_key, config_changed({"exceptions": exception_entries(book, r)})],
+                # one config_changed per task: doit keeps a single value for them under one key
+                "uptodate": [config_changed({**source_values, "exceptions": exception_entries(book, r)})],
                 "doc": f"report {r}",
             }
         )

@@ -206,12 +206,11 @@ def run_papermill(template: Path, output: Path, parameters: dict, km=None) -> No
 
 
 def output_report(wave: str) -> str:
-    """The report whose outputs a notebook executed for ``wave`` makes (the report whose last wave
-    it is; the wave itself when no report ends at it): the prefix of its output ids."""
-    from analysis.config import load_study
+    """The report whose outputs a notebook executed for ``wave`` makes (see
+    :func:`analysis.outputs.report_for_wave`)."""
+    from analysis.outputs import report_for_wave
 
-    study = load_study()
-    return next((r.id for r in study.reports if r.last_wave == wave), wave)
+    return report_for_wave(wave)
 
 
 def registration_setup(notebook: str, wave: str) -> str:

@@ -1319,8 +1319,9 @@ Status <strong>pass</strong>: every cell passes every rule. <strong>review</stro
 # the cell (a ``pre_run_cell`` hook), so ``tables.show(...)`` in a labelled cell registers the
 # output ``<report>/<label>`` without the notebook naming it twice. A figure cell registers the
 # texts drawn on its figure (values, n, labels) as IPython finishes the cell. Outside the build
-# (JupyterLab, nbval), nothing is logged and no exception applies: a notebook shows its outputs
-# as disclosure control left them.
+# (JupyterLab, nbval, papermill by hand) nothing is logged, but the report is worked out from the
+# notebook's ``wave`` parameter and approved exceptions apply: a notebook shows its outputs as its
+# report publishes them.
 
 LOG_ENV = "FLEXITIME_OUTPUT_LOG"
 REPORT_ENV = "FLEXITIME_OUTPUT_REPORT"
@@ -1376,14 +1377,39 @@ def _registry() -> Registry | None:
     return _SESSION.registry
 
 
-def current_id() -> str | None:
-    """``<report>/<label>`` of the labelled cell now running in the build, else ``None``."""
+def report_for_wave(wave: str) -> str:
+    """The report whose outputs a notebook executed for ``wave`` makes (the report whose last wave
+    it is; the wave itself when no report ends at it): the first part of its output ids."""
+    from analysis.config import load_study
+
+    study = load_study()
+    return next((r.id for r in study.reports if r.last_wave == wave), wave)
+
+
+def _current_report() -> str:
+    """The report of the notebook now running: named by the build, else worked out from the
+    notebook's ``wave`` parameter (so a notebook run by hand shows what its report publishes)."""
     import os
 
     report = os.environ.get(REPORT_ENV, "")
-    if not report or not _SESSION.label or _registry() is None:
+    if report:
+        return report
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        wave = shell.user_ns.get("wave") if shell is not None else None
+        return report_for_wave(wave) if isinstance(wave, str) and wave else ""
+    except Exception:  # no study configuration to read: nothing to attribute the output to
+        return ""
+
+
+def current_id() -> str | None:
+    """``<report>/<label>`` of the labelled cell now running in a notebook, else ``None``."""
+    if not _SESSION.label:
         return None
-    return f"{report}/{_SESSION.label}"
+    report = _current_report()
+    return f"{report}/{_SESSION.label}" if report else None
 
 
 def register(output: Output) -> Output:
@@ -1403,12 +1429,10 @@ def register(output: Output) -> Output:
 
 
 def exceptions_in_force() -> Exceptions:
-    """The exceptions the build applies (``config/disclosure_exceptions.yml``, or the file the build
-    names); none outside the build, so a notebook run by hand shows what disclosure control left."""
+    """The exceptions that apply (``config/disclosure_exceptions.yml``, or the file the build names):
+    in the build and by hand alike, so that a notebook shows its outputs as its report publishes them."""
     import os
 
-    if _registry() is None:
-        return Exceptions()
     return load_exceptions(os.environ.get(EXCEPTIONS_ENV) or None)
 
 

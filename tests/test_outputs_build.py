@@ -130,9 +130,16 @@ def test_removed_pending_or_self_approved_entries_release_nothing(shell, monkeyp
     assert o.cell("Interim (3 months)", "Took up (95% CI)").mitigated == "suppressed"
 
 
-def test_outside_the_build_nothing_is_registered_or_released(shell, monkeypatch):
+def test_by_hand_nothing_is_registered_and_the_report_comes_from_the_wave_parameter(shell, monkeypatch):
     sh, log, _ = shell
-    monkeypatch.delenv(outputs.LOG_ENV)
+    for name in (outputs.LOG_ENV, outputs.REPORT_ENV):
+        monkeypatch.delenv(name)
+    run(sh, TAKE_UP_CELL)  # no wave parameter: no report to publish in, nothing released
+    assert "not reportable at this threshold" in sh.user_ns["t"]._repr_markdown_()
+    sh.user_ns["wave"] = "interim"  # August is written as at the interim wave: shown as August shows it
+    run(sh, TAKE_UP_CELL)
+    assert "44%† (95% CI 23% to 67%)" in sh.user_ns["t"]._repr_markdown_()
+    sh.user_ns["wave"] = "endline"  # December: no exception
     run(sh, TAKE_UP_CELL)
     assert "not reportable at this threshold" in sh.user_ns["t"]._repr_markdown_()
     assert not log.exists()
