@@ -12,7 +12,14 @@ Tasks and their inputs:
   configuration, the ``analysis`` package source, and the validated tables of this wave and of
   the waves before it (a notebook shows the trend up to its wave).
 - ``report:<report>``: the notebooks executed as at the report's last wave, the report source,
-  ``_quarto.yml``, the validated tables of the report's waves.
+  ``_quarto.yml``, the validated tables of the report's waves, and for output checking the output
+  logs of the notebooks it and every earlier report embed (the differencing audit covers all that
+  the study has published) and ``config/output_links.yml``. Besides the HTML and PDF it writes the
+  checker's folder ``_output/<report>_outputs/`` (see :mod:`analysis.outputs`).
+
+An entry of ``config/disclosure_exceptions.yml`` is a dependency only of the notebook execution that
+makes its output (the notebook with that cell label, executed for the report's last wave) and of the
+reports that check it: adding, editing or removing one re-runs those and nothing else.
 
 The data source is decided once per build, and a report is built from that one source only.
 With real data, a report whose waves have not all been delivered is not built: the build says

@@ -22,42 +22,28 @@ Reasons per cell: ``threshold``, ``zeros``, ``dominance``, ``p-ratio``, ``negati
 
 How a notebook registers its outputs
 ------------------------------------
-A notebook executed for a wave keeps a :class:`Registry` whose log lives at
-``paths.output_log(wave, notebook)`` (made afresh each time the notebook runs)::
-
-    from analysis import outputs, paths
-    reg = outputs.Registry(paths.output_log(wave, "rq1a_take_up"))
-    book = outputs.load_exceptions()                  # config/disclosure_exceptions.yml
-    d = disclose.suppress_counts(counts, study.disclosure)   # or outputs.mitigate_counts(...)
-    oid = f"{report}/tbl-pattern-split"
-    if book.released(oid):                            # approved, by someone other than the requester
-        shown = outputs.released_display(d, outputs.add_totals(counts))   # unsuppressed, with daggers
-        reg.add(outputs.from_disclosed(oid, d, title="...", true_values=outputs.add_totals(counts),
-                                       released=True))
-        footnote = outputs.footnote(book.get(oid))
-    else:
-        shown = d.display
-        reg.add(outputs.from_disclosed(oid, d, title="...", true_values=outputs.add_totals(counts)))
-    reg.add(outputs.text_number(f"{report}/txt-respondents", "17", title="Survey respondents"))
+A notebook shows each table with ``tables.show(...)`` in a cell labelled ``#| label: tbl-...``.
+In the build, :func:`analysis.execute.execute_one` tells the kernel where the notebook's log is
+(``paths.output_log(wave, notebook)``, made afresh each run) and which report it writes for (the
+report whose last wave it is); :func:`watch_cells` reads each cell's label and caption as IPython
+starts it. ``show`` then registers the table as ``<report>/<label>``: builders that disclose attach
+their record (:class:`analysis.tables.OutputSpec`: cells, reasons, true values, and the table as it
+would be released), any other table is registered as printed (:func:`from_frame`). Under an
+approved exception for that id, ``show`` displays the released table, with a dagger on each
+released value and the footnote (:func:`footnote`). A ``fig-`` cell registers the texts drawn on its
+figure (:func:`figure_output`); any other labelled cell that registered nothing registers what it
+shows (:func:`text_output`). Run by hand, a notebook registers nothing, and shows its outputs as
+the report of its ``wave`` parameter publishes them.
 
 How the build collects them
 ---------------------------
-For each report, the build reads the logs of the notebook executions the report embeds, attaches
-the exception requests, adds the differencing audit's findings and writes the checker's folder::
-
-    outs = outputs.collect([paths.output_log(w, nb) for nb in notebooks], prefix=report)
-    # the audit sees every output the study has published so far (earlier reports included)
-    model = outputs.audit_model(every_output_published, study.disclosure.threshold)
-    model.same(outputs.cell_name("august/txt-social-workers", "Social workers", "value"),
-               outputs.cell_name("august/tbl-workforce", "social worker", "Total"))  # the same people
-    model.protect("workers without visits", {...})          # a count published nowhere
-    outs = outputs.apply_audit(outs, model.audit())
-    outputs.write_output_folder(outs, paths.checking_dir(report), study.disclosure,
-                                exceptions=outputs.load_exceptions(), timestamp=build_time)
-
-``config/disclosure_exceptions.yml`` should be a file dependency of every notebook task and report
-task, so that adding or removing an entry re-runs them (a later refinement: depend on each
-output's own entry only).
+The report task (:func:`analysis.build.check_outputs`) collects the outputs of the cells the report
+embeds (a report whose embedded cell registered nothing is not built) and its validation appendix
+(``<report>/app-validation``), runs the differencing audit over them and every earlier report's
+(:func:`audit_study`, with the links in ``config/output_links.yml``), puts the findings on the
+outputs (:func:`apply_audit`, :func:`audit_notes`) and writes the checker's folder
+(:func:`write_output_folder`). An exception request is a dependency only of the notebook execution
+that makes its output and of the reports that check it (``analysis.build.exception_entries``).
 
 The checker's folder holds the values as published. For an output with an exception request
 (pending, approved or refused) it also holds the unsuppressed table (``<uid>_unsuppressed.csv``),
