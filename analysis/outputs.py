@@ -1777,3 +1777,8 @@ def audit_notes(outputs: Iterable[Output], ranges: Iterable[Range]) -> list[Outp
             note = "differencing audit: no suppressed cell here; its numbers are facts in the audit of the others"
         out.append(dataclasses.replace(o, notes=(*o.notes, note)))
     return out
+
+
+# In a Jupyter kernel, importing this module (as every notebook does, through analysis.tables)
+# installs the cell hooks, so that a notebook run by hand also knows its cells' labels.
+watch_cells()

@@ -285,7 +285,8 @@ class ReportTable(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         note = getattr(self, "footnote", None)
-        return to_html(self) + (f'\n<p class="table-footnote">{escape_html(note)}</p>' if note else "")
+        plain = re.sub(r"\\(.)", r"\1", note) if note else ""  # the footnote's Markdown escapes, undone
+        return to_html(self) + (f'\n<p class="table-footnote">{escape_html(plain)}</p>' if note else "")
 
 
 def with_output(

@@ -45,8 +45,11 @@ exceptions:
 @pytest.fixture
 def shell(tmp_path, monkeypatch):
     """An IPython shell in this process, set up as the build sets up a notebook's kernel."""
+    import sys
+
     from IPython.core.interactiveshell import InteractiveShell
 
+    saved = sys.modules["__main__"], sys.displayhook, sys.excepthook
     sh = InteractiveShell.instance()
     outputs.watch_cells(sh)
     log = tmp_path / "interim" / "rq1a_take_up.json"
@@ -59,6 +62,8 @@ def shell(tmp_path, monkeypatch):
     sh.user_ns.update(tables=tables, frame=take_up_frame(7, 16), study=load_study())
     yield sh, log, exc
     sh.reset(new_session=False)
+    # the shell replaces __main__ (multiprocessing's spawn in later tests needs the real one)
+    sys.modules["__main__"], sys.displayhook, sys.excepthook = saved
 
 
 def take_up_frame(k: int, n: int) -> pd.DataFrame:
