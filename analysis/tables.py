@@ -400,19 +400,19 @@ def take_up_by_wave(
 ) -> pd.DataFrame:
     """Take-up (or another workers-table proportion) at every wave given, disclosed; waves with no
     workers table are left out. ``indicator(workers, study, spells, cut)`` is given the wave's
-    spells table (``None`` when it has none) and its cut date."""
-    rows = []
+    spells table (``None`` when it has none) and its cut date. The true proportions are kept in
+    ``attrs["proportions"]``, for output checking (see :func:`take_up_display`)."""
+    rows, true = [], []
     for w_id, workers in workers_by_wave.items():
         if workers is None:
             continue
         p = indicator(workers, study, (spells_by_wave or {}).get(w_id), study.wave(w_id).date)
         d = disclosed(p, study)
-        true = {"k": p.k, "n": p.n, "true_estimate": p.estimate, "true_low": p.low, "true_high": p.high}
-        rows.append(
-            {"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text, **true}
-            | {"confidence": p.confidence}
-        )
-    return pd.DataFrame(rows)
+        rows.append({"wave": w_id, "wave_label": study.wave(w_id).label, **d.as_row(), "text": d.text})
+        true.append(p)
+    out = pd.DataFrame(rows)
+    out.attrs["proportions"] = true
+    return out
 
 
 def take_up_display(
@@ -427,12 +427,9 @@ def take_up_display(
         ["Wave", denominator, measure]
     ]
     out[denominator] = out[denominator].str.replace(r"^n =? ?", "", regex=True)  # a table column needs no "n ="
-    if study is None or "k" not in frame.columns:
+    props = frame.attrs.get("proportions")
+    if study is None or props is None or len(props) != len(frame):
         return out
-    props = [
-        Proportion(int(r.k), int(r.n), r.true_estimate, r.true_low, r.true_high, r.confidence)
-        for r in frame.itertuples()
-    ]
     shares = [
         DisclosedProportion(p, bool(ok), t, n)
         for p, ok, t, n in zip(props, frame["reportable"], frame["text"], frame["n_text"], strict=True)

@@ -68,22 +68,11 @@ def shell(tmp_path, monkeypatch):
 
 def take_up_frame(k: int, n: int) -> pd.DataFrame:
     """The take-up builder's frame for one wave (as tables.take_up_by_wave makes it)."""
-    study = load_study()
     p = wilson(k, n)
-    d = tables.disclosed(p, study)
-    true = {"k": k, "n": n, "true_estimate": p.estimate, "true_low": p.low, "true_high": p.high}
-    return pd.DataFrame(
-        [
-            {
-                "wave": "interim",
-                "wave_label": "Interim (3 months)",
-                **d.as_row(),
-                "text": d.text,
-                **true,
-                "confidence": 0.95,
-            }
-        ]
-    )
+    d = tables.disclosed(p, load_study())
+    frame = pd.DataFrame([{"wave": "interim", "wave_label": "Interim (3 months)", **d.as_row(), "text": d.text}])
+    frame.attrs["proportions"] = [p]
+    return frame
 
 
 TAKE_UP_CELL = """#| label: tbl-take-up
