@@ -279,6 +279,7 @@ def project(tmp_path) -> Path:
     """The configuration, one notebook that reads the tidy tables, and two one-table reports."""
     root = tmp_path / "p"
     shutil.copytree(paths.CONFIG, root / "config")
+    (root / "config" / "protocol.yml").unlink()  # the tiny reports have no traceability appendix
     (root / "notebooks").mkdir()
     (root / "report").mkdir()
     shutil.copyfile(paths.QUARTO_PROJECT, root / "_quarto.yml")
