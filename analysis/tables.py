@@ -330,7 +330,8 @@ def success_criteria(
     workers_by_wave: dict[str, pd.DataFrame | None],
     spells_by_wave: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
-    """The success-criteria table: criterion, threshold, wave, observed with interval, RAG, status.
+    """The success-criteria table: criterion, threshold, wave, observed with interval, RAG, and the
+    plain reading against the aim ("35% of social workers took up either pattern, against the 30% aim").
 
     Take-up and consistent use at each wave count the flexible-pattern spells begun by its cut date
     (``spells_by_wave``; without a wave's spells table, its current-pattern columns stand in).
@@ -341,14 +342,20 @@ def success_criteria(
     t = study.thresholds
     rows, released_rows, shares = [], [], []
     criteria = [
-        ("Take-up: social workers who took up either pattern since launch", t["take_up"], indicators.take_up),
+        (
+            "Take-up: social workers who took up either pattern since launch",
+            t["take_up"],
+            indicators.take_up,
+            "of social workers took up either pattern",
+        ),
         (
             "Consistent use: takers using at least half their planned flexible days in the past month",
             t["adherence"],
             indicators.consistent_use,
+            "of takers used it consistently",
         ),
     ]
-    for name, threshold, fn in criteria:
+    for name, threshold, fn, reading in criteria:
         for w in study.waves:
             if w.months_since_launch <= 0:
                 continue  # nothing to take up before launch
@@ -356,20 +363,23 @@ def success_criteria(
             workers = workers_by_wave.get(w.id) if w.id in waves else None
             head = {"Criterion": name, "Threshold": f"{threshold:.0%}", "At": label}
             if workers is None:
-                row = {**head, "Observed (95% CI)": "not yet measurable", "RAG": "–", "Status": "not yet measurable"}
+                row = {**head, "Observed (95% CI)": "not yet measurable", "RAG": "–", "Reading": "not yet measurable"}
                 rows.append(row)
                 released_rows.append(row)
                 shares.append(None)
                 continue
             d = disclosed(fn(workers, study, (spells_by_wave or {}).get(w.id), w.date), study)
             shares.append(d)
-            row = {**head, "Observed (95% CI)": d.text, **_rating(d.proportion, threshold, d.reportable)}
+            p = d.proportion
+            row = {**head, "Observed (95% CI)": d.text, **_rating(p, threshold, d.reportable, reading)}
             rows.append(row)
             if d.reportable:
                 released_rows.append(row)
             else:
-                p = d.proportion
-                released_rows.append({**head, "Observed (95% CI)": released_text(p), **_rating(p, threshold, p.n > 0)})
+                released = {**head, "Observed (95% CI)": released_text(p), **_rating(p, threshold, p.n > 0, reading)}
+                if p.n > 0:
+                    released["Reading"] = _reading(p, threshold, reading, marked=True)
+                released_rows.append(released)
     frame, released = pd.DataFrame(rows), pd.DataFrame(released_rows)
     col = "Observed (95% CI)"
     anything = any(d is not None and not d.reportable for d in shares)
@@ -380,13 +390,22 @@ def success_criteria(
     )
 
 
-def _rating(p: Proportion, threshold: float, reportable: bool) -> dict[str, str]:
-    """The red / amber / green rating and status of a criterion (none when not reportable: a rating
-    would narrow a suppressed count down)."""
+def _reading(p: Proportion, threshold: float, reading: str, *, marked: bool = False) -> str:
+    """The plain reading the protocol asks for: the observed share against the aim.
+
+    >>> _reading(Proportion(7, 20, 0.35, 0.18, 0.57, 0.95), 0.3, "of social workers took up either pattern")
+    '35% of social workers took up either pattern, against the 30% aim'
+    """
+    value = f"{p.estimate:.0%}"
+    return f"{outputs.mark(value) if marked else value} {reading}, against the {threshold:.0%} aim"
+
+
+def _rating(p: Proportion, threshold: float, reportable: bool, reading: str) -> dict[str, str]:
+    """The red / amber / green rating (this evaluation's addition) and the plain reading of a
+    criterion; neither when not reportable (a rating would narrow a suppressed count down)."""
     if not reportable:
-        return {"RAG": "–", "Status": NOT_REPORTABLE}
-    r = rag(p.low, p.high, threshold)
-    return {"RAG": r, "Status": {"green": "met", "red": "not met", "amber": "uncertain (interval spans threshold)"}[r]}
+        return {"RAG": "–", "Reading": NOT_REPORTABLE}
+    return {"RAG": rag(p.low, p.high, threshold), "Reading": _reading(p, threshold, reading)}
 
 
 # -- RQ1a: take-up ----------------------------------------------------------------------------
