@@ -1,4 +1,4 @@
-"""Analysis and reporting for the flexible working (flexitime) pilot evaluation.
+"""Analysis and reporting for a study's evaluation: the engine (a study's own code is in analysis/studies/).
 
 Data flow one way: load -> validate -> tidy -> compute -> disclose -> notebooks -> render.
 """

@@ -3,7 +3,7 @@
 Three groups of figures, each printed beside its bar and written to ``_build/bench.json``:
 
 - **Notebook phase, cold.** In a temporary copy of the project (``config/``, ``notebooks/``,
-  ``report/``, ``_quarto.yml``, ``data/``; run with ``FLEXITIME_ROOT``), the build is brought up
+  ``report/``, ``_quarto.yml``, ``data/``; run with ``ANALYSIS_ROOT``), the build is brought up
   to date once, then the executed notebooks and doit's record of them are removed and the
   build's notebook phase (every notebook for every wave, the warm-kernel pool) is timed. Then a
   naive serial loop of ``papermill`` CLI calls, one process per notebook and wave, runs the same
@@ -11,10 +11,10 @@ Three groups of figures, each printed beside its bar and written to ``_build/ben
 - **Rebuilds.** ``python -m analysis build`` with nothing changed (bar: under 3 seconds, the
   whole command), and after appending one valid visit to the last wave's visits file: which
   tasks re-ran (bar: only that wave's validation and notebooks).
-- **Scale.** A synthetic visits file (:func:`analysis.synthetic.admin.large_visits`) of 1 and 10
+- **Scale.** A synthetic visits file (the study's ``synthetic.admin.large_visits``) of 1 and 10
   million rows (``--quick``: 100,000 and 1 million), each run in a fresh process through the
   analyst's path: :func:`analysis.tidy.check_admin` (``read_table``, ``check_table`` with the
-  workers as context) and :func:`analysis.indicators.timeliness`. Wall time of that path and
+  workers as context) and the study's ``indicators.timeliness``. Wall time of that path and
   the process's peak resident memory (``ru_maxrss``). Bars at 10 million rows: under 60 seconds
   and under 4 GB.
 
@@ -88,7 +88,7 @@ def copy_project(source: Path, dest: Path) -> Path:
 
 
 def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "FLEXITIME_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
+    return {**os.environ, "ANALYSIS_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
 
 
 def _run(root: Path, args: list[str], timeout: int = TIMEOUT) -> tuple[subprocess.CompletedProcess, float]:
@@ -191,8 +191,9 @@ def append_visit(folder: Path) -> tuple[Path, bytes]:
 
 def scale_run(n: int, workdir: Path, seed: int = 1) -> dict:
     """Write ``n`` synthetic visits and time the analyst's path on them in a fresh process."""
-    from analysis.synthetic.admin import large_visits
+    from analysis.config import load_study
 
+    large_visits = load_study().code("synthetic.admin").large_visits
     folder = workdir / f"visits_{n}"
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -388,7 +389,7 @@ def run_bench(
             "parts": [p for p in PARTS if p in only],
         }
     }
-    with tempfile.TemporaryDirectory(prefix="flexitime-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="analysis-bench-") as tmp:
         if "notebooks" in only or "rebuild" in only:
             root = copy_project(source, Path(tmp) / "project")
             echo(f"bench: project copied to {root}; first build (data, validation, notebooks) ...")
@@ -421,7 +422,7 @@ def run_bench(
 def table(figures: list[Figure], report: dict) -> str:
     """The figures as a fixed-width table, with the machine they were measured on."""
     m = report["machine"]
-    head = f"flexitime bench: {m['cpus']} cores, {m['jobs']} notebook workers, Python {m['python']}, {m['when']}" + (
+    head = f"bench: {m['cpus']} cores, {m['jobs']} notebook workers, Python {m['python']}, {m['when']}" + (
         " (quick)" if m["quick"] else ""
     )
     width = max(len(f.label) for f in figures)
@@ -462,10 +463,11 @@ def _scale_step(folder: Path) -> dict:
     import resource
 
     t0 = time.perf_counter()
-    from analysis import indicators, tidy
+    from analysis import tidy
     from analysis.config import load_study
 
     study = load_study()
+    indicators = study.code("indicators")
     t1 = time.perf_counter()
     checked, unusable = tidy.check_admin(folder, study)
     if unusable:

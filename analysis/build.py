@@ -121,9 +121,9 @@ def data_source_file(report_id: str) -> Path:
 def make_synthetic(study: Study | None = None) -> list[Path]:
     """Write the synthetic data set and its manifest (``data/synthetic/manifest.json``)."""
     from analysis.provenance import sha256
-    from analysis.synthetic import generate_all
 
-    written = sorted(map(Path, generate_all(paths.SYNTHETIC, study or load_study())))
+    study = study or load_study()
+    written = sorted(map(Path, study.code("synthetic").generate_all(paths.SYNTHETIC, study)))
     manifest = {rel(p): sha256(p) for p in written}
     synthetic_manifest().write_text(json.dumps(manifest, indent=2))
     return written

@@ -147,7 +147,7 @@ def cmd_clean(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m analysis", description="Flexitime pilot evaluation: data, validation, notebooks, reports."
+        prog="python -m analysis", description="Study analysis: data, validation, notebooks, reports."
     )
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -6,9 +6,11 @@ Code reads sites, waves, thresholds and report settings from here and never hard
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -117,6 +119,31 @@ class Study:
     seed: int
     return_to_office: ReturnToOffice | None = None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    # -- the study's own code -------------------------------------------------------------
+    @property
+    def module(self) -> str:
+        """The package of the study's own code (``study.module`` in the configuration): its
+        indicators, tables and synthetic data, under ``analysis/studies/``."""
+        name = self.raw.get("study", {}).get("module")
+        if not name:
+            raise ConfigError(
+                f"{paths.STUDY_CONFIG}: `study.module` is not set: name the package of the study's own code "
+                "(e.g. analysis.studies.<name>) under `study:`."
+            )
+        return str(name)
+
+    def code(self, part: str) -> ModuleType:
+        """The study's module ``part`` (e.g. ``"synthetic"``, ``"indicators"``), imported."""
+        name = f"{self.module}.{part}"
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                raise ConfigError(
+                    f"{paths.STUDY_CONFIG}: the study's code has no module {name} (`study.module`)."
+                ) from exc
+            raise
 
     # -- look-ups -------------------------------------------------------------------------
     @property
@@ -274,8 +301,8 @@ def parse_study(data: dict[str, Any]) -> Study:
     """Build a :class:`Study` from the parsed YAML mapping.
 
     >>> s = parse_study(yaml.safe_load(paths.STUDY_CONFIG.read_text()))
-    >>> s.thresholds["take_up"], s.disclosure.threshold
-    (0.3, 10)
+    >>> s.disclosure.threshold, all(0 <= v <= 1 for v in s.thresholds.values())
+    (10, True)
     """
     try:
         st = data["study"]

@@ -27,7 +27,7 @@ which errs on the side of finding too much.
 How to use it
 -------------
 >>> m = Model(threshold=10)
->>> m.publish("social workers", 18, output="august/tbl-take-up", row="Social workers", column="n")
+>>> m.publish("social workers", 18, output="august/tbl-headline", row="Social workers", column="n")
 >>> m.publish("workforce", 24, output="august/tbl-workforce", row="Total", column="Total")
 >>> m.suppressed("managers", output="august/tbl-workforce", row="Managers", column="Total")
 >>> m.total("workforce", ["social workers", "managers"], output="august/tbl-workforce")

@@ -41,7 +41,7 @@ import seaborn
 import scipy.stats
 import statsmodels.api, statsmodels.formula.api
 from statsmodels.stats.proportion import proportion_confint
-sys._flexitime_fresh = {
+sys._analysis_fresh = {
     "rc": {k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")},
     "cwd": os.getcwd(),
     "environ": dict(os.environ),
@@ -62,7 +62,7 @@ RESET = f"""
 import os as _os, sys as _sys, warnings as _warnings
 import matplotlib as _mpl, matplotlib.pyplot as _plt, pandas as _pd
 _plt.close("all")
-_mpl.rcParams.update(_sys._flexitime_fresh["rc"])
+_mpl.rcParams.update(_sys._analysis_fresh["rc"])
 for _name in {RESTYLING_MODULES!r}:
     _sys.modules.pop(_name, None)
     _package, _, _module = _name.rpartition(".")
@@ -72,11 +72,11 @@ with _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
     _pd.reset_option("all")
 _warnings.resetwarnings()
-_warnings.filters[:] = _sys._flexitime_fresh["warnings"]
+_warnings.filters[:] = _sys._analysis_fresh["warnings"]
 _warnings.onceregistry.clear()
-_os.chdir(_sys._flexitime_fresh["cwd"])
+_os.chdir(_sys._analysis_fresh["cwd"])
 _os.environ.clear()
-_os.environ.update(_sys._flexitime_fresh["environ"])
+_os.environ.update(_sys._analysis_fresh["environ"])
 get_ipython().run_line_magic("reset", "-f")
 get_ipython().execution_count = 1
 """
@@ -108,11 +108,11 @@ SOCKET_PATH_MAX = 100
 def socket_dir() -> Path:
     """A new private folder for one kernel's sockets, in the temporary folder when its path is short
     enough for the socket names, else in ``/tmp``."""
-    d = Path(tempfile.mkdtemp(prefix="flexitime-kernel-"))
+    d = Path(tempfile.mkdtemp(prefix="analysis-kernel-"))
     if len(str(d)) + len("/k-12345678-4") <= SOCKET_PATH_MAX or not Path("/tmp").is_dir():
         return d
     d.rmdir()
-    return Path(tempfile.mkdtemp(prefix="flexitime-kernel-", dir="/tmp"))
+    return Path(tempfile.mkdtemp(prefix="analysis-kernel-", dir="/tmp"))
 
 
 class WarmKernel:
@@ -291,7 +291,7 @@ def _init_worker(root: str) -> None:
     import atexit
 
     global _WORKER
-    os.environ["FLEXITIME_ROOT"] = root
+    os.environ["ANALYSIS_ROOT"] = root
     _WORKER = os.getpid()
     _start_kernel()
     atexit.register(_shutdown_kernel)
@@ -385,7 +385,7 @@ class Start:
 def _one_start(root: str, warm: bool) -> Start:
     """Start a kernel as a build worker does (a fresh spawned process, the same WarmKernel), run
     one cell on it and shut it down."""
-    os.environ["FLEXITIME_ROOT"] = root
+    os.environ["ANALYSIS_ROOT"] = root
     t0 = time.perf_counter()
     try:
         kernel = WarmKernel(warm=warm)

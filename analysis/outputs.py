@@ -1,7 +1,7 @@
 """Output checking as UK trusted research environments do it: every output registered and checked.
 
 Every table, figure and number quoted in the text of a report is an *output*. Each has a stable id
-(``"<report>/<label>"``, e.g. ``august/tbl-take-up``), a kind (``table``, ``figure``, ``text``),
+(``"<report>/<label>"``, e.g. ``august/tbl-headline``), a kind (``table``, ``figure``, ``text``),
 its cells as published with per-cell reasons, a status, and the exception request for it, if any.
 For the output checker the build writes, per report, a folder ``_output/<report>_outputs/`` with
 ``results.json`` in the format of SACRO's acro 1.0.2 (``acro.record.load_records(folder)`` reads
@@ -253,8 +253,8 @@ class Output:
 def check_id(output_id: str) -> str:
     """An output id: segments of letters, digits, ".", "_" and "-", joined by "/".
 
-    >>> check_id("august/tbl-take-up")
-    'august/tbl-take-up'
+    >>> check_id("august/tbl-headline")
+    'august/tbl-headline'
     >>> check_id("august/tbl take up")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -263,7 +263,7 @@ def check_id(output_id: str) -> str:
     if not isinstance(output_id, str) or not _ID.match(output_id):
         raise OutputError(
             f"{output_id!r} is not a valid output id: use segments of letters, digits, '.', '_' and '-' "
-            "joined by '/', e.g. 'august/tbl-take-up'."
+            "joined by '/', e.g. 'august/tbl-headline'."
         )
     return output_id
 
@@ -271,8 +271,8 @@ def check_id(output_id: str) -> str:
 def uid(output_id: str) -> str:
     """The output's name in ``results.json`` and its file names (``/`` becomes ``__``).
 
-    >>> uid("august/tbl-take-up")
-    'august__tbl-take-up'
+    >>> uid("august/tbl-headline")
+    'august__tbl-headline'
     """
     return check_id(output_id).replace("/", "__")
 
@@ -631,13 +631,13 @@ def parse_exceptions(text: str, file: str = "config/disclosure_exceptions.yml", 
 
     >>> book = parse_exceptions('''
     ... exceptions:
-    ...   - output: august/tbl-take-up
+    ...   - output: august/tbl-headline
     ...     reason: The protocol's 30% criterion needs the count.
     ...     requested_by: A. Analyst
     ...     approved_by: C. Checker
     ...     approved_on: 2021-08-20
     ... ''')
-    >>> book.released("august/tbl-take-up"), book.released("august/tbl-other")
+    >>> book.released("august/tbl-headline"), book.released("august/tbl-other")
     (True, False)
     """
     try:
@@ -740,7 +740,7 @@ def footnote(request: ExceptionRequest | None) -> str:
     """The footnote (Markdown) under an output released under an approved exception: who approved
     it and when; the case for it is listed in the provenance appendix.
 
-    >>> r = ExceptionRequest("august/tbl-take-up", "Needed for the criterion.", "A. Analyst", "C. Checker",
+    >>> r = ExceptionRequest("august/tbl-headline", "Needed for the criterion.", "A. Analyst", "C. Checker",
     ...                      dt.date(2021, 8, 20))
     >>> print(footnote(r))  # doctest: +NORMALIZE_WHITESPACE
     † Released under an exception to the disclosure rule, approved by C. Checker on 2021-08-20 at the
@@ -1309,10 +1309,10 @@ Status <strong>pass</strong>: every cell passes every rule. <strong>review</stro
 # notebook's ``wave`` parameter and approved exceptions apply: a notebook shows its outputs as its
 # report publishes them.
 
-LOG_ENV = "FLEXITIME_OUTPUT_LOG"
-REPORT_ENV = "FLEXITIME_OUTPUT_REPORT"
-EXCEPTIONS_ENV = "FLEXITIME_DISCLOSURE_EXCEPTIONS"
-RUN_ENV = "FLEXITIME_OUTPUT_RUN"  # a new value for every execution: a re-run starts a fresh registry
+LOG_ENV = "ANALYSIS_OUTPUT_LOG"
+REPORT_ENV = "ANALYSIS_OUTPUT_REPORT"
+EXCEPTIONS_ENV = "ANALYSIS_DISCLOSURE_EXCEPTIONS"
+RUN_ENV = "ANALYSIS_OUTPUT_RUN"  # a new value for every execution: a re-run starts a fresh registry
 
 _LABEL_LINE = re.compile(r"^#\|\s*label:\s*([A-Za-z0-9][A-Za-z0-9_-]*)\s*$")
 
@@ -1320,8 +1320,8 @@ _LABEL_LINE = re.compile(r"^#\|\s*label:\s*([A-Za-z0-9][A-Za-z0-9_-]*)\s*$")
 def cell_label(source: str) -> str | None:
     """The ``#| label:`` of a code cell, from its leading option lines.
 
-    >>> cell_label("#| label: tbl-take-up\\n#| tbl-cap: x\\ntables.show(t)")
-    'tbl-take-up'
+    >>> cell_label("#| label: tbl-headline\\n#| tbl-cap: x\\ntables.show(t)")
+    'tbl-headline'
     >>> cell_label("x = 1") is None
     True
     """
@@ -1577,20 +1577,20 @@ def watch_cells(shell: Any = None) -> bool:
         except ImportError:
             return False
         shell = get_ipython()
-    if shell is None or getattr(shell, "_flexitime_outputs_hooked", False):
+    if shell is None or getattr(shell, "_analysis_outputs_hooked", False):
         return shell is not None
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     # before matplotlib-inline's flush_figures, which closes the figures it shows
     shell.events.callbacks["post_execute"].insert(0, _post_execute)
-    shell._flexitime_outputs_hooked = True
+    shell._analysis_outputs_hooked = True
     return True
 
 
 # -- the study's audit: every report's outputs, with the facts that link them ---------------------
 #
 # ``config/output_links.yml`` says which registered cells count the same people, or are part of one
-# another, across outputs (a study's knowledge: the engine cannot guess that the take-up table's
+# another, across outputs (a study's knowledge: the engine cannot guess that one table's
 # social workers are among the workforce table's). A cell is written ``<label>[<row> / <column>]``
 # (the report's own output) or ``<report>/<label>[<row> / <column>]``; a name without brackets is a
 # count published nowhere (e.g. ``workforce@{last_wave}``). ``{last_wave}`` is the label of the

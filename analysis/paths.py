@@ -1,7 +1,7 @@
 """Every path the project uses, anchored at the repository root.
 
 No other module builds a path from strings or depends on the working directory. The root can
-be moved for tests (a temporary copy) with the ``FLEXITIME_ROOT`` environment variable.
+be moved for tests (a temporary copy) with the ``ANALYSIS_ROOT`` environment variable.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = Path(os.environ.get("FLEXITIME_ROOT", PACKAGE.parent)).resolve()
+ROOT = Path(os.environ.get("ANALYSIS_ROOT", PACKAGE.parent)).resolve()
 
 CONFIG = ROOT / "config"
 STUDY_CONFIG = CONFIG / "study.yml"

@@ -61,25 +61,6 @@ SEGMENTS_FILE = "segments.csv"
 CODEBOOK_FILE = paths.CODEBOOK
 MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a transcript or project.qde larger than this is refused (zip bombs)
 
-# The protocol's respondent groups (contract 4). A study may override them with a
-# `respondent_groups:` list in config/study.yml.
-RESPONDENT_GROUPS = ("team manager", "flexitime user", "non-user", "recent user", "service leader")
-# Other spellings seen in registers -> the canonical group (plurals are handled separately)
-GROUP_ALIASES = {
-    "tm": "team manager",
-    "manager": "team manager",
-    "user": "flexitime user",
-    "long-term user": "flexitime user",
-    "long term user": "flexitime user",
-    "flexi user": "flexitime user",
-    "flexi-time user": "flexitime user",
-    "non user": "non-user",
-    "nonuser": "non-user",
-    "non-flexitime user": "non-user",
-    "new user": "recent user",
-    "sl": "service leader",
-    "senior leader": "service leader",
-}
 TRANSCRIPT_SUFFIXES = (".txt", ".docx", ".doc", ".rtf", ".pdf", ".odt")
 CODEBOOK_COLUMNS = ["id", "name", "rq", "type", "parent", "description"]
 SEGMENT_COLUMNS = ["interview_id", "code_id", "code_name", "parent_id", "start", "end", "text"]
@@ -230,8 +211,20 @@ def _code_lookup(codebook: pd.DataFrame) -> tuple[dict[str, str], pd.DataFrame]:
 
 
 def respondent_groups(study: Study) -> tuple[str, ...]:
-    """The respondent groups: the study's `respondent_groups:` list, or the protocol's five."""
-    return tuple(study.raw.get("respondent_groups") or RESPONDENT_GROUPS)
+    """The interview register's respondent groups: the study's `respondent_groups:` list."""
+    groups = study.raw.get("respondent_groups")
+    if not groups:
+        raise ConfigError(
+            f"{paths.STUDY_CONFIG}: `respondent_groups:` is missing: list the groups an interview register "
+            "may name (e.g. [team manager, social worker])."
+        )
+    return tuple(str(g) for g in groups)
+
+
+def group_aliases(study: Study) -> dict[str, str]:
+    """Other spellings seen in registers -> the group (the study's `respondent_group_aliases:`;
+    plurals are handled separately)."""
+    return {str(k): str(v) for k, v in (study.raw.get("respondent_group_aliases") or {}).items()}
 
 
 def register_spec(study: Study) -> TableSpec:
@@ -343,7 +336,7 @@ def _canonical(value: Any, mapping: dict[str, str]) -> Any:
 def _register_mappings(study: Study) -> dict[str, dict[str, str]]:
     groups = respondent_groups(study)
     g = {_key(x): x for x in groups}
-    g.update({_key(a): v for a, v in GROUP_ALIASES.items() if v in groups})
+    g.update({_key(a): v for a, v in group_aliases(study).items() if v in groups})
     return {
         "site": {**{_key(s.name): s.id for s in study.sites}, **{_key(s.id): s.id for s in study.sites}},
         "wave": {**{_key(w.label): w.id for w in study.waves}, **{_key(w.id): w.id for w in study.waves}},
@@ -907,11 +900,11 @@ def segments_csv_frame(segments: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "QDA_NAMESPACE",
-    "RESPONDENT_GROUPS",
     "QdaProject",
     "check_interviews_source",
     "check_register",
     "check_segments",
+    "group_aliases",
     "load_codebook",
     "load_research_questions",
     "read_qdpx",

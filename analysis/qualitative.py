@@ -562,14 +562,14 @@ def group_columns(
 
     Examples
     --------
-    By hand: 6 team managers, 2 service leaders, 4 recent users, 8 flexitime users; minimum 5.
-    Service leaders (2) merge with team managers (8); recent users (4) with flexitime users (12).
+    By hand: 6 team managers, 2 service leaders, 4 recent users, 8 regular users; minimum 5.
+    Service leaders (2) merge with team managers (8); recent users (4) with regular users (12).
 
     >>> from analysis.config import Disclosure
     >>> d = Disclosure(10, 2, 0.9, 0.1, theme_min=5, merge_groups=(
     ...     ("managers and leaders", ("team manager", "service leader")),
-    ...     ("users", ("flexitime user", "recent user"))))
-    >>> groups = ["team manager"] * 6 + ["service leader"] * 2 + ["recent user"] * 4 + ["flexitime user"] * 8
+    ...     ("users", ("regular user", "recent user"))))
+    >>> groups = ["team manager"] * 6 + ["service leader"] * 2 + ["recent user"] * 4 + ["regular user"] * 8
     >>> reg = pd.DataFrame({"interview_id": range(20), "site": "a", "wave": "w", "group": groups})
     >>> [c.label for c in group_columns(reg, d).shown]
     ['Managers and leaders', 'Users']

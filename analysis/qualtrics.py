@@ -622,7 +622,8 @@ def check_survey(path: Path, survey_config: dict[str, Any] | None = None) -> Che
 
     Examples
     --------
-    >>> from analysis.synthetic import survey as synth
+    >>> from analysis.config import load_study
+    >>> synth = load_study().code("synthetic.survey")  # the study's synthetic survey
     >>> import tempfile, pandas as pd
     >>> workers = pd.DataFrame({"worker_id": [f"W{i}" for i in range(8)], "team": "T", "role": "social worker",
     ...     "fte": 1.0, "working_pattern": ["4-day week", "standard"] * 4,

@@ -6,7 +6,7 @@ from one source only. In order of precedence it comes from
 
 1. the ``--source`` option of ``python -m analysis`` (or ``--data-dir``, a folder of delivered
    wave folders, which means ``raw`` unless ``--source synthetic`` is given);
-2. the ``FLEXITIME_DATA_SOURCE`` environment variable (the build sets it, so that the notebook
+2. the ``ANALYSIS_DATA_SOURCE`` environment variable (the build sets it, so that the notebook
    kernels it starts read what the build validated);
 3. ``data_source:`` in ``config/study.yml``: ``auto`` (the default), ``raw`` or ``synthetic``.
 
@@ -29,8 +29,8 @@ SYNTHETIC = "synthetic"
 AUTO = "auto"
 CHOICES = (AUTO, RAW, SYNTHETIC)
 
-ENV_SOURCE = "FLEXITIME_DATA_SOURCE"
-ENV_DATA_DIR = "FLEXITIME_DATA_DIR"
+ENV_SOURCE = "ANALYSIS_DATA_SOURCE"
+ENV_DATA_DIR = "ANALYSIS_DATA_DIR"
 
 
 class MissingDataError(AnalysisError):

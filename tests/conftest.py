@@ -65,7 +65,7 @@ def copy_project(root: Path) -> Path:
 
 def run_analysis(root: Path, *args: str, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
     """``python -m analysis ...`` with the project root moved to ``root``."""
-    env = {**os.environ, "FLEXITIME_ROOT": str(root), **(env or {})}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "analysis", *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
     )

@@ -2,7 +2,7 @@
 temporary copy of the project, and fails if anything in the working tree's ``_build/``, ``_output/``
 or ``data/`` changed.
 
-Loaded before any conftest, so it sets ``FLEXITIME_ROOT`` before ``analysis.paths`` is first imported:
+Loaded before any conftest, so it sets ``ANALYSIS_ROOT`` before ``analysis.paths`` is first imported:
 in-process code (unit tests, doctests), subprocesses (``python -m analysis``) and notebook kernels
 (nbval, which start with this process's environment) all read and write under the sandbox. The sandbox
 holds the project's sources and a fresh synthetic data set, validated, as ``make report`` would leave
@@ -14,7 +14,7 @@ fails if a test outside that file's reach (a run of some files only) changed the
 (``make test-fast``) each xdist worker has its own sandbox, and the controller checks the tree once
 every worker has finished.
 
-Any ``FLEXITIME_ROOT`` set by the caller is replaced; ``FLEXITIME_KEEP_SANDBOX=1`` keeps the temporary
+Any ``ANALYSIS_ROOT`` set by the caller is replaced; ``ANALYSIS_KEEP_SANDBOX=1`` keeps the temporary
 root after the session (its path is in the session header) for a look at what the tests built.
 """
 
@@ -35,9 +35,9 @@ SOURCES = ("config", "notebooks", "report", "_quarto.yml")
 # The working tree's derived and data folders that tests must leave alone.
 WATCHED = ("_build", "_output", "data")
 # The guard watches the repository, or the folder named here (the guard's own test uses a temporary one).
-GUARD_ROOT_ENV = "FLEXITIME_GUARD_ROOT"
+GUARD_ROOT_ENV = "ANALYSIS_GUARD_ROOT"
 # Set to 0 to skip making data in the sandbox (the guard's own test, which builds nothing).
-SANDBOX_DATA_ENV = "FLEXITIME_SANDBOX_DATA"
+SANDBOX_DATA_ENV = "ANALYSIS_SANDBOX_DATA"
 GUARD_FILE = "test_tree_untouched.py"
 GUARD_TEST = "test_no_test_wrote_into_the_working_tree"
 SANITIZE = REPO / "tests" / "nbval" / "sanitize.cfg"
@@ -100,7 +100,7 @@ def make_sandbox() -> Path:
 def start_data(root: Path) -> subprocess.Popen:
     """Make the synthetic data set in ``root`` and validate it, with the project's own command line, in
     the background: it runs while pytest collects, and :func:`wait_for_data` waits before the first test."""
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     code = "from analysis.cli import main; main(['data']); main(['validate'])"
     with open(root / "sandbox-data.log", "w") as log:  # the child keeps its own copy of the file
         return subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -124,7 +124,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     early_config.stash[_snapshot_key] = snapshot(guard_root())
     root = make_sandbox()
     early_config.stash[_sandbox_key] = root
-    os.environ["FLEXITIME_ROOT"] = str(root)
+    os.environ["ANALYSIS_ROOT"] = str(root)
     if os.environ.get(SANDBOX_DATA_ENV, "1") != "0":
         early_config.stash[_data_key] = start_data(root)
 
@@ -152,7 +152,7 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     root = config.stash.get(_sandbox_key, None)
-    return f"project root for this session (FLEXITIME_ROOT): {root}" if root else None
+    return f"project root for this session (ANALYSIS_ROOT): {root}" if root else None
 
 
 @pytest.hookimpl(trylast=True)
@@ -194,5 +194,5 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_unconfigure(config):
     wait_for_data(config, check=False)  # a session that stopped before collection ended: let the data job finish first
     root = config.stash.get(_sandbox_key, None)
-    if root is not None and os.environ.get("FLEXITIME_KEEP_SANDBOX") != "1":
+    if root is not None and os.environ.get("ANALYSIS_KEEP_SANDBOX") != "1":
         shutil.rmtree(root, ignore_errors=True)

@@ -21,8 +21,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from analysis import disclose, indicators, qda, qualitative, tables
+from analysis import disclose, qda, qualitative
 from analysis.config import Disclosure, Study, load_study
+from analysis.studies.flexitime import indicators
+from analysis.studies.flexitime import tables as study_tables
 
 DATA = Path(__file__).parent / "data" / "backtest"
 EXPECTED = DATA / "expected"
@@ -167,7 +169,7 @@ def test_take_up_by_wave_threshold_3(s3):
     # interim 8 of 13; Wilson intervals by hand in the README
     want = expected("take_up_by_wave_t3.csv", floats=ESTIMATES, bools=["reportable"])
     same(
-        tables.take_up_by_wave(s3, workers_by_wave()),
+        study_tables.take_up_by_wave(s3, workers_by_wave()),
         want,
         "take-up by wave (threshold 3)",
         floats=ESTIMATES,
@@ -179,7 +181,7 @@ def test_take_up_by_wave_threshold_10_is_not_reportable(s10):
     # numerators 3 and 8 are below 10: shares withheld, denominators 12 and 13 still shown
     want = expected("take_up_by_wave_t10.csv", floats=ESTIMATES, bools=["reportable"])
     same(
-        tables.take_up_by_wave(s10, workers_by_wave()),
+        study_tables.take_up_by_wave(s10, workers_by_wave()),
         want,
         "take-up by wave (threshold 10)",
         floats=ESTIMATES,
@@ -193,7 +195,7 @@ def test_take_up_display(threshold, s3, s10):
     study = s3 if threshold == 3 else s10
     want = expected(f"take_up_display_t{threshold}.csv")
     same(
-        tables.take_up_display(tables.take_up_by_wave(study, workers_by_wave())),
+        study_tables.take_up_display(study_tables.take_up_by_wave(study, workers_by_wave())),
         want,
         f"take-up display (threshold {threshold})",
     )
@@ -219,7 +221,7 @@ def test_pattern_split_display(threshold, s3, s10):
     # 3, not fewer, so no further suppression); interim 3, 5, 8 all shown. Threshold 10: all below.
     study = s3 if threshold == 3 else s10
     want = expected(f"pattern_split_display_t{threshold}.csv")
-    actual = with_wave({w: tables.pattern_split_display(study, workers(w)) for w in WAVES})
+    actual = with_wave({w: study_tables.pattern_split_display(study, workers(w)) for w in WAVES})
     same(actual, want, f"pattern split display (threshold {threshold})")
 
 
@@ -244,7 +246,7 @@ def test_consistent_use_by_wave(threshold, s3, s10):
     # baseline 0 of 3: the numerator 0 is below 3, so not reportable; denominator "n = 3"
     study = s3 if threshold == 3 else s10
     want = expected(f"consistent_use_by_wave_t{threshold}.csv", floats=ESTIMATES, bools=["reportable"])
-    actual = tables.take_up_by_wave(study, workers_by_wave(), indicator=indicators.consistent_use)
+    actual = study_tables.take_up_by_wave(study, workers_by_wave(), indicator=indicators.consistent_use)
     same(actual, want, f"consistent use by wave (threshold {threshold})", floats=ESTIMATES, bools=["reportable"])
 
 
@@ -254,7 +256,7 @@ def test_success_criteria(threshold, s3, s10):
     # consistent use 4/8, interval 21.5% to 78.5% spans 50% -> amber; endline not yet collected
     study = s3 if threshold == 3 else s10
     want = expected(f"success_criteria_t{threshold}.csv")
-    actual = tables.success_criteria(study, WAVES, {w: workers(w) for w in WAVES})
+    actual = study_tables.success_criteria(study, WAVES, {w: workers(w) for w in WAVES})
     same(actual, want, f"success criteria (threshold {threshold})")
 
 
@@ -348,7 +350,7 @@ def test_on_time_visit_by_visit(s3):
     # exactly 48h00 is on time (V02, V12), 48h01 (V03) and 48h30 (V14) are late, 47h59 (V06) is on
     # time, an outstanding write-up (V09, V19) is late
     want = expected("on_time.csv", bools=["on_time"])[["visit_id", "on_time"]]
-    v = tables.visits_with_on_time(s3, visits_by_wave())
+    v = study_tables.visits_with_on_time(s3, visits_by_wave())
     same(v[["visit_id", "on_time"]], want, "on time, visit by visit", bools=["on_time"])
 
 
@@ -362,7 +364,7 @@ def test_timeliness_by_wave(threshold, s3, s10):
     # 6 of 10 and 7 of 10 on time, 4 workers each wave; at 10 the numerators are below threshold
     study = s3 if threshold == 3 else s10
     want = expected(f"timeliness_by_wave_t{threshold}.csv", floats=ESTIMATES, ints=["workers"], bools=["reportable"])
-    actual = tables.timeliness_by_wave(study, tables.visits_with_on_time(study, visits_by_wave()))
+    actual = study_tables.timeliness_by_wave(study, study_tables.visits_with_on_time(study, visits_by_wave()))
     same(
         actual,
         want,
@@ -378,8 +380,8 @@ def test_timeliness_display(threshold, s3, s10):
     # 10 visits reach both thresholds; 4 workers reach 3 but not 10
     study = s3 if threshold == 3 else s10
     want = expected(f"timeliness_display_t{threshold}.csv")
-    actual = tables.timeliness_display(
-        tables.timeliness_by_wave(study, tables.visits_with_on_time(study, visits_by_wave())), study
+    actual = study_tables.timeliness_display(
+        study_tables.timeliness_by_wave(study, study_tables.visits_with_on_time(study, visits_by_wave())), study
     )
     same(actual, want, f"timeliness display (threshold {threshold})")
 
@@ -397,7 +399,7 @@ def test_likert_collapsed():
     # six Yes respondents (one skipped Q13), two No respondents (Q10-Q13 hidden): tallies in the README
     cols = ["Worse", "About the same", "Better", "All who answered"]
     want = expected("likert_collapsed.csv", ints=cols, index_col="item")
-    actual = tables.likert_collapsed(indicators.likert_counts(survey()))
+    actual = study_tables.likert_collapsed(indicators.likert_counts(survey()))
     actual.columns.name = None  # the pivot's axis name ("level") is not part of the table
     same(actual, want, "Likert Q10-Q13 collapsed", ints=cols)
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from analysis import bench, paths, tidy
 from analysis.load import ROW, Delivered, map_headers, read_csv_fast, read_csv_text, read_table
 from analysis.schemas import spec_for
-from analysis.synthetic.admin import large_visits
+from analysis.studies.flexitime.synthetic.admin import large_visits
 from analysis.validate import _to_datetime, _to_datetime_general, check_table
 
 WORKERS = (

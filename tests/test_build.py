@@ -54,7 +54,7 @@ def project(tmp_path):
 
 
 def build(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     return subprocess.run(
         [sys.executable, "-m", "analysis", *args, "--jobs", "2"],
         cwd=root,

@@ -41,7 +41,7 @@ POLLUTER = [
     "fig, ax = plt.subplots(figsize=(2, 1.5))\nax.plot([1, 2], [3, 4])\nax.set_title('first')",
     "import pandas as pd\npd.set_option('display.max_rows', 2)\npd.DataFrame({'a': range(5)})",
     "import os, warnings, helper_warns\nhelper_warns.warn()\nos.chdir('..')\n"
-    "os.environ['FLEXITIME_TEST_LEFTOVER'] = '1'\nwarnings.simplefilter('error')",
+    "os.environ['ANALYSIS_TEST_LEFTOVER'] = '1'\nwarnings.simplefilter('error')",
 ]
 
 # Shows each of those pieces of state; in a fresh kernel every line is known (see CHECKER_SHOWS).
@@ -49,7 +49,7 @@ CHECKER = [
     "print(sorted(k for k in ('x', 'j', 'pd', 'plt', 'mpl', 'os') if k in globals()))",
     "import os\nimport matplotlib as mpl\nimport pandas as pd\n"
     "print(mpl.rcParams['lines.linewidth'], mpl.rcParams['axes.titleweight'], pd.get_option('display.max_rows'),"
-    " os.path.basename(os.getcwd()), os.environ.get('FLEXITIME_TEST_LEFTOVER'))",
+    " os.path.basename(os.getcwd()), os.environ.get('ANALYSIS_TEST_LEFTOVER'))",
     "pd.DataFrame({'a': range(5)})",
     "import helper_warns\nhelper_warns.warn()\nprint('after the warning')",
     "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 1.5))\nax.plot([1, 2], [3, 4])\n"
@@ -172,7 +172,7 @@ def test_a_slow_starting_kernel_is_waited_for(kernel_specs):
         assert evaluate(k, "6 * 7") == "42"
     finally:
         k.shutdown()
-    assert not list(kernel_specs.glob("flexitime-kernel-*"))  # its socket folder is removed
+    assert not list(kernel_specs.glob("analysis-kernel-*"))  # its socket folder is removed
 
 
 def test_a_kernel_that_dies_at_start_is_reported_at_once(kernel_specs):
@@ -180,7 +180,7 @@ def test_a_kernel_that_dies_at_start_is_reported_at_once(kernel_specs):
     with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
         execute.WarmKernel(warm=False, kernel_name="dies")
     assert time.perf_counter() - t0 < 60  # the start-up timeout is 120 s: the death was noticed
-    assert not list(kernel_specs.glob("flexitime-kernel-*"))  # nothing left behind
+    assert not list(kernel_specs.glob("analysis-kernel-*"))  # nothing left behind
 
 
 def test_kernel_starts_in_the_pool_never_fail():
@@ -200,7 +200,7 @@ def test_a_worker_whose_kernel_did_not_start_fails_each_notebook_with_the_reason
     monkeypatch.setattr(execute, "WarmKernel", no_kernel)
     monkeypatch.setattr(execute, "_KERNEL", None)
     monkeypatch.setattr(execute, "_START_ERROR", "")
-    monkeypatch.setenv("FLEXITIME_ROOT", os.environ.get("FLEXITIME_ROOT", str(paths.ROOT)))
+    monkeypatch.setenv("ANALYSIS_ROOT", os.environ.get("ANALYSIS_ROOT", str(paths.ROOT)))
     execute._init_worker(str(paths.ROOT))
     reason = "the warm kernel did not start: RuntimeError: Kernel died before replying to kernel_info"
     assert f"error: {reason}" in capsys.readouterr().err  # said when it happens ...
@@ -275,7 +275,7 @@ STATE = {  # what a notebook can leave behind, as an expression evaluated in the
     "matplotlib": "__import__('matplotlib').rcParams['lines.linewidth']",
     "pandas": "__import__('pandas').get_option('display.max_rows')",
     "directory": "__import__('os').path.basename(__import__('os').getcwd())",
-    "environment": "'FLEXITIME_TEST_LEFTOVER' in __import__('os').environ",
+    "environment": "'ANALYSIS_TEST_LEFTOVER' in __import__('os').environ",
     "warnings": "__import__('warnings').filters[:3]",
     "style module": "'analysis.plots' in __import__('sys').modules",
 }
@@ -321,7 +321,7 @@ def test_built_notebooks_equal_fresh_papermill_runs(built, tmp_path):
         )
         proc = subprocess.run(
             [sys.executable, "-c", code, name, str(out), wave],
-            env={**os.environ, "FLEXITIME_ROOT": str(built)},
+            env={**os.environ, "ANALYSIS_ROOT": str(built)},
             capture_output=True,
             text=True,
             timeout=600,

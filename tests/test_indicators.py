@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import indicators
+from analysis.studies.flexitime import indicators
 
 
 def workers():

@@ -27,6 +27,7 @@ from analysis.config import load_study
 from analysis.disclose import suppress_counts
 from analysis.render import EMBED
 from analysis.stats import wilson
+from analysis.studies.flexitime import tables as study_tables
 from tests.conftest import copy_project, run_analysis
 
 APPROVED = """
@@ -67,7 +68,7 @@ def shell(tmp_path, monkeypatch):
 
 
 def take_up_frame(k: int, n: int) -> pd.DataFrame:
-    """The take-up builder's frame for one wave (as tables.take_up_by_wave makes it)."""
+    """The take-up builder's frame for one wave (as study_tables.take_up_by_wave makes it)."""
     p = wilson(k, n)
     d = tables.disclosed(p, load_study())
     frame = pd.DataFrame([{"wave": "interim", "wave_label": "Interim (3 months)", **d.as_row(), "text": d.text}])
@@ -77,7 +78,7 @@ def take_up_frame(k: int, n: int) -> pd.DataFrame:
 
 TAKE_UP_CELL = """#| label: tbl-take-up
 #| tbl-cap: "Take-up by wave."
-t = tables.show(tables.take_up_display(frame, measure="Took up (95% CI)", study=study))
+t = tables.show(study_tables.take_up_display(frame, measure="Took up (95% CI)", study=study))
 """
 
 
@@ -338,7 +339,7 @@ def test_the_reports_as_built_now_pass_the_audit(study, monkeypatch):
     """The same numbers through today's builders: the workforce table without its total, the
     appendix without the per-wave counts of people."""
     workers = pd.DataFrame({"role": ["social worker"] * 18 + ["assistant manager"] * 3 + ["team manager"] * 3})
-    workforce = tables.workforce_display(study, workers)
+    workforce = study_tables.workforce_display(study, workers)
     assert list(workforce["Role"]) == ["social worker", "assistant manager", "team manager"]  # no total
     assert list(workforce["Workers"]) == ["18", "<10", "<10"]
 

@@ -16,8 +16,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import prose
 from analysis.config import ReturnToOffice
+from analysis.studies.flexitime import prose
 from tests.conftest import copy_project, run_analysis
 
 
@@ -148,7 +148,8 @@ PROSE = """
 import json
 import os
 import re
-from analysis import inputs, prose
+from analysis import inputs
+from analysis.studies.flexitime import prose
 out = {}
 for wave in ("interim", "endline"):
     inp = inputs.load(wave)
@@ -179,7 +180,7 @@ def other_study(tmp_path_factory):
     for step in ("data", "validate"):
         proc = run_analysis(root, step, timeout=900)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     proc = subprocess.run([sys.executable, "-c", PROSE], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)

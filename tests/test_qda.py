@@ -15,7 +15,7 @@ from analysis import qda
 from analysis.config import load_study
 from analysis.errors import ConfigError, UnusableFileError
 from analysis.load import ROW, Delivered
-from analysis.synthetic import interviews as synth
+from analysis.studies.flexitime.synthetic import interviews as synth
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "data" / "qda"

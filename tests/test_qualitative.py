@@ -27,7 +27,7 @@ from analysis.qualitative import (
     site_wave_columns,
     themes_by_rq,
 )
-from analysis.synthetic import interviews as synth
+from analysis.studies.flexitime.synthetic import interviews as synth
 
 FIXTURE = Path(__file__).parent / "data" / "qda"
 

@@ -29,7 +29,7 @@ from analysis.qualtrics import (
     tidy_columns,
     tidy_schema,
 )
-from analysis.synthetic import survey as synth
+from analysis.studies.flexitime.synthetic import survey as synth
 
 DATA = Path(__file__).parent / "data"
 HAND_TEXT = DATA / "survey" / "hand_text.csv"

@@ -244,7 +244,7 @@ UK_PHONE = re.compile(
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_no_identifier_and_no_small_count_in_any_rendered_file(built, report):
-    from analysis.synthetic.interviews import SYNTHETIC_NAMES
+    from analysis.studies.flexitime.synthetic.interviews import SYNTHETIC_NAMES
 
     html = (built / "_output" / f"{report}.html").read_text()
     _, pdf = pdf_text(built / "_output" / f"{report}.pdf")

@@ -28,7 +28,7 @@ WAVES = ("baseline", "interim", "endline")
 @pytest.fixture(scope="session")
 def synthetic_set(tmp_path_factory) -> Path:
     """The synthetic data set, written once (a folder holding <wave>/ folders)."""
-    from analysis.synthetic import generate_all
+    from analysis.studies.flexitime.synthetic import generate_all
 
     out = tmp_path_factory.mktemp("synthetic")
     generate_all(out, load_study())
@@ -304,7 +304,7 @@ def build_reports(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "analysis", "report", "--renderer", "builtin", "--jobs", "2", *args],
         cwd=root,
-        env={**env, "FLEXITIME_ROOT": str(root)},
+        env={**env, "ANALYSIS_ROOT": str(root)},
         capture_output=True,
         text=True,
         timeout=900,

@@ -89,8 +89,8 @@ def test_spells_headers_as_an_hr_system_names_them(tmp_path, study, header):
 def test_synthetic_spells_have_stoppers_and_pre_launch_users(tmp_path, study):
     # the synthetic workers workbook carries a spells sheet that validates cleanly, with workers on
     # compressed hours since before launch and others who took a pattern up and stopped
-    from analysis import indicators
-    from analysis.synthetic import admin
+    from analysis.studies.flexitime import indicators
+    from analysis.studies.flexitime.synthetic import admin
 
     written = admin.generate(tmp_path, study, study.seed)
     again = admin.generate(tmp_path / "again", study, study.seed)

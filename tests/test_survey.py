@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis import survey as sv
 from analysis.errors import ConfigError
 from analysis.qualtrics import check_survey, load_survey_config
 from analysis.render import cell_options
-from analysis.synthetic import survey as synth
+from analysis.studies.flexitime import survey as sv
+from analysis.studies.flexitime.synthetic import survey as synth
 
 CODEBOOK = """
 survey_themes:

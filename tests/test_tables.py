@@ -11,6 +11,7 @@ import pytest
 from analysis import qda, tables
 from analysis.config import Disclosure
 from analysis.qualitative import Interviews
+from analysis.studies.flexitime import tables as study_tables
 
 
 @pytest.fixture
@@ -27,13 +28,13 @@ def social_workers(flexible: int, standard: int) -> pd.DataFrame:
 
 def test_take_up_by_wave_uses_the_tables_handed_to_it(s3):
     first, second = (w.id for w in s3.waves[:2])
-    out = tables.take_up_by_wave(s3, {first: None, second: social_workers(4, 8)})
+    out = study_tables.take_up_by_wave(s3, {first: None, second: social_workers(4, 8)})
     # the wave with no workers table is left out; 4 of 12, Wilson 95% by hand (z = 1.96):
     # centre (1/3 + 1.96²/24) / (1 + 1.96²/12) = 0.3738, half-width 0.2356 -> 13.8% to 60.9%
     assert out["wave"].tolist() == [second]
     assert out.loc[0, "text"] == "33% (95% CI 14% to 61%)"
     assert out.loc[0, "n_text"] == "n = 12"
-    display = tables.take_up_display(out)
+    display = study_tables.take_up_display(out)
     assert display.columns.tolist() == ["Wave", "Social workers", "On a flexible pattern (95% CI)"]
     assert display.iloc[0].tolist() == [s3.wave(second).label, "12", "33% (95% CI 14% to 61%)"]
 

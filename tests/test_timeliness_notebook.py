@@ -15,7 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis import paths, tables
+from analysis import paths
+from analysis.studies.flexitime import tables as study_tables
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ NOTEBOOK = "rq2b_timeliness"
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     return subprocess.run(
         [sys.executable, "-m", "analysis", *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
     )
@@ -101,28 +102,28 @@ def at_threshold_3(study):
 
 def test_change_table_headline_by_hand(study):
     s3 = at_threshold_3(study)
-    row = tables.timeliness_change(s3, hand_visits(s3)).iloc[0]
+    row = study_tables.timeliness_change(s3, hand_visits(s3)).iloc[0]
     # 50% -> 75%: +25 points. z_i = (k_ai - 0.75 m_ai)/16 - (k_bi - 0.5 m_bi)/16: a 0.0625, b 0, c -0.0625,
     # as in tests/test_stats.py's hand case: interval 0.25 -/+ 4.302653 * 0.1082532 = -22 to +72
     assert (row["On time before"], row["On time after"]) == ("50%", "75%")
-    assert row[tables.CHANGE_HEAD] == "+25 (-22 to +72)"
-    assert row[tables.ODDS_HEAD].startswith("3.00 (")  # odds 3/1 over 1/1
+    assert row[study_tables.CHANGE_HEAD] == "+25 (-22 to +72)"
+    assert row[study_tables.ODDS_HEAD].startswith("3.00 (")  # odds 3/1 over 1/1
     assert row["Evidence"] == "indicative only"
 
 
 def test_change_table_partial_linkage_is_flagged(study):
     s3 = at_threshold_3(study)
-    row = tables.timeliness_change(s3, hand_visits(s3, extra_after=4)).iloc[0]
-    assert row[tables.CHANGE_HEAD] == "+25 (-22 to +72)"  # the new workers are not in the paired change
+    row = study_tables.timeliness_change(s3, hand_visits(s3, extra_after=4)).iloc[0]
+    assert row[study_tables.CHANGE_HEAD] == "+25 (-22 to +72)"  # the new workers are not in the paired change
     assert row["Evidence"].startswith(
         "indicative only; 3 of 7 workers at Interim (3 months) match a worker at Baseline (under half)"
     )
 
 
 def test_change_table_with_reissued_ids_says_why(study):
-    row = tables.timeliness_change(study, hand_visits(study, reissue=True)).iloc[0]
-    assert row[tables.CHANGE_HEAD] == (
+    row = study_tables.timeliness_change(study, hand_visits(study, reissue=True)).iloc[0]
+    assert row[study_tables.CHANGE_HEAD] == (
         "cannot be estimated: 0 of <10 workers at Interim (3 months) match a worker at Baseline: the local "
         "authority may have re-issued pseudonyms, so the within-worker change cannot be estimated"
     )
-    assert row["On time before"] == row[tables.ODDS_HEAD] == "–"
+    assert row["On time before"] == row[study_tables.ODDS_HEAD] == "–"

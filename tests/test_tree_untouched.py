@@ -1,6 +1,6 @@
 """The working tree's ``_build/``, ``_output/`` and ``data/`` are as the session found them.
 
-Every test builds in a temporary root (``tests/sandbox.py`` moves ``FLEXITIME_ROOT`` for the whole
+Every test builds in a temporary root (``tests/sandbox.py`` moves ``ANALYSIS_ROOT`` for the whole
 session). ``test_no_test_wrote_into_the_working_tree`` runs last (the plugin puts it there) and fails,
 naming each file, when any test wrote there anyway. The other tests show that the guard can fail.
 """
@@ -21,7 +21,7 @@ def test_the_session_runs_in_a_temporary_root():
 
     assert paths.ROOT != sandbox.REPO.resolve()
     assert not paths.ROOT.is_relative_to(sandbox.REPO.resolve())
-    assert os.environ["FLEXITIME_ROOT"] == str(paths.ROOT)
+    assert os.environ["ANALYSIS_ROOT"] == str(paths.ROOT)
 
 
 def test_snapshot_sees_a_new_a_changed_and_a_removed_file(tmp_path):
@@ -56,7 +56,7 @@ from pathlib import Path
 import os
 
 def test_writes_into_the_tree():
-    target = Path(os.environ["FLEXITIME_GUARD_ROOT"]) / "_build" / "notebooks" / "oops.ipynb"
+    target = Path(os.environ["ANALYSIS_GUARD_ROOT"]) / "_build" / "notebooks" / "oops.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("{}")
 """

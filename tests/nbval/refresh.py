@@ -69,7 +69,7 @@ def clean(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
 
 
 def _run(root: Path, *args: str) -> None:
-    env = {**os.environ, "FLEXITIME_ROOT": str(root)}
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "analysis", *args], cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -12,10 +12,10 @@ For each fieldwork phase, ``<folder>/<phase>/`` holds
   authority;
 - ``interviews_register.csv`` and ``interviews.qdpx``: interviews per phase, authority and role from
   ``interview_plan:`` (45 in all), with transcripts coded with the study's codebook, written by the
-  flexitime study's REFI-QDA writer (:func:`analysis.synthetic.interviews.qdpx_bytes`).
+  flexitime study's REFI-QDA writer (:func:`analysis.studies.flexitime.synthetic.interviews.qdpx_bytes`).
 
 A few transcript sentences carry identifiers on purpose (a made-up name from
-:data:`analysis.synthetic.interviews.SYNTHETIC_NAMES`, an example.org email address, a phone number
+:data:`analysis.studies.flexitime.synthetic.interviews.SYNTHETIC_NAMES`, an example.org email address, a phone number
 from Ofcom's drama range), so that quote screening has something to catch; ``<folder>/names.txt``
 lists the names. Communication patterns follow the seed's findings (professionals' meetings almost
 always online, recording largely asynchronous from home, more online contact in the first phase),
@@ -37,8 +37,8 @@ from analysis.config import Study
 from analysis.qda import QDPX_FILE, REGISTER, load_codebook
 from analysis.studies.agile import CODEBOOK
 from analysis.studies.agile.schemas import JOIN, practitioner_roles
-from analysis.synthetic.admin import _restamp_zip
-from analysis.synthetic.interviews import SYNTHETIC_NAMES, Interview, qdpx_bytes
+from analysis.studies.flexitime.synthetic.admin import _restamp_zip
+from analysis.studies.flexitime.synthetic.interviews import SYNTHETIC_NAMES, Interview, qdpx_bytes
 
 STREAM = 13  # the random stream of this study's synthetic data
 

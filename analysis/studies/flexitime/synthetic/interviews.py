@@ -34,7 +34,7 @@ import pandas as pd
 
 from analysis.config import Study
 from analysis.qda import QDA_NAMESPACE, QDPX_FILE, REGISTER, SEGMENTS_FILE, load_codebook
-from analysis.synthetic.admin import FIXED_ZIP_TIME
+from analysis.studies.flexitime.synthetic.admin import FIXED_ZIP_TIME
 
 # Made-up first names used in the planted identifier sentences (and screened for in quotes).
 SYNTHETIC_NAMES = ("Rowena", "Ekow", "Saoirse", "Tobias", "Imelda", "Casimir", "Yusra", "Bartholomew")
@@ -907,7 +907,12 @@ def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, t
     user = _guid(seed, "user")
     root = ET.Element(
         q("Project"),
-        {"name": title, "origin": "analysis.synthetic.interviews", "creatingUserGUID": user, "creationDateTime": stamp},
+        {
+            "name": title,
+            "origin": "analysis.studies.flexitime.synthetic.interviews",
+            "creatingUserGUID": user,
+            "creationDateTime": stamp,
+        },
     )
     users = ET.SubElement(root, q("Users"))
     ET.SubElement(users, q("User"), {"guid": user, "name": "Synthetic coder", "id": "SC"})

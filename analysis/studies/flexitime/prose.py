@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from analysis import indicators
 from analysis.config import Study, Wave, return_to_office_sentence
 from analysis.qda import respondent_groups
+from analysis.studies.flexitime import indicators
 from analysis.tables import escape_markdown
 
 _UNITS = (

@@ -11,7 +11,7 @@ from analysis.config import Study
 
 def generate_all(root: Path, study: Study) -> list[Path]:
     """Every synthetic source for every wave, deterministically from the study seed."""
-    from analysis.synthetic import admin, interviews, survey
+    from analysis.studies.flexitime.synthetic import admin, interviews, survey
 
     written = admin.generate(root, study, study.seed)
     written += survey.generate(root, study, study.seed)

@@ -34,7 +34,8 @@ from analysis.config import Study
 from analysis.errors import ConfigError
 from analysis.qualitative import screen_quote
 from analysis.qualtrics import Question, questions
-from analysis.tables import note, survey_take_up_display
+from analysis.studies.flexitime.tables import survey_take_up_display
+from analysis.tables import note
 
 NO_SURVEY = "The survey has not been run by this wave."
 ANSWERED, NOTHING, BLANK = "answer", "nothing", "blank"

@@ -28,7 +28,7 @@ import pandas as pd
 
 from analysis.config import Study, load_study
 from analysis.qualtrics import Question, load_survey_config, questions, tidy_columns, tidy_schema
-from analysis.synthetic.interviews import SYNTHETIC_NAMES
+from analysis.studies.flexitime.synthetic.interviews import SYNTHETIC_NAMES
 
 RESPONSE_RATE = 0.75
 ID_ALPHABET = np.array(list(string.ascii_letters + string.digits))
@@ -429,7 +429,7 @@ def generate(
     """Both exports for the survey's wave, under ``root/<wave>/``.
 
     ``workers`` are that wave's workers; by default they are drawn again exactly as
-    :func:`analysis.synthetic.admin.generate` draws them from the same seed, with their
+    :func:`analysis.studies.flexitime.synthetic.admin.generate` draws them from the same seed, with their
     flexible-pattern spells: who took up a pattern between launch and the survey's opening (those
     who have since stopped included) answers Q4 "Yes", as does anyone still on a pattern begun
     before launch (they are on compressed hours, and the question does not set them apart).
@@ -439,7 +439,7 @@ def generate(
     study.wave(wave)
     took_up = None
     if workers is None:
-        from analysis.synthetic import admin
+        from analysis.studies.flexitime.synthetic import admin
 
         admin_by_wave = admin.simulate_admin(study, np.random.default_rng(seed))
         workers = admin_by_wave[wave][0]
