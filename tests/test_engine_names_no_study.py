@@ -96,3 +96,38 @@ def test_every_allowed_hit_is_still_there():
     found = {(f, line) for f, _, line in hits(engine_files(), pattern(study_words()))}
     stale = [f"{f}: {line}" for f, line in ALLOWED if (f, line) not in found]
     assert not stale, "remove these entries from ALLOWED, they no longer occur:\n" + "\n".join(stale)
+
+
+# -- the engine reaches a study's code and words through its configuration ----------------------
+
+
+def test_the_study_code_comes_from_config(study):
+    from analysis.config import parse_study
+    from analysis.errors import ConfigError
+
+    assert study.module == "analysis.studies.flexitime"  # config/study.yml, as written there
+    assert study.code("indicators").__name__ == "analysis.studies.flexitime.indicators"
+    with pytest.raises(ConfigError, match=r"no module analysis\.studies\.flexitime\.nowhere"):
+        study.code("nowhere")
+    raw = {**study.raw, "study": {k: v for k, v in study.raw["study"].items() if k != "module"}}
+    with pytest.raises(ConfigError, match=r"`study\.module` is not set"):
+        parse_study(raw).code("synthetic")
+
+
+def test_respondent_groups_and_their_aliases_come_from_config(study):
+    from analysis import qda
+    from analysis.config import parse_study
+    from analysis.errors import ConfigError
+
+    raw = {k: v for k, v in study.raw.items() if k != "respondent_groups"}
+    with pytest.raises(ConfigError, match="`respondent_groups:` is missing"):
+        qda.respondent_groups(parse_study(raw))
+    # an alias maps to its group only when the study has that group (config/study.yml, by eye)
+    groups = qda._register_mappings(study)["group"]
+    assert groups["flexi user"] == groups["flexitime user"] == "flexitime user"
+    fewer = parse_study({**study.raw, "respondent_groups": ["team manager"]})
+    assert qda._register_mappings(fewer)["group"] == {
+        "team manager": "team manager",
+        "tm": "team manager",
+        "manager": "team manager",
+    }
