@@ -104,7 +104,15 @@ def test_unknown_source_is_refused(study):
 
 # -- dependencies run one way ----------------------------------------------------------------------
 
-BUILDERS = ["tables", "qualitative", "disclose", "indicators", "plots", "inputs"]
+BUILDERS = [
+    "tables",
+    "qualitative",
+    "disclose",
+    "plots",
+    "inputs",
+    "studies.flexitime.indicators",
+    "studies.flexitime.tables",
+]
 
 
 def test_report_code_never_imports_the_synthetic_generator():

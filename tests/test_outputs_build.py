@@ -60,7 +60,7 @@ def shell(tmp_path, monkeypatch):
     monkeypatch.setenv(outputs.REPORT_ENV, "august")
     monkeypatch.setenv(outputs.EXCEPTIONS_ENV, str(exc))
     monkeypatch.setenv(outputs.RUN_ENV, "1")
-    sh.user_ns.update(tables=tables, frame=take_up_frame(7, 16), study=load_study())
+    sh.user_ns.update(tables=tables, study_tables=study_tables, frame=take_up_frame(7, 16), study=load_study())
     yield sh, log, exc
     sh.reset(new_session=False)
     # the shell replaces __main__ (multiprocessing's spawn in later tests needs the real one)
