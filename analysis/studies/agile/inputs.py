@@ -62,6 +62,24 @@ def study_config(config_dir: str | Path | None = None) -> Study:
     return load_study(config_folder(config_dir) / "study.yml")
 
 
+def load_for_notebook(
+    phase: str, config_dir: str | Path | None = None, data_dir: str | Path | None = None
+) -> AgileInputs:
+    """What a notebook loads until the build knows study roots: :func:`load` from ``data_dir``; with
+    no ``data_dir`` and no synthetic data made yet, the synthetic data set is first written to a
+    temporary folder (never into the repository)."""
+    folder = data_folder(data_dir)
+    if not data_dir and not folder.is_dir():
+        import tempfile
+
+        from analysis.studies.agile import synthetic
+
+        folder = Path(tempfile.mkdtemp(prefix="agile_synthetic_"))
+        cfg = config_folder(config_dir)
+        synthetic.generate(folder, study_config(cfg), codebook_path=cfg / "codebook.yml")
+    return load(phase, config_dir or None, folder)
+
+
 def load(phase: str, config_dir: str | Path | None = None, data_dir: str | Path | None = None) -> AgileInputs:
     """Validate and stack every phase up to ``phase`` (quarantined rows stay out, and are counted in
     ``validation``).
