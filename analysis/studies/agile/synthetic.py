@@ -12,10 +12,10 @@ For each fieldwork phase, ``<folder>/<phase>/`` holds
   authority;
 - ``interviews_register.csv`` and ``interviews.qdpx``: interviews per phase, authority and role from
   ``interview_plan:`` (45 in all), with transcripts coded with the study's codebook, written by the
-  flexitime study's REFI-QDA writer (:func:`analysis.studies.flexitime.synthetic.interviews.qdpx_bytes`).
+  engine's REFI-QDA writer (:func:`analysis.qdpx_writer.qdpx_bytes`).
 
 A few transcript sentences carry identifiers on purpose (a made-up name from
-:data:`analysis.studies.flexitime.synthetic.interviews.SYNTHETIC_NAMES`, an example.org email address, a phone number
+:data:`analysis.qdpx_writer.SYNTHETIC_NAMES`, an example.org email address, a phone number
 from Ofcom's drama range), so that quote screening has something to catch; ``<folder>/names.txt``
 lists the names. Communication patterns follow the seed's findings (professionals' meetings almost
 always online, recording largely asynchronous from home, more online contact in the first phase),
@@ -25,22 +25,31 @@ so the analysis has something to find. Same seed, same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.config import Study
 from analysis.qda import QDPX_FILE, REGISTER, load_codebook
+from analysis.qdpx_writer import (
+    SYNTHETIC_NAMES,
+    Interview,
+    Sentence,
+    by_topic,
+    qdpx_bytes,
+    register_frame,
+    top_codes,
+    transcript,
+    write_names,
+    write_workbook,
+)
 from analysis.studies.agile import CODEBOOK
 from analysis.studies.agile.schemas import JOIN, practitioner_roles
-from analysis.studies.flexitime.synthetic.admin import _restamp_zip
-from analysis.studies.flexitime.synthetic.interviews import SYNTHETIC_NAMES, Interview, qdpx_bytes
 
 STREAM = 13  # the random stream of this study's synthetic data
+GUIDS = "agile-synthetic"  # the namespace of the .qdpx GUIDs (with the seed)
 
 # Participants per authority, by role: (role, how many, consent to observation, consent to interview)
 # per person, in order. Observed practitioners are drawn from the first OBSERVED social workers and
@@ -263,16 +272,7 @@ def observations_file(observations: pd.DataFrame, study: Study, phase: str, by_l
 
 def write_observations_xlsx(frame: pd.DataFrame, path: Path) -> None:
     """The log as a researcher's workbook (sheet ``observations``, real Excel dates), byte-stable."""
-    out = frame.copy()
-    out["date"] = pd.to_datetime(out["date"])
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as xw:
-        out.to_excel(xw, sheet_name="observations", index=False)
-        wb = xw.book
-        wb.properties.created = dt.datetime(2021, 1, 1)
-        wb.properties.modified = dt.datetime(2021, 1, 1)
-        wb.properties.creator = "synthetic"
-    _restamp_zip(buf.getvalue(), path)
+    write_workbook({"observations": frame.assign(date=pd.to_datetime(frame["date"]))}, path)
 
 
 # -- interviews --------------------------------------------------------------------------------------
@@ -449,6 +449,7 @@ OPENINGS = {
     "new": "I am in my first year as a social worker, after my placement here as a student.",
     "user": "We have had a social worker for about a year.",
 }
+OPENING = "Thank you for talking to me. Could you start by telling me about yourself?"
 MIN_CODES, MAX_CODES = 4, 8
 
 
@@ -460,13 +461,7 @@ def _bank(voice: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
     return out
 
 
-def _top(code: str, parent: Mapping[str, Any]) -> str:
-    while isinstance(parent.get(code), str):
-        code = parent[code]
-    return code
-
-
-def _transcript(iv: Interview, rng, parent: Mapping[str, Any], order: list[str], planted: list) -> None:
+def _transcript(iv: Interview, rng: np.random.Generator, tops: Mapping[str, str], planted: list) -> None:
     """Fill ``iv.text`` and ``iv.selections``: an opening, then a prompt and an answer per topic."""
     bank = _bank(VOICE[iv.group])
     codes = sorted(bank)
@@ -475,33 +470,16 @@ def _transcript(iv: Interview, rng, parent: Mapping[str, Any], order: list[str],
         chosen += [c for c in codes if c not in chosen][: MIN_CODES - len(chosen)]
     if len(chosen) > MAX_CODES:
         chosen = sorted(rng.choice(chosen, MAX_CODES, replace=False).tolist())
-    said: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for code in chosen:
-        options = bank[code]
-        said.setdefault(_top(code, parent), []).append(options[int(rng.integers(0, len(options)))])
-    for code, sentence in planted:
-        said.setdefault(_top(code, parent), []).append(((code,), sentence))
-    parts: list[str] = []
-    pos = 0
-
-    def emit(text: str, codes: tuple[str, ...] = ()) -> None:
-        nonlocal pos
-        if codes:
-            iv.selections.append((pos, pos + len(text), codes))
-        parts.append(text)
-        pos += len(text)
-
-    emit("Interviewer: Thank you for talking to me. Could you start by telling me about yourself?\n")
-    emit("Respondent: " + OPENINGS[VOICE[iv.group]] + "\n\n")
-    for topic in order:
-        if topic in said:
-            emit(f"Interviewer: {PROMPTS.get(topic, 'Is there anything else that has changed?')}\nRespondent: ")
-            for k, (codes, sentence) in enumerate(said[topic]):
-                emit(" " if k else "")
-                emit(sentence, codes)
-            emit("\n\n")
-    emit("Interviewer: Is there anything else you would like to add?\nRespondent: No, that is everything.\n")
-    iv.text = "".join(parts)
+    said: list[Sentence] = [bank[code][int(rng.integers(0, len(bank[code])))] for code in chosen]
+    said += [((code,), sentence) for code, sentence in planted]
+    topics = by_topic(said, tops)
+    iv.text, iv.selections = transcript(
+        [
+            (OPENING, [((), OPENINGS[VOICE[iv.group]])]),
+            *((PROMPTS.get(topic, "Is there anything else that has changed?"), s) for topic, s in topics.items()),
+            ("Is there anything else you would like to add?", [((), "No, that is everything.")]),
+        ]
+    )
 
 
 def simulate_interviews(
@@ -510,9 +488,7 @@ def simulate_interviews(
     """phase -> [(interview, interviewee's participant id)], from ``interview_plan:``; interviewees
     drawn without replacement from those who consented to interview."""
     plan = study.raw.get("interview_plan") or {}
-    codes = codebook.drop_duplicates("id")
-    parent = {c: (p if isinstance(p, str) else None) for c, p in zip(codes["id"], codes["parent"], strict=True)}
-    order = list(dict.fromkeys(_top(c, parent) for c in codes["id"]))
+    tops = top_codes(codebook)
     used: set[str] = set()
     out: dict[str, list[tuple[Interview, str]]] = {}
     letters = {s.id: chr(ord("A") + i) for i, s in enumerate(study.sites)}
@@ -553,25 +529,18 @@ def simulate_interviews(
     planted = {pick: [p] for pick, p in zip(picks, PLANTED, strict=False)}
     for w, ivs in out.items():
         for i, (iv, _) in enumerate(ivs):
-            _transcript(iv, rng, parent, order, planted.get((w, i), []))
+            _transcript(iv, rng, tops, planted.get((w, i), []))
     return out
 
 
 def register_file(interviews: list[tuple[Interview, str]], study: Study) -> pd.DataFrame:
-    """The interview register as delivered: authorities by name, the phase by id."""
-    names = {s.id: s.name for s in study.sites}
-    rows = [
-        {
-            "interview_id": iv.interview_id,
-            "site": names[iv.site],
-            "wave": iv.wave,
-            "date": iv.date.isoformat(),
-            "group": iv.group,
-            "participant_id": pid,
-        }
-        for iv, pid in interviews
-    ]
-    return pd.DataFrame(rows, columns=["interview_id", "site", "wave", "date", "group", "participant_id"])
+    """The interview register as delivered: authorities by name, the phase by id, and the
+    interviewee's participant id."""
+    return register_frame(
+        [iv for iv, _ in interviews],
+        {s.id: s.name for s in study.sites},
+        extra={"participant_id": [pid for _, pid in interviews]},
+    )
 
 
 # -- everything --------------------------------------------------------------------------------------
@@ -625,8 +594,11 @@ def generate(folder: Path, study: Study, seed: int | None = None, codebook_path:
             register_file(ivs, study).to_csv(p, index=False, lineterminator="\n")
             q = phase_dir / QDPX_FILE
             title = f"{study.short_title} interviews: {wave.label} (synthetic)"
-            q.write_bytes(qdpx_bytes([iv for iv, _ in ivs], codebook, seed, title, wave.date))
+            guids = f"{GUIDS}/{seed}"
+            q.write_bytes(
+                qdpx_bytes(
+                    [iv for iv, _ in ivs], codebook, title=title, created=wave.date, origin=__name__, namespace=guids
+                )
+            )
             written += [p, q]
-    names = folder / "names.txt"
-    names.write_text("".join(f"{n}\n" for n in SYNTHETIC_NAMES), encoding="utf-8")
-    return [*written, names]
+    return [*written, write_names(folder)]

@@ -8,18 +8,13 @@ workload varies by wave. Whether a threshold is met is left to the draw.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.config import Study
-
-FIXED_ZIP_TIME = (2021, 1, 1, 0, 0, 0)
-
+from analysis.qdpx_writer import write_workbook
 
 PRE_LAUNCH_USERS = 2  # full-time social workers already on compressed hours before launch
 STOP_CHANCE = 0.25  # chance that a spell under way at one wave has ended by the next
@@ -195,39 +190,10 @@ def write_workers_xlsx(workers: pd.DataFrame, path: Path, spells: pd.DataFrame |
     ``spells`` sheet (as in the data request workbook), with byte-stable output (fixed zip times)."""
     frame = workers.copy()
     frame["pattern_start"] = pd.to_datetime(frame["pattern_start"])
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl", datetime_format="YYYY-MM-DD", date_format="YYYY-MM-DD") as xw:
-        frame.to_excel(xw, sheet_name="Workers", index=False)
-        if spells is not None:
-            sp = spells.copy()
-            for c in ("start", "end"):
-                sp[c] = pd.to_datetime(sp[c])
-            sp.to_excel(xw, sheet_name="spells", index=False)
-        wb = xw.book
-        wb.properties.created = dt.datetime(2021, 1, 1)
-        wb.properties.modified = dt.datetime(2021, 1, 1)
-        wb.properties.creator = "synthetic"
-    _restamp_zip(buf.getvalue(), path)
-
-
-def _restamp_zip(data: bytes, path: Path) -> None:
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the wall clock here
-                content = re.sub(
-                    rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                    b'<dcterms:modified xmlns:dcterms="http://purl.org/dc/terms/" '
-                    b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                    b'xsi:type="dcterms:W3CDTF">2021-01-01T00:00:00Z</dcterms:modified>',
-                    content,
-                )
-            zi = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(zi, content)
-    Path(path).write_bytes(out.getvalue())
+    sheets = {"Workers": frame}
+    if spells is not None:
+        sheets["spells"] = spells.assign(**{c: pd.to_datetime(spells[c]) for c in ("start", "end")})
+    write_workbook(sheets, path)
 
 
 def generate(root: Path, study: Study, seed: int, n_visits: int | None = None) -> list[Path]:

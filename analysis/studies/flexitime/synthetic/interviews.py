@@ -1,6 +1,7 @@
 """Synthetic interviews in the real delivery formats: for each wave folder,
 ``interviews_register.csv``, ``interviews.qdpx`` (a REFI-QDA project: ``project.qde`` and
-``sources/<guid>.txt``) and ``segments.csv`` (the plain fallback), both sites in the same folder.
+``sources/<guid>.txt``) and ``segments.csv`` (the plain fallback), both sites in the same folder,
+written by the engine's :mod:`analysis.qdpx_writer`.
 
 The schedule is the study configuration's ``interview_plan:`` (wave -> site id -> group -> count),
 else the protocol's (Croydon: baseline 8, interim 8, endline 4; Stockport: 12 in March, with
@@ -20,24 +21,30 @@ sorted entries).
 from __future__ import annotations
 
 import datetime as dt
-import io
-import uuid
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import numpy as np
-import pandas as pd
 
 from analysis.config import Study
-from analysis.qda import QDA_NAMESPACE, QDPX_FILE, REGISTER, SEGMENTS_FILE, load_codebook
-from analysis.studies.flexitime.synthetic.admin import FIXED_ZIP_TIME
+from analysis.qda import QDPX_FILE, REGISTER, SEGMENTS_FILE, load_codebook
+from analysis.qdpx_writer import (
+    SYNTHETIC_NAMES,
+    Interview,
+    Sentence,
+    by_topic,
+    qdpx_bytes,
+    register_frame,
+    segments_frame,
+    top_codes,
+    transcript,
+    write_names,
+)
 
-# Made-up first names used in the planted identifier sentences (and screened for in quotes).
-SYNTHETIC_NAMES = ("Rowena", "Ekow", "Saoirse", "Tobias", "Imelda", "Casimir", "Yusra", "Bartholomew")
+__all__ = ["SYNTHETIC_NAMES", "Interview", "generate", "schedule_for", "simulate", "write_interviews"]
+
+GUIDS = "flexitime-synthetic"  # the namespace of the .qdpx GUIDs (with the seed)
 
 # wave id -> site id -> respondent group -> number of interviews (the protocol's table)
 DEFAULT_SCHEDULE: dict[str, dict[str, dict[str, int]]] = {
@@ -692,25 +699,9 @@ PLANTED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-@dataclass
-class Interview:
-    interview_id: str
-    site: str
-    wave: str
-    date: dt.date
-    group: str
-    text: str = ""
-    # (start, end, code ids)
-    selections: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
-
-
 def schedule_for(study: Study) -> dict[str, dict[str, dict[str, int]]]:
     """The interview schedule: the study's ``interview_plan:`` or the protocol's."""
     return study.raw.get("interview_plan") or (study.raw.get("synthetic") or {}).get("interviews") or DEFAULT_SCHEDULE
-
-
-def _guid(seed: int, *parts: object) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "flexitime-synthetic/" + "/".join(map(str, (seed, *parts)))))
 
 
 def _voices(tags: str) -> set[str]:
@@ -741,21 +732,14 @@ def _chances(voice: str, phase: str) -> dict[str, float]:
     return chances
 
 
-def _top(code: str, parent: Mapping[str, Any]) -> str:
-    while isinstance(parent.get(code), str):
-        code = parent[code]
-    return code
-
-
 def _transcript(
     iv: Interview,
     phase: str,
     rng: np.random.Generator,
-    parent: Mapping[str, Any],
-    topic_order: list[str],
+    tops: Mapping[str, str],
     planted: list[tuple[str, str]],
 ) -> None:
-    """Fill ``iv.text`` and ``iv.selections``."""
+    """Fill ``iv.text`` and ``iv.selections``: an opening, then a prompt and an answer per topic."""
     voice = AUDIENCE[iv.group]
     bank = _eligible(voice, phase)
     chances = {c: p for c, p in _chances(voice, phase).items() if c in bank}
@@ -767,39 +751,23 @@ def _transcript(
         chosen += rest[: MIN_CODES - len(chosen)]
     if len(chosen) > MAX_CODES:
         chosen = sorted(rng.choice(chosen, MAX_CODES, replace=False).tolist())
-    said: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    said: list[Sentence] = []
     for code in chosen:
         options = bank[code]
         n = 2 if len(options) > 1 and rng.random() < 0.3 else 1
-        for j in sorted(rng.choice(len(options), n, replace=False).tolist()):
-            said.setdefault(_top(code, parent), []).append(options[j])
-    for code, sentence in planted:
-        said.setdefault(_top(code, parent), []).append(((code,), sentence))
-    parts: list[str] = []
-    pos = 0
-
-    def emit(text: str, codes: tuple[str, ...] = ()) -> None:
-        nonlocal pos
-        if codes:
-            iv.selections.append((pos, pos + len(text), codes))
-        parts.append(text)
-        pos += len(text)
-
-    emit("Interviewer: Thank you for talking to me today. Could you start by describing your role?\n")
-    emit("Respondent: " + OPENINGS[voice] + "\n\n")
+        said += [options[j] for j in sorted(rng.choice(len(options), n, replace=False).tolist())]
+    said += [((code,), sentence) for code, sentence in planted]
     prompts = {**PROMPTS, **(BASELINE_PROMPTS if phase == "baseline" else {})}
-    for topic in topic_order:
-        if topic not in said:
-            continue
-        emit(f"Interviewer: {prompts.get(topic, 'Could you tell me more about that?')}\n")
-        emit("Respondent: ")
-        for k, (codes, sentence) in enumerate(said[topic]):
-            if k:
-                emit(" ")
-            emit(sentence, codes)
-        emit("\n\n")
-    emit("Interviewer: Is there anything else you would like to add?\nRespondent: No, I think that covers it.\n")
-    iv.text = "".join(parts)
+    iv.text, iv.selections = transcript(
+        [
+            ("Thank you for talking to me today. Could you start by describing your role?", [((), OPENINGS[voice])]),
+            *(
+                (prompts.get(topic, "Could you tell me more about that?"), s)
+                for topic, s in by_topic(said, tops).items()
+            ),
+            ("Is there anything else you would like to add?", [((), "No, I think that covers it.")]),
+        ]
+    )
 
 
 def _interview_prefix(site_id: str, wave_id: str) -> str:
@@ -828,9 +796,7 @@ def simulate(
     """Every interview of every wave in ``schedule`` (wave id -> interviews), deterministically."""
     schedule = schedule or schedule_for(study)
     rng = np.random.default_rng([seed, 4])  # stream 4: independent of the admin and survey draws
-    codebook = load_codebook().drop_duplicates("id")
-    parent = {c: (p if isinstance(p, str) else None) for c, p in zip(codebook["id"], codebook["parent"], strict=False)}
-    topic_order = list(dict.fromkeys(_top(c, parent) for c in codebook["id"]))
+    tops = top_codes(load_codebook())
     plan: list[tuple[Interview, str]] = []
     out: dict[str, list[Interview]] = {}
     for wave in study.waves:
@@ -863,127 +829,8 @@ def simulate(
     for (code, sentence, _), i in zip(PLANTED, picks, strict=False):
         planted.setdefault(i, []).append((code, sentence))
     for i, (iv, phase) in enumerate(plan):
-        _transcript(iv, phase, rng, parent, topic_order, planted.get(i, []))
+        _transcript(iv, phase, rng, tops, planted.get(i, []))
     return out
-
-
-def _register_frame(interviews: list[Interview], study: Study) -> pd.DataFrame:
-    names = {s.id: s.name for s in study.sites}
-    return pd.DataFrame(
-        [
-            {
-                "interview_id": iv.interview_id,
-                "site": names[iv.site],
-                "wave": iv.wave,
-                "date": iv.date.isoformat(),
-                "group": iv.group,
-            }
-            for iv in interviews
-        ],
-        columns=["interview_id", "site", "wave", "date", "group"],
-    )
-
-
-def _segments_frame(interviews: list[Interview], code_names: Mapping[str, str]) -> pd.DataFrame:
-    rows = [
-        {"interview_id": iv.interview_id, "code": code_names[c], "start": s, "end": e, "text": iv.text[s:e]}
-        for iv in interviews
-        for s, e, codes in iv.selections
-        for c in codes
-    ]
-    frame = pd.DataFrame(rows, columns=["interview_id", "code", "start", "end", "text"])
-    return frame.sort_values(["interview_id", "start", "code"], kind="stable").reset_index(drop=True)
-
-
-def qdpx_bytes(interviews: list[Interview], codebook: pd.DataFrame, seed: int, title: str, created: dt.date) -> bytes:
-    """A REFI-QDA project (.qdpx) for ``interviews``: nested codebook, one TextSource per
-    interview with its transcript under ``sources/``, one PlainTextSelection per coded span."""
-    ET.register_namespace("", QDA_NAMESPACE)
-
-    def q(tag: str) -> str:
-        return f"{{{QDA_NAMESPACE}}}{tag}"
-
-    stamp = f"{created.isoformat()}T00:00:00Z"
-    user = _guid(seed, "user")
-    root = ET.Element(
-        q("Project"),
-        {
-            "name": title,
-            "origin": "analysis.studies.flexitime.synthetic.interviews",
-            "creatingUserGUID": user,
-            "creationDateTime": stamp,
-        },
-    )
-    users = ET.SubElement(root, q("Users"))
-    ET.SubElement(users, q("User"), {"guid": user, "name": "Synthetic coder", "id": "SC"})
-    codes = codebook.drop_duplicates("id")
-    code_guid = {c: _guid(seed, "code", c) for c in codes["id"]}
-    elements: dict[str, ET.Element] = {}
-    codes_el = ET.SubElement(ET.SubElement(root, q("CodeBook")), q("Codes"))
-    pending = list(codes.itertuples(index=False))
-    while pending:  # a child waits until its parent is placed (load_codebook rules out loops)
-        waiting = []
-        for c in pending:
-            if isinstance(c.parent, str) and c.parent not in elements:
-                waiting.append(c)
-                continue
-            holder = elements[c.parent] if isinstance(c.parent, str) else codes_el
-            el = ET.SubElement(holder, q("Code"), {"guid": code_guid[c.id], "name": c.name, "isCodable": "true"})
-            if c.description:  # Description before any child Code, as the schema orders them
-                ET.SubElement(el, q("Description")).text = c.description
-            elements[c.id] = el
-        pending = waiting
-    sources_el = ET.SubElement(root, q("Sources"))
-    files: dict[str, bytes] = {}
-    for iv in interviews:
-        sg = _guid(seed, "source", iv.interview_id)
-        src = ET.SubElement(
-            sources_el,
-            q("TextSource"),
-            {
-                "guid": sg,
-                "name": iv.interview_id,
-                "plainTextPath": f"internal://{sg}.txt",
-                "creatingUser": user,
-                "creationDateTime": stamp,
-            },
-        )
-        for k, (s, e, cs) in enumerate(iv.selections):
-            sel = ET.SubElement(
-                src,
-                q("PlainTextSelection"),
-                {
-                    "guid": _guid(seed, "selection", iv.interview_id, k),
-                    "name": iv.text[s:e][:60],
-                    "startPosition": str(s),
-                    "endPosition": str(e),
-                    "creatingUser": user,
-                    "creationDateTime": stamp,
-                },
-            )
-            for c in cs:
-                coding = ET.SubElement(
-                    sel,
-                    q("Coding"),
-                    {
-                        "guid": _guid(seed, "coding", iv.interview_id, k, c),
-                        "creatingUser": user,
-                        "creationDateTime": stamp,
-                    },
-                )
-                ET.SubElement(coding, q("CodeRef"), {"targetGUID": code_guid[c]})
-        files[f"sources/{sg}.txt"] = iv.text.encode("utf-8")
-    ET.indent(root)
-    files["project.qde"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zi = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 3  # the same bytes on every platform
-            zi.external_attr = 0o644 << 16
-            zf.writestr(zi, files[name])
-    return buf.getvalue()
 
 
 def write_interviews(folder: Path, interviews: list[Interview], study: Study, seed: int) -> list[Path]:
@@ -991,16 +838,17 @@ def write_interviews(folder: Path, interviews: list[Interview], study: Study, se
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     codebook = load_codebook()
-    names = dict(zip(codebook["id"], codebook["name"], strict=False))
     wave = study.wave(interviews[0].wave)
     register = folder / f"{REGISTER}.csv"
-    _register_frame(interviews, study).to_csv(register, index=False, lineterminator="\n")
+    register_frame(interviews, {s.id: s.name for s in study.sites}).to_csv(register, index=False, lineterminator="\n")
     qdpx = folder / QDPX_FILE
+    title = f"{study.short_title} interviews: {wave.label} (synthetic)"
     qdpx.write_bytes(
-        qdpx_bytes(interviews, codebook, seed, f"{study.short_title} interviews: {wave.label} (synthetic)", wave.date)
+        qdpx_bytes(interviews, codebook, title=title, created=wave.date, origin=__name__, namespace=f"{GUIDS}/{seed}")
     )
     segments = folder / SEGMENTS_FILE
-    _segments_frame(interviews, names).to_csv(segments, index=False, lineterminator="\n")
+    names = dict(zip(codebook["id"], codebook["name"], strict=False))
+    segments_frame(interviews, names).to_csv(segments, index=False, lineterminator="\n")
     return [register, qdpx, segments]
 
 
@@ -1030,7 +878,4 @@ def generate(
     for wave_id, interviews in simulate(study, seed, schedule).items():
         if interviews:
             written += write_interviews(Path(root) / wave_id, interviews, study, seed)
-    names = Path(root) / "names.txt"
-    names.parent.mkdir(parents=True, exist_ok=True)
-    names.write_text("".join(f"{n}\n" for n in SYNTHETIC_NAMES), encoding="utf-8")
-    return [*written, names]
+    return [*written, write_names(root)]

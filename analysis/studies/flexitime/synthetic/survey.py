@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import Study, load_study
+from analysis.qdpx_writer import SYNTHETIC_NAMES
 from analysis.qualtrics import Question, load_survey_config, questions, tidy_columns, tidy_schema
-from analysis.studies.flexitime.synthetic.interviews import SYNTHETIC_NAMES
 
 RESPONSE_RATE = 0.75
 ID_ALPHABET = np.array(list(string.ascii_letters + string.digits))
