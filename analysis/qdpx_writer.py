@@ -89,8 +89,8 @@ def transcript(turns: Iterable[tuple[str, Sequence[Sentence]]]) -> tuple[str, li
     Respondent: One. Two.
     <BLANKLINE>
     >>> spans
-    [(50, 54, ('a',)), (55, 59, ('b', 'c'))]
-    >>> text[50:54], text[55:59]
+    [(67, 71, ('a',)), (72, 76, ('b', 'c'))]
+    >>> text[67:71], text[72:76]
     ('One.', 'Two.')
     """
     parts: list[str] = []
@@ -206,7 +206,7 @@ def _codebook_element(parent: ET.Element, codebook: pd.DataFrame, code_guid: Map
                 ET.SubElement(el, q("Description")).text = c.description
             elements[c.id] = el
         if len(waiting) == len(pending):
-            raise ValueError(f"codes whose parent is not in the codebook: {sorted(c.id for c in waiting)}")
+            raise ValueError(f"Codes whose parent is not in the codebook: {', '.join(sorted(c.id for c in waiting))}.")
         pending = waiting
 
 
@@ -278,7 +278,19 @@ def qdpx_bytes(
     -------
     bytes
         The zip archive: ``project.qde`` and the transcripts, entries sorted, fixed times.
+
+    Raises
+    ------
+    ValueError
+        A selection carries a code that is not in ``codebook``, or a code's parent is not in it.
     """
+    code_guid = {c: _guid(namespace, "code", c) for c in codebook["id"]}
+    unknown = sorted(
+        {(iv.interview_id, c) for iv in interviews for *_, cs in iv.selections for c in cs if c not in code_guid}
+    )
+    if unknown:
+        listed = ", ".join(f"{c} (interview {i})" for i, c in unknown)
+        raise ValueError(f"Selections carry codes that are not in the codebook: {listed}.")
     ET.register_namespace("", QDA_NAMESPACE)
     q = _qualified
     stamp = f"{created.isoformat()}T00:00:00Z"
@@ -287,7 +299,6 @@ def qdpx_bytes(
         q("Project"), {"name": title, "origin": origin, "creatingUserGUID": user_guid, "creationDateTime": stamp}
     )
     ET.SubElement(ET.SubElement(root, q("Users")), q("User"), {"guid": user_guid, "name": user[0], "id": user[1]})
-    code_guid = {c: _guid(namespace, "code", c) for c in codebook["id"]}
     _codebook_element(root, codebook, code_guid)
     sources_el = ET.SubElement(root, q("Sources"))
     who = {"creatingUser": user_guid, "creationDateTime": stamp}
@@ -303,10 +314,11 @@ def qdpx_bytes(
 # -- byte-stable zip archives ------------------------------------------------------------------------
 
 
-def stable_zip(files: Mapping[str, bytes], mode: int | None = None) -> bytes:
+def stable_zip(files: Mapping[str, bytes], mode: int = 0o600) -> bytes:
     """A deflated zip of ``files`` (name -> content): entries sorted by name, every entry dated
-    :data:`FIXED_ZIP_TIME` and marked as made on Unix, with permissions ``mode`` when given, so
-    that the same files give the same bytes on every run and platform.
+    :data:`FIXED_ZIP_TIME`, marked as made on Unix with permissions ``mode`` (``rw-------`` by
+    default, what :mod:`zipfile` gives an entry without any), so that the same files give the same
+    bytes on every run, platform and Python version.
 
     Examples
     --------
@@ -321,8 +333,7 @@ def stable_zip(files: Mapping[str, bytes], mode: int | None = None) -> bytes:
             zi = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.create_system = 3
-            if mode is not None:
-                zi.external_attr = mode << 16
+            zi.external_attr = mode << 16
             zf.writestr(zi, files[name])
     return buf.getvalue()
 
