@@ -27,20 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from analysis import qdpx_writer
 from analysis.config import Study
 from analysis.qda import QDPX_FILE, REGISTER, SEGMENTS_FILE, load_codebook
-from analysis.qdpx_writer import (
-    SYNTHETIC_NAMES,
-    Interview,
-    Sentence,
-    by_topic,
-    qdpx_bytes,
-    register_frame,
-    segments_frame,
-    top_codes,
-    transcript,
-    write_names,
-)
+from analysis.qdpx_writer import SYNTHETIC_NAMES, Interview, Sentence
 
 __all__ = ["SYNTHETIC_NAMES", "Interview", "generate", "schedule_for", "simulate", "write_interviews"]
 
@@ -758,12 +748,12 @@ def _transcript(
         said += [options[j] for j in sorted(rng.choice(len(options), n, replace=False).tolist())]
     said += [((code,), sentence) for code, sentence in planted]
     prompts = {**PROMPTS, **(BASELINE_PROMPTS if phase == "baseline" else {})}
-    iv.text, iv.selections = transcript(
+    iv.text, iv.selections = qdpx_writer.transcript(
         [
             ("Thank you for talking to me today. Could you start by describing your role?", [((), OPENINGS[voice])]),
             *(
                 (prompts.get(topic, "Could you tell me more about that?"), s)
-                for topic, s in by_topic(said, tops).items()
+                for topic, s in qdpx_writer.by_topic(said, tops).items()
             ),
             ("Is there anything else you would like to add?", [((), "No, I think that covers it.")]),
         ]
@@ -796,7 +786,7 @@ def simulate(
     """Every interview of every wave in ``schedule`` (wave id -> interviews), deterministically."""
     schedule = schedule or schedule_for(study)
     rng = np.random.default_rng([seed, 4])  # stream 4: independent of the admin and survey draws
-    tops = top_codes(load_codebook())
+    tops = qdpx_writer.top_codes(load_codebook())
     plan: list[tuple[Interview, str]] = []
     out: dict[str, list[Interview]] = {}
     for wave in study.waves:
@@ -840,15 +830,19 @@ def write_interviews(folder: Path, interviews: list[Interview], study: Study, se
     codebook = load_codebook()
     wave = study.wave(interviews[0].wave)
     register = folder / f"{REGISTER}.csv"
-    register_frame(interviews, {s.id: s.name for s in study.sites}).to_csv(register, index=False, lineterminator="\n")
+    qdpx_writer.register_frame(interviews, {s.id: s.name for s in study.sites}).to_csv(
+        register, index=False, lineterminator="\n"
+    )
     qdpx = folder / QDPX_FILE
     title = f"{study.short_title} interviews: {wave.label} (synthetic)"
     qdpx.write_bytes(
-        qdpx_bytes(interviews, codebook, title=title, created=wave.date, origin=__name__, namespace=f"{GUIDS}/{seed}")
+        qdpx_writer.qdpx_bytes(
+            interviews, codebook, title=title, created=wave.date, origin=__name__, namespace=f"{GUIDS}/{seed}"
+        )
     )
     segments = folder / SEGMENTS_FILE
     names = dict(zip(codebook["id"], codebook["name"], strict=False))
-    segments_frame(interviews, names).to_csv(segments, index=False, lineterminator="\n")
+    qdpx_writer.segments_frame(interviews, names).to_csv(segments, index=False, lineterminator="\n")
     return [register, qdpx, segments]
 
 
@@ -878,4 +872,4 @@ def generate(
     for wave_id, interviews in simulate(study, seed, schedule).items():
         if interviews:
             written += write_interviews(Path(root) / wave_id, interviews, study, seed)
-    return [*written, write_names(root)]
+    return [*written, qdpx_writer.write_names(root)]
