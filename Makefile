@@ -7,6 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 JOBS ?= 2
 N ?= 300
+# STUDY=<name> selects the study in studies/<name>/ (default: the top-level study) for every target
+# that runs python -m analysis, e.g. `make report STUDY=agile`.
+STUDY ?=
+ANALYSIS := $(PY) -m analysis$(if $(STUDY), --study $(STUDY))
+STUDY_ROOT := $(if $(STUDY),studies/$(STUDY)/)
 
 # The virtual environment is (re)made when it is missing or older than pyproject.toml.
 $(VENV)/.installed: pyproject.toml
@@ -22,8 +27,8 @@ help: ## list the targets
 
 venv: $(VENV)/.installed ## create .venv and install the project (done by the other targets when needed)
 
-report: $(VENV)/.installed ## main job: data if none, validate, run notebooks per wave, render _output/{august,december}.{html,pdf}
-	$(PY) -m analysis report
+report: $(VENV)/.installed ## main job: data if none, validate, run notebooks per wave, render the reports to _output/ (STUDY=name: studies/name/)
+	$(ANALYSIS) report
 
 test: $(VENV)/.installed ## run the whole test suite (unit, doctests, notebooks with nbval, end to end, browser)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile
@@ -35,23 +40,23 @@ nbval-refs: $(VENV)/.installed ## re-execute the notebooks in a temporary root; 
 	$(PY) -m tests.nbval.refresh
 
 validate: $(VENV)/.installed ## validate every wave's files; quarantine bad rows; print a summary
-	$(PY) -m analysis validate
+	$(ANALYSIS) validate
 
 data: $(VENV)/.installed ## write the deterministic synthetic data set to data/synthetic/
-	$(PY) -m analysis data
+	$(ANALYSIS) data
 
 template: $(VENV)/.installed ## write the local authority data request workbook to _output/
-	$(PY) -m analysis template
+	$(ANALYSIS) template
 
 lab: $(VENV)/.installed ## open JupyterLab on the notebooks (synthetic data written first if needed)
-	$(PY) -m analysis data --if-needed
-	$(VENV)/bin/jupyter lab notebooks/
+	$(ANALYSIS) data --if-needed
+	ANALYSIS_STUDY=$(STUDY) $(VENV)/bin/jupyter lab $(STUDY_ROOT)notebooks/
 
 bench: $(VENV)/.installed ## measure build speed and scale; print the figures and write _build/bench.json
-	$(PY) -m analysis bench
+	$(ANALYSIS) bench
 
 kernel-loop: $(VENV)/.installed ## start N warm kernels (default 300) in the 2-worker pool and alone; print failures
-	$(PY) -m analysis kernel-loop --starts $(N)
+	$(ANALYSIS) kernel-loop --starts $(N)
 
-clean: ## remove _build/ and _output/ (derived files only)
-	@test -x $(PY) && $(PY) -m analysis clean || rm -rf _build _output
+clean: ## remove the study's _build/ and _output/ (derived files only)
+	@test -x $(PY) && $(ANALYSIS) clean || rm -rf $(STUDY_ROOT)_build $(STUDY_ROOT)_output

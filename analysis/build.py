@@ -129,6 +129,15 @@ def make_synthetic(study: Study | None = None) -> list[Path]:
     return written
 
 
+def synthetic_sources(study: Study) -> list[str]:
+    """The source files of the study's synthetic data generator (``<module>.synthetic``: a module, or
+    a package and everything in it): what the ``data`` task depends on."""
+    mod = study.code("synthetic")
+    where = Path(mod.__file__)
+    files = sorted(where.parent.rglob("*.py")) if where.name == "__init__.py" else [where]
+    return [str(p) for p in files]
+
+
 def _data_action() -> bool:
     make_synthetic()
     return True
@@ -211,7 +220,9 @@ def stage_report(report_id: str, study: Study | None = None) -> Path:
     for nb in notebook_names():
         src = paths.executed_notebook(report.last_wave, nb)
         if not src.exists():
-            raise FileNotFoundError(f"{src} has not been executed; run `python -m analysis build` first.")
+            raise FileNotFoundError(
+                f"{src} has not been executed; run `python -m analysis{paths.cli_option()} build` first."
+            )
         shutil.copyfile(src, dest / f"{nb}.ipynb")
     return dest
 
@@ -251,7 +262,9 @@ def report_outputs(study: Study, report_id: str) -> list:
     logs = {nb: paths.output_log(rep.last_wave, nb) for nb in dict.fromkeys(nb for nb, _ in wanted)}
     missing = [str(p) for p in logs.values() if not p.exists()]
     if missing:
-        raise OutputCheckError(f"no output log at {', '.join(missing)}: run `make report` to execute the notebooks.")
+        raise OutputCheckError(
+            f"no output log at {', '.join(missing)}: run `make report{paths.study_option()}` to execute the notebooks."
+        )
     registered = {nb: {o.id: o for o in outputs.load_log(log)} for nb, log in logs.items()}
     outs, seen = [], set()
     for nb, label in wanted:
@@ -379,7 +392,7 @@ def data_tasks(src: DataSource) -> list[dict]:
     """The ``data`` task: only when the build's source is the synthetic set under ``data/synthetic/``."""
     if not (src.synthetic and src.root == paths.SYNTHETIC):
         return []
-    gen = sorted(str(p) for p in (paths.PACKAGE / "synthetic").glob("*.py")) + config_files()
+    gen = synthetic_sources(load_study()) + config_files()
     return [
         {
             "basename": "data",

@@ -98,7 +98,7 @@ def cmd_report(args) -> int:
     )
     if res.code == 0:
         for r in res.reports:
-            print(f"{paths.OUTPUT.relative_to(paths.ROOT)}/{r}.html and .pdf are up to date")
+            print(f"{paths.OUTPUT.relative_to(paths.REPO)}/{r}.html and .pdf are up to date")
         if res.waiting:
             print(f"not built (waiting for data): {', '.join(res.waiting)}")
     return 1 if res.code else 0
@@ -132,7 +132,7 @@ def cmd_template(args) -> int:
     from analysis.template import write_template
 
     out = write_template(paths.OUTPUT / "data_request_template.xlsx", load_study())
-    print(f"data request template: {out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out}")
+    print(f"data request template: {out.relative_to(paths.REPO) if out.is_relative_to(paths.REPO) else out}")
     return 0
 
 
@@ -141,13 +141,21 @@ def cmd_clean(args) -> int:
         shutil.rmtree(p, ignore_errors=True)
     if args.all:
         shutil.rmtree(paths.SYNTHETIC, ignore_errors=True)
-    print("removed _build/ and _output/" + (" and data/synthetic/" if args.all else ""))
+    removed = [paths.BUILD, paths.OUTPUT] + ([paths.SYNTHETIC] if args.all else [])
+    print("removed " + " and ".join(f"{p.relative_to(paths.REPO)}/" for p in removed))
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m analysis", description="Study analysis: data, validation, notebooks, reports."
+    )
+    p.add_argument(
+        "--study",
+        metavar="NAME",
+        default=None,
+        help="the study in studies/NAME/ (default: the top-level study); given before the command, it sets "
+        "ANALYSIS_STUDY for this run, its notebook kernels and workers",
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -229,8 +237,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def rerun_for_study(name: str, argv: list[str]) -> int:
+    """Run the command again in a new process for study ``name``: :mod:`analysis.paths` was imported
+    here for another study (``main`` called in-process with ``--study``), and paths are fixed at import."""
+    import os
+    import subprocess
+
+    env = {**os.environ, paths.STUDY_ENV: name}
+    return subprocess.run([sys.executable, "-m", "analysis", *argv], env=env).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.study is not None and args.study.strip() != paths.STUDY:
+        return rerun_for_study(args.study.strip(), argv)
     try:
         return args.func(args)
     except AnalysisError as exc:

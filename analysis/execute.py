@@ -284,14 +284,16 @@ _START_ERROR = ""  # why this worker's kernel did not start, if it did not
 _WORKER = 0
 
 
-def _init_worker(root: str) -> None:
-    """Start this worker's warm kernel. There is no retry and no fallback to a fresh kernel per
-    notebook: a kernel that does not start is a fault in the environment, and every notebook this
+def _init_worker(root: str, study: str = "") -> None:
+    """Start this worker's warm kernel, in the repository ``root`` for ``study`` (as the build's
+    process has them; the kernel inherits both). There is no retry and no fallback to a fresh kernel
+    per notebook: a kernel that does not start is a fault in the environment, and every notebook this
     worker is given then fails with the reason, which the build reports."""
     import atexit
 
     global _WORKER
     os.environ["ANALYSIS_ROOT"] = root
+    os.environ[paths.STUDY_ENV] = study
     _WORKER = os.getpid()
     _start_kernel()
     atexit.register(_shutdown_kernel)
@@ -338,7 +340,10 @@ class KernelPool:
             from concurrent.futures import ProcessPoolExecutor
 
             self._pool = ProcessPoolExecutor(
-                self.jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(str(paths.ROOT),)
+                self.jobs,
+                mp_context=mp.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(str(paths.REPO), paths.STUDY),
             )
         return self._pool.submit(_work, notebook, wave, parameters)
 
@@ -382,10 +387,11 @@ class Start:
     worker: int = 0
 
 
-def _one_start(root: str, warm: bool) -> Start:
+def _one_start(root: str, warm: bool, study: str = "") -> Start:
     """Start a kernel as a build worker does (a fresh spawned process, the same WarmKernel), run
     one cell on it and shut it down."""
     os.environ["ANALYSIS_ROOT"] = root
+    os.environ[paths.STUDY_ENV] = study
     t0 = time.perf_counter()
     try:
         kernel = WarmKernel(warm=warm)
@@ -407,7 +413,7 @@ def start_loop(starts: int, jobs: int, warm: bool = False) -> list[Start]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), max_tasks_per_child=1) as pool:
-        futures = [pool.submit(_one_start, str(paths.ROOT), warm) for _ in range(starts)]
+        futures = [pool.submit(_one_start, str(paths.REPO), warm, paths.STUDY) for _ in range(starts)]
         return [f.result() for f in futures]
 
 

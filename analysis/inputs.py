@@ -29,14 +29,6 @@ from analysis.qualitative import Interviews
 
 NAMES_FILE = "names.txt"
 
-# The sources a notebook may ask for: each is one or more tidy tables of every wave up to its wave.
-SOURCES: dict[str, tuple[str, ...]] = {
-    "workers": ("workers", "spells"),  # the workers table and its flexible-pattern spells
-    "visits": ("visits",),
-    "survey": ("survey",),
-    "interviews": ("interviews", "segments"),
-}
-
 
 class NotLoaded(AnalysisError, KeyError):
     """A notebook used a source it did not ask :func:`load` for."""
@@ -60,12 +52,13 @@ class Inputs:
     codebook: pd.DataFrame | None = None
     names: tuple[str, ...] = ()
     interview_plan: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=dict)
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the study's INPUTS (see study_sources())
 
     def by_wave(self, table: str) -> dict[str, pd.DataFrame | None]:
         """``table`` at every wave up to this one (``None`` where it was not delivered)."""
         if table not in self.tables:
-            asked = ", ".join(s for s, t in SOURCES.items() if set(t) <= set(self.tables)) or "nothing"
-            source = next((s for s, t in SOURCES.items() if table in t), table)
+            asked = ", ".join(s for s, t in self.sources.items() if set(t) <= set(self.tables)) or "nothing"
+            source = next((s for s, t in self.sources.items() if table in t), table)
             raise NotLoaded(
                 f"The notebook uses the {table!r} table but loaded only: {asked}. "
                 f"Add {source!r} to the sources in its inputs.load(...) call."
@@ -153,7 +146,16 @@ def _data_folders(validation: Mapping[str, dict]) -> list[Path]:
     return folders
 
 
-def load(wave: str, sources: Iterable[str] = tuple(SOURCES), study: Study | None = None) -> Inputs:
+def study_sources(study: Study) -> dict[str, tuple[str, ...]]:
+    """The sources a notebook of ``study`` may ask :func:`load` for, each with its tidy tables
+    (``INPUTS`` of the study's ``sources`` module)."""
+    found = getattr(study.code("sources"), "INPUTS", None)
+    if not found:
+        raise AnalysisError(f"{study.module}.sources has no INPUTS: name each source a notebook may load.")
+    return {str(k): tuple(v) for k, v in found.items()}
+
+
+def load(wave: str, sources: Iterable[str] | None = None, study: Study | None = None) -> Inputs:
     """Read the inputs of a notebook that reports as at ``wave``, once.
 
     Parameters
@@ -161,21 +163,22 @@ def load(wave: str, sources: Iterable[str] = tuple(SOURCES), study: Study | None
     wave
         The wave the notebook reports as at; every wave up to it is read.
     sources
-        Which of ``workers``, ``visits``, ``survey`` and ``interviews`` the notebook uses (all by
-        default); the validation summaries are always read.
+        Which of the study's sources the notebook uses (the keys of ``INPUTS`` in the study's
+        ``sources`` module; all by default); the validation summaries are always read.
     study
         The study configuration (``config/study.yml`` by default).
     """
     study = study or load_study()
     waves = [w.id for w in study.waves_up_to(wave)]
-    sources = list(dict.fromkeys(sources))
-    unknown = [s for s in sources if s not in SOURCES]
+    known = study_sources(study)
+    asked = list(dict.fromkeys(known if sources is None else sources))
+    unknown = [s for s in asked if s not in known]
     if unknown:
-        raise AnalysisError(f"inputs.load: unknown source(s) {unknown}; choose from {list(SOURCES)}.")
+        raise AnalysisError(f"inputs.load: unknown source(s) {unknown}; choose from {list(known)}.")
     validation = {w: tidy.validation_summary(w) for w in waves}
-    tables = {t: {w: tidy.read(w, t) for w in waves} for s in sources for t in SOURCES[s]}
+    tables = {t: {w: tidy.read(w, t) for w in waves} for s in asked for t in known[s]}
     codebook, names = None, ()
-    if "interviews" in sources:
+    if "interviews" in asked:
         codebook = qda.load_codebook()
         names = read_names(_data_folders(validation))
-    return Inputs(study, wave, tables, validation, codebook, names, interview_plan(study))
+    return Inputs(study, wave, tables, validation, codebook, names, interview_plan(study), known)

@@ -1,16 +1,80 @@
 """Every path the project uses, anchored at the repository root.
 
-No other module builds a path from strings or depends on the working directory. The root can
-be moved for tests (a temporary copy) with the ``ANALYSIS_ROOT`` environment variable.
+No other module builds a path from strings or depends on the working directory. The repository
+root can be moved for tests (a temporary copy) with the ``ANALYSIS_ROOT`` environment variable.
+
+The study: ``ANALYSIS_STUDY=<name>`` selects the study rooted at ``<repository>/studies/<name>/``;
+unset or empty, the top-level study (``config/``, ``notebooks/``, ``report/``, ``data/`` at the
+repository's top level). :data:`REPO` is the repository root, :data:`ROOT` the selected study's
+root, and every other path hangs off :data:`ROOT`. ``python -m analysis --study NAME`` and
+``make <target> STUDY=NAME`` set the variable before this module is imported; notebook kernels and
+worker processes inherit it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+from analysis.errors import ConfigError
+
 PACKAGE = Path(__file__).resolve().parent
-ROOT = Path(os.environ.get("ANALYSIS_ROOT", PACKAGE.parent)).resolve()
+REPO = Path(os.environ.get("ANALYSIS_ROOT", PACKAGE.parent)).resolve()
+STUDIES = REPO / "studies"  # one folder per further study, each shaped like the repository's top level
+STUDY_ENV = "ANALYSIS_STUDY"
+
+
+class UnknownStudyError(ConfigError):
+    """``ANALYSIS_STUDY`` (or ``--study``) names no folder under ``studies/``."""
+
+
+def studies() -> list[str]:
+    """The studies under ``studies/``: every folder there with a ``config/study.yml``."""
+    if not STUDIES.is_dir():
+        return []
+    return sorted(p.name for p in STUDIES.iterdir() if (p / "config" / "study.yml").is_file())
+
+
+def study_root(name: str | None) -> Path:
+    """The root of study ``name`` (``studies/<name>/``), or the repository root for no name.
+
+    Raises
+    ------
+    UnknownStudyError
+        ``name`` is not a folder name, or there is no such folder; the message lists the studies.
+    """
+    name = (name or "").strip()
+    if not name:
+        return REPO
+    found = ", ".join(studies()) or "none"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or not (STUDIES / name).is_dir():
+        raise UnknownStudyError(
+            f"No study {name!r}: there is no folder studies/{name}/ in {REPO} (studies there: {found}). "
+            f"Leave out --study / STUDY= (or unset {STUDY_ENV}) for the top-level study, or name one of those."
+        )
+    return STUDIES / name
+
+
+STUDY = os.environ.get(STUDY_ENV, "").strip()  # the selected study's name ("" for the top-level study)
+ROOT = study_root(STUDY).resolve()
+
+
+def study_name() -> str:
+    """The selected study, for messages: its name, or ``top-level`` for the repository's own study."""
+    return STUDY or "top-level"
+
+
+def study_option() -> str:
+    """What a command shown in a message needs to select this study: `` STUDY=<name>`` or nothing
+    (e.g. ``f"make data{paths.study_option()}"``)."""
+    return f" STUDY={STUDY}" if STUDY else ""
+
+
+def cli_option() -> str:
+    """The same for ``python -m analysis``: `` --study <name>`` or nothing."""
+    return f" --study {STUDY}" if STUDY else ""
+
 
 CONFIG = ROOT / "config"
 STUDY_CONFIG = CONFIG / "study.yml"

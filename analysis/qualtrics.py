@@ -655,7 +655,7 @@ def survey_file(folder: Path, survey_config: dict[str, Any] | None = None) -> Pa
 
 
 def check_survey_source(folder: Path, study: Study) -> tuple[dict[str, Checked], list[UnusableFileError]]:
-    """The survey source for :data:`analysis.tidy.SOURCE_CHECKS`.
+    """The survey source, for a study's ``SOURCE_CHECKS`` (see :func:`analysis.tidy.source_checks`).
 
     Reads ``folder/survey.csv`` if present, else ``folder/survey_numeric.csv``; returns
     ``({}, [])`` when neither is there (the survey runs at one wave only).

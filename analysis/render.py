@@ -215,7 +215,8 @@ def resolve(qmd: Path, _depth: int = 0) -> Resolved:
         if not nb_path.exists():
             raise RenderError(
                 f"{qmd}: embedded notebook {m.group(1)} does not exist ({nb_path}). "
-                "Run `make report` (or `python -m analysis build`) to execute the notebooks."
+                f"Run `make report{paths.study_option()}` (or `python -m analysis{paths.cli_option()} build`) "
+                "to execute the notebooks."
             )
         return _embed_markdown(nb_path, m.group(2), images)
 

@@ -79,11 +79,11 @@ class DataSource:
         if self.synthetic and self.root == paths.SYNTHETIC:
             return (
                 f"{folder} does not exist: the synthetic data set has not been written. "
-                "Run `make data` (python -m analysis data) to write it."
+                f"Run `make data{paths.study_option()}` (python -m analysis{paths.cli_option()} data) to write it."
             )
         return (
             f"{folder} does not exist: wave '{wave}' has not been delivered. Put its files there, or build "
-            "from synthetic data with `--source synthetic` (after `make data`)."
+            f"from synthetic data with `--source synthetic` (after `make data{paths.study_option()}`)."
         )
 
 

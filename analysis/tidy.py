@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.config import Study, load_study
-from analysis.errors import UnusableFileError
+from analysis.errors import ConfigError, UnusableFileError
 from analysis.linkage import wave_linkage
 from analysis.load import find_source, read_table
 from analysis.schemas import spec_for
@@ -111,22 +111,6 @@ def check_admin(folder: Path, study: Study) -> tuple[dict[str, Checked], list[Un
     return checked, unusable
 
 
-def _survey(folder: Path, study: Study):
-    from analysis.qualtrics import check_survey_source
-
-    return check_survey_source(folder, study)
-
-
-def _interviews(folder: Path, study: Study):
-    from analysis.qda import check_interviews_source
-
-    return check_interviews_source(folder, study)
-
-
-# Every source: function(folder, study) -> (checked tables by name, unusable files)
-SOURCE_CHECKS = [check_admin, _survey, _interviews]
-
-
 # -- what was delivered, and whether the cached tables are of it ------------------------------
 
 _HASHES: dict[tuple, str] = {}
@@ -154,6 +138,15 @@ def file_hashes(folder: Path) -> dict[str, str]:
     return {p.name: file_sha256(p) for p in delivered_files(folder)}
 
 
+def source_checks(study: Study) -> list:
+    """The study's checks, one per source (``SOURCE_CHECKS`` of its ``sources`` module): each
+    ``fn(folder, study) -> (checked tables by name, unusable files)``."""
+    checks = getattr(study.code("sources"), "SOURCE_CHECKS", None)
+    if not checks:
+        raise ConfigError(f"{study.module}.sources has no SOURCE_CHECKS: list the check of each source.")
+    return list(checks)
+
+
 def source_dir(wave: str, data_dir: Path | None = None, study: Study | None = None, source=None) -> Path:
     """The folder a wave's files are read from, in the build's one source (see
     :mod:`analysis.source`). Nothing is generated: a missing folder is an error that says what
@@ -179,7 +172,7 @@ def validate_wave(
     files = file_hashes(folder)
     checked: dict[str, Checked] = {}
     unusable: list[UnusableFileError] = []
-    for fn in SOURCE_CHECKS:
+    for fn in source_checks(study):
         c, u = fn(folder, study)
         checked.update(c)
         unusable.extend(u)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from hypothesis import settings
 
 from analysis.config import load_study
-from tests.sandbox import REPO, SOURCES
+from tests.sandbox import SOURCES, copy_source
 
 # -- hypothesis: deterministic in CI ----------------------------------------------------------------
 # In CI (the CI variable set, as .ci/run and every CI service set it) each property test runs the
@@ -58,8 +57,7 @@ def study():
 def copy_project(root: Path) -> Path:
     """The project's sources (not its data or build) in ``root``."""
     for name in SOURCES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
+        copy_source(name, root)
     return root
 
 

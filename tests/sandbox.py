@@ -30,9 +30,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# The project's sources a build needs (not its data, build or outputs).
-SOURCES = ("config", "notebooks", "report", "_quarto.yml")
-# The working tree's derived and data folders that tests must leave alone.
+# The project's sources a build needs (not its data, build or outputs): the top-level study's, and
+# every study's under studies/ (copied without its derived and data folders: see copy_source).
+SOURCES = ("config", "notebooks", "report", "_quarto.yml", "studies")
+# The working tree's derived and data folders that tests must leave alone (and each study's: watched()).
 WATCHED = ("_build", "_output", "data")
 # The guard watches the repository, or the folder named here (the guard's own test uses a temporary one).
 GUARD_ROOT_ENV = "ANALYSIS_GUARD_ROOT"
@@ -48,7 +49,42 @@ _guard_ran_key = pytest.StashKey[bool]()
 _data_key = pytest.StashKey[subprocess.Popen]()
 
 
-def snapshot(root: Path, names: tuple[str, ...] = WATCHED) -> dict[str, tuple]:
+def watched(root: Path) -> tuple[str, ...]:
+    """The derived and data folders of the top-level study and of every study under ``studies/``.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "studies" / "other").mkdir(parents=True)
+    >>> watched(d)[3:]
+    ('studies/other/_build', 'studies/other/_output', 'studies/other/data')
+    """
+    studies = sorted(p.name for p in (root / "studies").glob("*") if p.is_dir())
+    return WATCHED + tuple(f"studies/{s}/{name}" for s in studies for name in WATCHED)
+
+
+def _derived(folder: str, names: list[str]) -> set[str]:
+    """What :func:`copy_source` leaves out of a study folder: its build, outputs and data."""
+    here = Path(folder)
+    if here.parent.name == "studies":
+        return {n for n in names if n in ("_build", "_output")}
+    if here.name == "data" and here.parent.parent.name == "studies":
+        return {n for n in names if n in ("raw", "synthetic")}
+    return set()
+
+
+def copy_source(name: str, root: Path) -> None:
+    """Copy the project's source ``name`` (one of :data:`SOURCES`) into ``root``; a study under
+    ``studies/`` comes without its ``_build/``, ``_output/``, ``data/raw/`` and ``data/synthetic/``."""
+    src = REPO / name
+    if not src.exists():
+        return
+    if src.is_dir():
+        shutil.copytree(src, root / name, ignore=_derived)
+    else:
+        shutil.copyfile(src, root / name)
+
+
+def snapshot(root: Path, names: tuple[str, ...] | None = None) -> dict[str, tuple]:
     """Every file and folder under ``root/<name>``: files as (size, mtime in ns), folders as ("dir",).
 
     >>> import tempfile
@@ -58,7 +94,7 @@ def snapshot(root: Path, names: tuple[str, ...] = WATCHED) -> dict[str, tuple]:
     (3, ('dir',))
     """
     found: dict[str, tuple] = {}
-    for name in names:
+    for name in watched(root) if names is None else names:
         top = root / name
         if not top.exists():
             continue
@@ -92,8 +128,7 @@ def make_sandbox() -> Path:
     """A temporary project root holding the project's sources."""
     root = Path(tempfile.mkdtemp(prefix="flexitime-tests-"))
     for name in SOURCES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
+        copy_source(name, root)
     return root
 
 

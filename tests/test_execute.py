@@ -200,8 +200,9 @@ def test_a_worker_whose_kernel_did_not_start_fails_each_notebook_with_the_reason
     monkeypatch.setattr(execute, "WarmKernel", no_kernel)
     monkeypatch.setattr(execute, "_KERNEL", None)
     monkeypatch.setattr(execute, "_START_ERROR", "")
-    monkeypatch.setenv("ANALYSIS_ROOT", os.environ.get("ANALYSIS_ROOT", str(paths.ROOT)))
-    execute._init_worker(str(paths.ROOT))
+    monkeypatch.setenv("ANALYSIS_ROOT", os.environ.get("ANALYSIS_ROOT", str(paths.REPO)))
+    monkeypatch.setenv(paths.STUDY_ENV, paths.STUDY)
+    execute._init_worker(str(paths.REPO), paths.STUDY)
     reason = "the warm kernel did not start: RuntimeError: Kernel died before replying to kernel_info"
     assert f"error: {reason}" in capsys.readouterr().err  # said when it happens ...
     o = execute._work("summary", "interim", {"wave": "interim"})

@@ -19,9 +19,9 @@ from tests import sandbox
 def test_the_session_runs_in_a_temporary_root():
     from analysis import paths
 
-    assert paths.ROOT != sandbox.REPO.resolve()
+    assert paths.REPO != sandbox.REPO.resolve()
     assert not paths.ROOT.is_relative_to(sandbox.REPO.resolve())
-    assert os.environ["ANALYSIS_ROOT"] == str(paths.ROOT)
+    assert os.environ["ANALYSIS_ROOT"] == str(paths.REPO)
 
 
 def test_snapshot_sees_a_new_a_changed_and_a_removed_file(tmp_path):
@@ -40,6 +40,33 @@ def test_snapshot_sees_a_new_a_changed_and_a_removed_file(tmp_path):
         "created: data",
         "created: data/synthetic",
     ]
+
+
+def test_each_studys_derived_and_data_folders_are_watched_and_its_sources_are_not(tmp_path):
+    (tmp_path / "studies" / "other" / "config").mkdir(parents=True)
+    before = sandbox.snapshot(tmp_path)
+    (tmp_path / "studies" / "other" / "config" / "study.yml").write_text("study: {}")  # a source: not watched
+    (tmp_path / "studies" / "other" / "_build").mkdir()
+    (tmp_path / "studies" / "other" / "data" / "raw").mkdir(parents=True)
+    assert sandbox.changes(before, sandbox.snapshot(tmp_path)) == [
+        "created: studies/other/_build",
+        "created: studies/other/data",
+        "created: studies/other/data/raw",
+    ]
+
+
+def test_a_study_is_copied_into_the_sandbox_without_its_build_outputs_or_data(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    study = repo / "studies" / "other"
+    for folder in ("config", "notebooks", "_build/notebooks", "_output", "data/raw/w1", "data/synthetic/w1", "data/x"):
+        (study / folder).mkdir(parents=True)
+        (study / folder / "f.txt").write_text("x")
+    monkeypatch.setattr(sandbox, "REPO", repo)
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    sandbox.copy_source("studies", dest)
+    copied = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("f.txt"))
+    assert copied == ["studies/other/config/f.txt", "studies/other/data/x/f.txt", "studies/other/notebooks/f.txt"]
 
 
 def test_same_size_rewrite_is_a_change(tmp_path):
