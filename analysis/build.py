@@ -180,17 +180,19 @@ class BuildState:
 
 
 def failure_block(o) -> str:
-    rel_nb = f"notebooks/{o.notebook}.ipynb"
+    rel_nb = f"notebooks/{o.notebook}.ipynb" + (f" (the run of report {o.run})" if getattr(o, "run", None) else "")
     cell = f"cell {o.cell}" if o.cell is not None else "kernel"
     kept = f"\n  the executed notebook is kept at {rel(Path(o.failed_copy))}" if o.failed_copy else ""
     return f"notebook {rel_nb}, wave {o.wave}, {cell}: {o.error}{kept}"
 
 
-def execute(state: BuildState, notebook: str, wave: str):
+def execute(state: BuildState, notebook: str, wave: str, run: str | None = None):
+    """Execute a notebook for ``wave``: its run for the wave, or (``run``: a report id) in the run of
+    that report, with the report's parameters (see :meth:`analysis.config.Study.report_run`)."""
     from doit.exceptions import TaskFailed
 
-    params = wave_parameters(wave)
-    outcome = state.get_pool().submit(notebook, wave, params).result()
+    params = load_study().report_parameters(run) if run else wave_parameters(wave)
+    outcome = state.get_pool().submit(notebook, wave, params, run).result()
     with _LOCK:
         state.outcomes.append(outcome)
         record_execution(outcome)
@@ -200,25 +202,47 @@ def execute(state: BuildState, notebook: str, wave: str):
 def record_execution(o) -> None:
     log = paths.BUILD / "executions.json"
     old = json.loads(log.read_text()) if log.exists() else {}
-    old[f"{o.wave}/{o.notebook}"] = {
+    run = getattr(o, "run", None)
+    entry = {
         "notebook": f"notebooks/{o.notebook}.ipynb",
         "wave": o.wave,
         "parameters": o.parameters,
         "seconds": round(o.seconds, 2),
     }
+    if run:  # the run of one report: listed in that report's provenance appendix only
+        entry["report"] = run
+    old[f"{o.wave}/{run}/{o.notebook}" if run else f"{o.wave}/{o.notebook}"] = entry
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(json.dumps(dict(sorted(old.items())), indent=2))
 
 
+def report_notebooks(study: Study, report_id: str) -> list[str]:
+    """The executed notebooks a report is made from: with a run of its own, the notebooks its source
+    embeds (in the order of :func:`notebook_names`); else every notebook, executed for its last wave."""
+    if study.report_run(report_id) is None:
+        return notebook_names()
+    wanted = {nb for nb, _ in embedded(report_id)}
+    return [nb for nb in notebook_names() if nb in wanted]
+
+
+def report_notebook(study: Study, report_id: str, notebook: str) -> Path:
+    """Where the executed ``notebook`` a report is made from is: in its own run, or its last wave's."""
+    return paths.executed_notebook(study.report(report_id).last_wave, notebook, study.report_run(report_id))
+
+
+def report_log(study: Study, report_id: str, notebook: str) -> Path:
+    """The output log of the executed ``notebook`` a report is made from (see :func:`report_notebook`)."""
+    return paths.output_log(study.report(report_id).last_wave, notebook, study.report_run(report_id))
+
+
 def stage_report(report_id: str, study: Study | None = None) -> Path:
-    """Copy the notebooks a report embeds (executed as at its last wave) into
-    ``_build/reports/<report>/`` so that the report sources name no wave."""
+    """Copy the notebooks a report embeds (executed as at its last wave, in its own run when it has
+    one) into ``_build/reports/<report>/`` so that the report sources name no wave."""
     study = study or load_study()
-    report = study.report(report_id)
     dest = paths.STAGED_REPORTS / report_id
     dest.mkdir(parents=True, exist_ok=True)
-    for nb in notebook_names():
-        src = paths.executed_notebook(report.last_wave, nb)
+    for nb in report_notebooks(study, report_id):
+        src = report_notebook(study, report_id, nb)
         if not src.exists():
             raise FileNotFoundError(
                 f"{src} has not been executed; run `python -m analysis{paths.cli_option()} build` first."
@@ -257,9 +281,8 @@ def report_outputs(study: Study, report_id: str) -> list:
     output a notebook registered for a cell no report embeds is not published, so not checked."""
     from analysis import outputs, provenance
 
-    rep = study.report(report_id)
     wanted = embedded(report_id)
-    logs = {nb: paths.output_log(rep.last_wave, nb) for nb in dict.fromkeys(nb for nb, _ in wanted)}
+    logs = {nb: report_log(study, report_id, nb) for nb in dict.fromkeys(nb for nb, _ in wanted)}
     missing = [str(p) for p in logs.values() if not p.exists()]
     if missing:
         raise OutputCheckError(
@@ -295,7 +318,7 @@ def _with_image(study: Study, report_id: str, output):
     png = next((o["data"]["image/png"] for o in cell_outputs if "image/png" in o.get("data", {})), None)
     if png is None:
         return output
-    dest = paths.OUTPUT_LOGS / study.report(report_id).last_wave / f"{label}.png"
+    dest = report_log(study, report_id, nb).parent / f"{label}.png"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(base64.b64decode(png))
     return dataclasses.replace(output, attachments=(str(dest),))
@@ -431,6 +454,55 @@ def plan(study: Study, src: DataSource, waves: list[str], reports: list[str]) ->
     return todo
 
 
+def report_run_tasks(
+    study: Study, state: BuildState, reports: list[str], book, labels: dict[str, list[str]], deps: list[str]
+) -> list[dict]:
+    """``execute:<wave>/<report>/<notebook>``: the notebooks a report with a run of its own embeds,
+    executed for its last wave with its parameters, their outputs registered under the report's id
+    (see :meth:`analysis.config.Study.report_run`). ``deps``: the configuration and package sources."""
+    from doit.tools import config_changed
+
+    tasks = []
+    for r in reports:
+        run = study.report_run(r)
+        if run is None:
+            continue
+        rep = study.report(r)
+        w = rep.last_wave
+        upstream = [str(validation_record(x.id)) for x in study.waves_up_to(w)]
+        for nb in report_notebooks(study, r):
+            entries = exception_entries(book, r, labels[nb])
+            tasks.append(
+                {
+                    "basename": "execute",
+                    "name": f"{w}/{r}/{nb}",
+                    "actions": [(execute, [state, nb, w, run])],
+                    "file_dep": [str(paths.notebook_template(nb)), str(paths.wave_config(w))] + deps + upstream,
+                    "targets": [str(paths.executed_notebook(w, nb, run)), str(paths.output_log(w, nb, run))],
+                    "uptodate": [config_changed({"exceptions": entries, "site": rep.site})],
+                    "doc": f"{nb} [{w}, report {r}]",
+                }
+            )
+    return tasks
+
+
+def project_resources() -> list[str]:
+    """The files ``_quarto.yml`` names for its formats (css, Lua filters, the typst header), resolved
+    from the study root as both renderers resolve them; those that exist."""
+    from analysis import render
+
+    found = []
+    for fmt in ("html", "typst"):
+        opts = render.project_options(fmt)
+        for key in ("css", "filters", "include-in-header"):
+            value = opts.get(key) or []
+            for name in [value] if isinstance(value, str) else value:
+                p = (paths.ROOT / str(name)).resolve()
+                if p.is_file():
+                    found.append(str(p))
+    return sorted(dict.fromkeys(found))
+
+
 def graph(study: Study, state: BuildState, waves: list[str], reports: list[str]) -> list[dict]:
     """Task dictionaries for the selected waves and reports (doit's format)."""
     from doit.tools import config_changed
@@ -490,9 +562,10 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
                     "doc": f"{nb} [{w}]",
                 }
             )
+    tasks += report_run_tasks(study, state, reports, book, labels, cfg + pkg)
     for r in reports:
         rep = study.report(r)
-        deps = [str(paths.executed_notebook(rep.last_wave, nb)) for nb in notebook_names()]
+        deps = [str(report_notebook(study, r, nb)) for nb in report_notebooks(study, r)]
         deps += [str(validation_record(w)) for w in rep.waves]
         deps += [
             str(paths.wave_config(w)) for w in rep.waves
@@ -500,11 +573,12 @@ def graph(study: Study, state: BuildState, waves: list[str], reports: list[str])
         deps += [str(paths.REPORT / f"{r}.qmd"), str(paths.QUARTO_PROJECT)] + sorted(
             str(p) for ext in ("css", "typ", "lua") for p in paths.REPORT.glob(f"*.{ext}")
         )
+        deps += project_resources()  # the house style, filters and header _quarto.yml names, wherever they are
         deps += [s for s in pkg if Path(s).stem in ("render", "provenance", "build", "outputs", "differencing")]
         # the differencing audit reads every output published so far: this report's and the earlier ones'
         for e in audited_reports(study, r):
             embeds = dict.fromkeys(nb for nb, _ in embedded(e))
-            deps += [str(paths.output_log(study.report(e).last_wave, nb)) for nb in embeds]
+            deps += [str(report_log(study, e, nb)) for nb in embeds]
             deps += [str(validation_record(w)) for w in study.report(e).waves]
         if paths.OUTPUT_LINKS.exists():
             deps.append(str(paths.OUTPUT_LINKS))

@@ -129,9 +129,13 @@ def cmd_kernel_loop(args) -> int:
 
 def cmd_template(args) -> int:
     """Write the local authority's data request workbook."""
-    from analysis.template import write_template
+    from analysis.template import NoTemplate, write_template
 
-    out = write_template(paths.OUTPUT / "data_request_template.xlsx", load_study())
+    try:
+        out = write_template(paths.OUTPUT / "data_request_template.xlsx", load_study())
+    except NoTemplate as exc:  # nothing to ask for: said, and not an error
+        print(exc)
+        return 0
     print(f"data request template: {out.relative_to(paths.REPO) if out.is_relative_to(paths.REPO) else out}")
     return 0
 

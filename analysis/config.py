@@ -81,6 +81,7 @@ class Report:
     subtitle: str
     date: dt.date
     waves: tuple[str, ...]
+    site: str | None = None  # a report about one site (e.g. a case study): its notebooks get parameter `site`
 
     @property
     def last_wave(self) -> str:
@@ -172,6 +173,29 @@ class Study:
         raise ConfigError(
             f"Report '{report_id}' is not in {paths.STUDY_CONFIG} (reports: {', '.join(r.id for r in self.reports)})."
         )
+
+    def report_for_wave(self, wave: str) -> str:
+        """The report whose last wave ``wave`` is (the first such report in the configuration), or the
+        wave itself when no report ends at it: the report a notebook executed for ``wave`` makes outputs
+        for (see :mod:`analysis.outputs`)."""
+        return next((r.id for r in self.reports if r.last_wave == wave), wave)
+
+    def report_run(self, report_id: str) -> str | None:
+        """The run of its own that a report gets (its id), or ``None`` when it is made from the
+        notebooks executed for its last wave: a report about one site (``site:``), or one that is not
+        the report of its last wave (:meth:`report_for_wave`), has the notebooks it embeds executed
+        for it, with its parameters, into ``_build/notebooks/<wave>/<report>/``."""
+        r = self.report(report_id)
+        return r.id if r.site is not None or self.report_for_wave(r.last_wave) != r.id else None
+
+    def report_parameters(self, report_id: str) -> dict[str, Any]:
+        """The parameters the notebooks of a report's run get: its last wave's (``config/waves/``),
+        and ``site`` when the report is about one site."""
+        r = self.report(report_id)
+        params = wave_parameters(r.last_wave)
+        if r.site is not None:
+            params["site"] = r.site
+        return params
 
     def site(self, site_id: str) -> Site:
         for s in self.sites:
@@ -327,6 +351,7 @@ def parse_study(data: dict[str, Any]) -> Study:
                 r.get("subtitle", ""),
                 _date(r["date"], f"reports.{r['id']}.date"),
                 tuple(r["waves"]),
+                str(r["site"]) if r.get("site") else None,
             )
             for r in data["reports"]
         )
@@ -342,8 +367,8 @@ def parse_study(data: dict[str, Any]) -> Study:
             thresholds={k: float(v) for k, v in data["thresholds"].items()},
             disclosure=_disclosure(d),
             roles=tuple(data["roles"]),
-            working_patterns=tuple(data["working_patterns"]),
-            flexible_patterns=tuple(data["flexible_patterns"]),
+            working_patterns=tuple(data.get("working_patterns") or ()),  # optional: a study may have none
+            flexible_patterns=tuple(data.get("flexible_patterns") or ()),
             reports=reports,
             seed=int(data.get("synthetic", {}).get("seed", 0)),
             return_to_office=_return_to_office(data.get("return_to_office")),
@@ -352,10 +377,16 @@ def parse_study(data: dict[str, Any]) -> Study:
     except KeyError as exc:
         raise ConfigError(f"{paths.STUDY_CONFIG}: required setting {exc} is missing.") from exc
     ids = [w.id for w in waves]
+    site_ids = [s.id for s in sites]
     for r in reports:
         unknown = [w for w in r.waves if w not in ids]
         if unknown:
             raise ConfigError(f"{paths.STUDY_CONFIG}: report '{r.id}' names unknown wave(s) {unknown}.")
+        if r.site is not None and r.site not in site_ids:
+            raise ConfigError(
+                f"{paths.STUDY_CONFIG}: report '{r.id}' has site {r.site!r}, which is not under `sites:` "
+                f"(sites: {', '.join(site_ids)})."
+            )
     return study
 
 

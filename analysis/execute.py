@@ -97,6 +97,7 @@ class Outcome:
     failed_copy: str = ""  # where the failed executed notebook was kept
     worker: int = 0
     connection: str = ""  # the kernel's socket address (for the no-clash test)
+    run: str | None = None  # the report whose own run this is (None: the notebook's run for its wave)
 
 
 # A Unix socket's path may hold 107 bytes on Linux (103 on macOS). The kernel's sockets are
@@ -213,15 +214,16 @@ def output_report(wave: str) -> str:
     return report_for_wave(wave)
 
 
-def registration_setup(notebook: str, wave: str) -> str:
+def registration_setup(notebook: str, wave: str, run: str | None = None) -> str:
     """Code run in the kernel (after the reset, before papermill) so that the notebook's outputs are
-    registered for output checking: where to log them, under which report, and which exceptions
-    file applies (see :mod:`analysis.outputs`). The reset puts the environment back afterwards."""
+    registered for output checking: where to log them, under which report (the report whose own run
+    this is, else the report of the wave), and which exceptions file applies (see
+    :mod:`analysis.outputs`). The reset puts the environment back afterwards."""
     from analysis import outputs
 
     env = {
-        outputs.LOG_ENV: str(paths.output_log(wave, notebook)),
-        outputs.REPORT_ENV: output_report(wave),
+        outputs.LOG_ENV: str(paths.output_log(wave, notebook, run)),
+        outputs.REPORT_ENV: run or output_report(wave),
         outputs.EXCEPTIONS_ENV: str(paths.DISCLOSURE_EXCEPTIONS),
         outputs.RUN_ENV: uuid.uuid4().hex,
     }
@@ -243,24 +245,28 @@ def failure_details(exc: BaseException) -> tuple[int | None, str]:
     return None, f"{type(exc).__name__}: {exc}"
 
 
-def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, worker: int = 0) -> Outcome:
-    """Execute ``notebook`` for ``wave`` on ``kernel`` (reset first); on failure keep the executed
-    copy under ``_build/failed/`` and leave no (partial) output at the normal place, so the build
-    knows it is not done."""
+def execute_one(
+    kernel: WarmKernel, notebook: str, wave: str, parameters: dict, worker: int = 0, run: str | None = None
+) -> Outcome:
+    """Execute ``notebook`` for ``wave`` on ``kernel`` (reset first), in the run of report ``run`` when
+    given; on failure keep the executed copy under ``_build/failed/`` and leave no (partial) output at
+    the normal place, so the build knows it is not done."""
     template = paths.notebook_template(notebook)
-    out = paths.executed_notebook(wave, notebook)
+    out = paths.executed_notebook(wave, notebook, run)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
 
     def outcome(ok: bool, cell: int | None = None, error: str = "", kept: str = "") -> Outcome:
         seconds = time.perf_counter() - t0
-        return Outcome(notebook, wave, str(out), parameters, seconds, ok, cell, error, kept, worker, kernel.connection)
+        return Outcome(
+            notebook, wave, str(out), parameters, seconds, ok, cell, error, kept, worker, kernel.connection, run
+        )
 
-    log = paths.output_log(wave, notebook)
+    log = paths.output_log(wave, notebook, run)
     log.unlink(missing_ok=True)  # a notebook registers its outputs afresh each time it runs
     try:
         kernel.reset()
-        kernel._run(registration_setup(notebook, wave))
+        kernel._run(registration_setup(notebook, wave, run))
         run_papermill(template, out, parameters, kernel.km)
         if not log.exists():  # a notebook that shows nothing for output checking
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +276,7 @@ def execute_one(kernel: WarmKernel, notebook: str, wave: str, parameters: dict, 
         cell, error = failure_details(exc)
         kept = ""
         if out.exists():  # papermill saved the notebook up to the failing cell: keep it aside
-            failed = paths.FAILED / wave / f"{notebook}.ipynb"
+            failed = paths.failed_notebook(wave, notebook, run)
             failed.parent.mkdir(parents=True, exist_ok=True)
             os.replace(out, failed)
             kept = str(failed)
@@ -314,7 +320,7 @@ def _shutdown_kernel() -> None:
         _KERNEL.shutdown()
 
 
-def _work(notebook: str, wave: str, parameters: dict) -> Outcome:
+def _work(notebook: str, wave: str, parameters: dict, run: str | None = None) -> Outcome:
     if _KERNEL is not None and not _KERNEL.alive():
         # the previous notebook killed it (os._exit, a crash in compiled code, out of memory):
         # that notebook has failed; the next one gets a new kernel rather than a dead one
@@ -322,9 +328,9 @@ def _work(notebook: str, wave: str, parameters: dict) -> Outcome:
         _KERNEL.shutdown()
         _start_kernel()
     if _KERNEL is None:
-        output = str(paths.executed_notebook(wave, notebook))
-        return Outcome(notebook, wave, output, parameters, 0.0, False, error=_START_ERROR, worker=_WORKER)
-    return execute_one(_KERNEL, notebook, wave, parameters, _WORKER)
+        output = str(paths.executed_notebook(wave, notebook, run))
+        return Outcome(notebook, wave, output, parameters, 0.0, False, error=_START_ERROR, worker=_WORKER, run=run)
+    return execute_one(_KERNEL, notebook, wave, parameters, _WORKER, run)
 
 
 class KernelPool:
@@ -334,7 +340,7 @@ class KernelPool:
         self.jobs = max(1, jobs)
         self._pool = None
 
-    def submit(self, notebook: str, wave: str, parameters: dict):
+    def submit(self, notebook: str, wave: str, parameters: dict, run: str | None = None):
         if self._pool is None:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
@@ -345,7 +351,7 @@ class KernelPool:
                 initializer=_init_worker,
                 initargs=(str(paths.REPO), paths.STUDY),
             )
-        return self._pool.submit(_work, notebook, wave, parameters)
+        return self._pool.submit(_work, notebook, wave, parameters, run)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -1368,8 +1368,7 @@ def report_for_wave(wave: str) -> str:
     it is; the wave itself when no report ends at it): the first part of its output ids."""
     from analysis.config import load_study
 
-    study = load_study()
-    return next((r.id for r in study.reports if r.last_wave == wave), wave)
+    return load_study().report_for_wave(wave)
 
 
 def _current_report() -> str:

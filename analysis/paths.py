@@ -106,9 +106,10 @@ OUTPUT = ROOT / "_output"
 OUTPUT_LOGS = BUILD / "outputs"
 
 
-def output_log(wave: str, notebook: str) -> Path:
-    """Where a notebook executed for ``wave`` registers its outputs (see :mod:`analysis.outputs`)."""
-    return OUTPUT_LOGS / wave / f"{notebook}.json"
+def output_log(wave: str, notebook: str, run: str | None = None) -> Path:
+    """Where a notebook executed for ``wave`` registers its outputs (see :mod:`analysis.outputs`); for
+    the run of one report (``run``: the report id), in a folder of that report's."""
+    return OUTPUT_LOGS / wave / (run or "") / f"{notebook}.json"
 
 
 def checking_dir(report: str) -> Path:
@@ -141,8 +142,15 @@ def quarantine_dir(wave: str) -> Path:
     return QUARANTINE / wave
 
 
-def executed_notebook(wave: str, notebook: str) -> Path:
-    return EXECUTED / wave / f"{notebook}.ipynb"
+def executed_notebook(wave: str, notebook: str, run: str | None = None) -> Path:
+    """A notebook executed for ``wave``: ``_build/notebooks/<wave>/<notebook>.ipynb``, or, in the run of
+    one report (``run``: the report id, with that report's parameters), ``.../<wave>/<report>/...``."""
+    return EXECUTED / wave / (run or "") / f"{notebook}.ipynb"
+
+
+def failed_notebook(wave: str, notebook: str, run: str | None = None) -> Path:
+    """Where a notebook that failed is kept (the executed copy up to the failing cell)."""
+    return FAILED / wave / (run or "") / f"{notebook}.ipynb"
 
 
 def notebook_template(notebook: str) -> Path:

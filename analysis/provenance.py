@@ -43,8 +43,9 @@ def sha256(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def git_state(root: Path | None = None) -> tuple[str, bool]:
-    """(commit, dirty) of the working tree; ("not a git checkout", False) outside git."""
-    root = root or paths.ROOT
+    """(commit, dirty) of the working tree (the repository's, whichever study is built); ("not a git
+    checkout", False) outside git."""
+    root = root or paths.REPO
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -77,7 +78,8 @@ def source_statement(study: Study, src: DataSource) -> str:
     if src.synthetic:
         return (
             "**Synthetic data: not for publication.** Every input file listed below is from the synthetic "
-            f"data set that `make data` generates (`{rel(src.root)}/`, seed {study.seed}): no figure in this "
+            f"data set that `make data{paths.study_option()}` generates (`{rel(src.root)}/`, seed {study.seed}): "
+            "no figure in this "
             "report describes real people."
         )
     return (
@@ -109,7 +111,11 @@ def provenance_markdown(
     commit, dirty = git_state()
     log_path = paths.BUILD / "executions.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
-    runs = [v for k, v in log.items() if v["wave"] in report.waves]
+    run = study.report_run(report_id)
+    if run is None:  # the notebooks executed for each of its waves
+        runs = [v for v in log.values() if v["wave"] in report.waves and not v.get("report")]
+    else:  # its own run
+        runs = [v for v in log.values() if v.get("report") == run]
     execs = pd.DataFrame(
         [
             {
@@ -154,12 +160,21 @@ def provenance_markdown(
 
 
 # Tables whose rows are people (or their answers): their delivered and accepted rows per wave are
-# not printed in the appendix. They are the workforce, the survey's respondents and the interviews,
-# which the report's own tables count (disclosed); printed again per wave they let a suppressed count
-# be worked out by subtraction (the differencing audit found managers, survey quarantine and
-# interviews per wave that way).
-PEOPLE_TABLES = ("workers", "spells", "survey", "interviews")
+# not printed in the appendix. The report's own tables count those people (disclosed); printed again
+# per wave they would let a suppressed count be worked out by subtraction (the differencing audit
+# found managers, survey quarantine and interviews per wave that way). A study names them in its
+# ``sources`` module: ``PEOPLE_TABLES`` (table names) and ``PEOPLE_TABLES_TEXT`` (them in words, for
+# the appendix); a study that names none has every table taken as one of people.
 NOT_PRINTED = "–"
+
+
+def people_tables(study: Study, tables) -> tuple[tuple[str, ...], str]:
+    """The tables among ``tables`` whose rows are people, and the words the appendix uses for them."""
+    hooks = study.code("sources")
+    names = getattr(hooks, "PEOPLE_TABLES", None)
+    if names is None:
+        return tuple(tables), "every table of this study"
+    return tuple(names), str(getattr(hooks, "PEOPLE_TABLES_TEXT", ", ".join(names)))
 
 
 def validation_markdown(study: Study, report_id: str) -> str:
@@ -195,7 +210,8 @@ def validation_appendix(study: Study, report_id: str):
         unusable += [(study.wave(w).label, u) for u in summary["unusable"]]
     cols = ["Wave", "Table", "All rows delivered", "Accepted", "Quarantined"]
     frame = pd.DataFrame(counts, columns=["Wave", "Table", "Accepted", "Quarantined", "All rows delivered"])
-    people = frame["Table"].isin(PEOPLE_TABLES)
+    people_names, people_text = people_tables(study, frame["Table"].unique())
+    people = frame["Table"].isin(people_names)
     shown = frame.astype({c: object for c in ("Accepted", "Quarantined", "All rows delivered")})
     reasons = pd.DataFrame("", index=frame.index, columns=frame.columns, dtype=object)
     events = frame[~people]
@@ -229,8 +245,8 @@ def validation_appendix(study: Study, report_id: str):
     output = _validation_output(f"{report_id}/app-validation", shown, frame, reasons)
     text = (
         "Counts of rows are counts of records, not of people; like every count in this report, those below "
-        f'the disclosure threshold read "<{s.threshold}". For tables whose rows are people (workers and their '
-        "flexible-pattern spells, survey responses, interviews) only the quarantined rows are counted here "
+        f'the disclosure threshold read "<{s.threshold}". For tables whose rows are people ({people_text}) '
+        "only the quarantined rows are counted here "
         f"({NOT_PRINTED} elsewhere): the report's own tables count those people, and counting them again here, "
         "wave by wave, would let a suppressed number be worked out by subtraction. Quarantined rows are kept, "
         "with the reason, under `_build/quarantine/<wave>/` for the data provider to correct; the exact counts "

@@ -22,6 +22,7 @@ both sides share. Text that a spreadsheet would run as a formula is written as t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -32,6 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.config import Study
+from analysis.errors import AnalysisError
 from analysis.schemas import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -48,14 +50,26 @@ __all__ += ["instructions_text", "text_cell", "validation", "write_template"]
 LAST_ROW = 1_048_576  # Excel's last row: validations cover the whole column below the notes
 INSTRUCTIONS = "Instructions"
 LISTS = "lists"
-TABLES = ("workers", "spells", "visits")
+TABLES = ("workers", "spells", "visits")  # the top-level study's (its sources module's TEMPLATE_TABLES)
 
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "str": "@", "category": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 NOTES_FILL = PatternFill("solid", fgColor="E7E6E6")
 
 
-def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -> Path:
+class NoTemplate(AnalysisError):
+    """The study asks a local authority for no table: there is no data request workbook to write."""
+
+
+def template_tables(study: Study) -> tuple[tuple[str, ...], Callable[[str, Study], TableSpec]]:
+    """The tables a study asks a local authority for, and how to make each one's specification: the
+    optional hooks ``TEMPLATE_TABLES`` and ``spec_for(name, study)`` of the study's ``sources`` module
+    (``spec_for`` defaults to :func:`analysis.schemas.spec_for`). No ``TEMPLATE_TABLES``: no table."""
+    hooks = study.code("sources")
+    return tuple(getattr(hooks, "TEMPLATE_TABLES", None) or ()), getattr(hooks, "spec_for", spec_for)
+
+
+def write_template(path: Path, study: Study, tables: tuple[str, ...] | None = None) -> Path:
     """Write the data request workbook to ``path`` and return ``path``.
 
     Parameters
@@ -66,12 +80,18 @@ def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -
         The study configuration (teams, roles, patterns, waves and the write-up threshold come
         from here, through :func:`analysis.schemas.spec_for`).
     tables
-        The tables to request, one sheet each, in this order.
+        The tables to request, one sheet each, in this order (default: the study's
+        ``TEMPLATE_TABLES``, see :func:`template_tables`).
 
     Returns
     -------
     Path
         ``path``.
+
+    Raises
+    ------
+    NoTemplate
+        The study asks a local authority for no table.
 
     Examples
     --------
@@ -82,9 +102,17 @@ def write_template(path: Path, study: Study, tables: tuple[str, ...] = TABLES) -
     ['Instructions', 'workers', 'spells', 'visits', 'lists']
     """
     path = Path(path)
-    specs = [spec_for(t, study) for t in tables]
+    names, make_spec = template_tables(study)
+    tables = names if tables is None else tables
+    if not tables:
+        raise NoTemplate(
+            f"No data request workbook for the {study.short_title}: no source of this study is supplied by a "
+            f"local authority (the study's {study.module}.sources names no TEMPLATE_TABLES)."
+        )
+    specs = [make_spec(t, study) for t in tables]
     wb = Workbook()
-    _instructions(wb.active, study, specs)
+    instructions = getattr(study.code("sources"), "template_instructions", None) or instructions_text
+    _instructions(wb.active, study, specs, instructions)
     lists = wb.create_sheet(LISTS)
     lists.sheet_state = "hidden"
     for spec in specs:
@@ -198,13 +226,20 @@ def instructions_text(study: Study, specs: list[TableSpec]) -> list[tuple[str, s
     ]
 
 
-def _instructions(ws: Worksheet, study: Study, specs: list[TableSpec]) -> None:
+def _instructions(
+    ws: Worksheet,
+    study: Study,
+    specs: list[TableSpec],
+    make_text: Callable[[Study, list[TableSpec]], list[tuple[str, str]]] = instructions_text,
+) -> None:
+    """The instructions sheet; ``make_text`` gives its (heading, text) pairs: :func:`instructions_text`,
+    or the study's own ``template_instructions(study, specs)`` (an optional hook of its ``sources``)."""
     ws.title = INSTRUCTIONS
     text_cell(ws, 1, 1, f"Data request: {study.title}")
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 110
-    for r, (heading, text) in enumerate(instructions_text(study, specs), start=3):
+    for r, (heading, text) in enumerate(make_text(study, specs), start=3):
         text_cell(ws, r, 1, heading).font = Font(bold=True)
         ws.cell(r, 1).alignment = Alignment(vertical="top")
         text_cell(ws, r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")

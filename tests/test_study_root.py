@@ -317,3 +317,50 @@ def test_gitignore_keeps_every_studys_data_build_and_output_out_of_git():
         ["git", "check-ignore", "--no-index", "studies/x/config/study.yml"], cwd=REPO, capture_output=True, text=True
     )
     assert kept.returncode == 1  # a study's sources are not ignored
+
+
+# -- optional hooks: the data request workbook, the tables of people -----------------------------------
+
+
+def test_a_study_that_asks_a_local_authority_for_nothing_has_no_workbook(tmp_path, hooked_study):
+    from analysis.template import NoTemplate, write_template
+
+    with pytest.raises(NoTemplate, match=r"no source of this study is supplied by a local authority"):
+        write_template(tmp_path / "t.xlsx", hooked_study)
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_make_template_for_such_a_study_says_so_and_exits_0(tmp_path):
+    root = make_repo(tmp_path / "repo")
+    code = tmp_path / "code" / "hookstudy"
+    code.mkdir(parents=True)
+    (code / "__init__.py").write_text("")
+    (code / "sources.py").write_text(SOURCES_MODULE)
+    cfg = root / "studies" / "demo" / "config" / "study.yml"
+    cfg.write_text(cfg.read_text().replace("module: analysis.studies.flexitime", "module: hookstudy"))
+    assert "module: hookstudy" in cfg.read_text()
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "code"), os.environ.get("PYTHONPATH", "")])}
+    proc = run_analysis(root, "--study", "demo", "template", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "no source of this study is supplied by a local authority" in proc.stdout
+    assert not (root / "studies" / "demo" / "_output").exists()
+
+
+def test_the_top_level_studys_workbook_asks_for_its_template_tables(tmp_path, study):
+    import openpyxl
+
+    from analysis.template import template_tables, write_template
+
+    names, _ = template_tables(study)
+    assert names == ("workers", "spells", "visits")  # the sheets the README's data contract lists
+    wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", study))
+    assert wb.sheetnames == ["Instructions", "workers", "spells", "visits", "lists"]
+
+
+def test_tables_of_people_come_from_the_study_and_default_to_every_table(hooked_study, study):
+    from analysis.provenance import people_tables
+
+    assert people_tables(hooked_study, ["things", "events"]) == (("things", "events"), "every table of this study")
+    names, words = people_tables(study, ["workers", "visits"])
+    assert names == ("workers", "spells", "survey", "interviews") and "visits" not in names
+    assert words == "workers and their flexible-pattern spells, survey responses, interviews"

@@ -42,3 +42,12 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "survey": ("survey",),
     "interviews": ("interviews", "segments"),
 }
+
+# Tables whose rows are people (or their answers): the validation appendix counts only their
+# quarantined rows (see analysis.provenance.validation_appendix).
+PEOPLE_TABLES = ("workers", "spells", "survey", "interviews")
+PEOPLE_TABLES_TEXT = "workers and their flexible-pattern spells, survey responses, interviews"
+
+# The tables the local authority is asked for in the data request workbook (`make template`), one
+# sheet each; their specifications are the engine's (analysis.schemas.spec_for), as validation uses.
+TEMPLATE_TABLES = ("workers", "spells", "visits")
