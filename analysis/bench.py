@@ -87,8 +87,27 @@ def copy_project(source: Path, dest: Path) -> Path:
     return dest
 
 
+def study_copy(source: Path, dest: Path) -> Path:
+    """Copy the selected study to ``dest`` (a new repository root) and return the copy's study root:
+    ``dest`` itself for the top-level study; for a study under ``studies/`` (``ANALYSIS_STUDY``), the
+    repository's own sources (a study may name its house style there) and the study in
+    ``dest/studies/<name>/``."""
+    if not paths.STUDY:
+        return copy_project(source, dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS[:-1]:  # no data: the study's own is copied below
+        src = paths.REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        elif src.is_file():
+            shutil.copyfile(src, dest / part)
+    return copy_project(source, dest / "studies" / paths.STUDY)
+
+
 def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "ANALYSIS_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
+    """The environment of a command run in a copy whose study root is ``root`` (see :func:`study_copy`)."""
+    repo = root.parents[1] if paths.STUDY else root
+    return {**os.environ, "ANALYSIS_ROOT": str(repo), paths.STUDY_ENV: paths.STUDY, "PYTHONWARNINGS": "ignore"}
 
 
 def _run(root: Path, args: list[str], timeout: int = TIMEOUT) -> tuple[subprocess.CompletedProcess, float]:
@@ -187,6 +206,18 @@ def append_visit(folder: Path) -> tuple[Path, bytes]:
         ws.append(last)
         wb.save(path)
     return path, original
+
+
+def has_scale_path() -> bool:
+    """Whether the study's code can write the large visits file the scale figures measure
+    (``<module>.synthetic.admin.large_visits``)."""
+    from analysis.config import load_study
+    from analysis.errors import ConfigError
+
+    try:
+        return hasattr(load_study().code("synthetic.admin"), "large_visits")
+    except ConfigError:
+        return False
 
 
 def scale_run(n: int, workdir: Path, seed: int = 1) -> dict:
@@ -391,7 +422,7 @@ def run_bench(
     }
     with tempfile.TemporaryDirectory(prefix="analysis-bench-") as tmp:
         if "notebooks" in only or "rebuild" in only:
-            root = copy_project(source, Path(tmp) / "project")
+            root = study_copy(source, Path(tmp) / "project")
             echo(f"bench: project copied to {root}; first build (data, validation, notebooks) ...")
             _, first = _build(root, jobs)
         if "notebooks" in only:
@@ -401,7 +432,9 @@ def run_bench(
         if "rebuild" in only:
             report["rebuild"], found = rebuilds(root, jobs, waves, echo)
             figures += found
-        if "scale" in only:
+        if "scale" in only and not has_scale_path():
+            echo("bench: scale skipped: this study's code has no large visits file to measure (synthetic.admin)")
+        elif "scale" in only:
             report["scale"], found = scale(sizes, Path(tmp), echo)
             figures += found
 
@@ -412,7 +445,7 @@ def run_bench(
     echo("")
     echo(table(figures, report))
     try:
-        shown = out.relative_to(paths.ROOT)
+        shown = out.relative_to(paths.REPO)
     except ValueError:
         shown = out
     echo(f"\nwritten to {shown}")

@@ -11,7 +11,12 @@ Tasks and their inputs:
 - ``execute:<wave>/<notebook>``: the notebook template, the wave's parameter file, the
   configuration, the ``analysis`` package source, and the validated tables of this wave and of
   the waves before it (a notebook shows the trend up to its wave).
-- ``report:<report>``: the notebooks executed as at the report's last wave, the report source,
+- ``execute:<wave>/<report>/<notebook>``: the run of one report (a report with ``site:``, or one that
+  is not the report of its last wave: :meth:`analysis.config.Study.report_run`): the notebooks its
+  source embeds, executed for its last wave with its parameters (``site`` when it has one), their
+  outputs registered under its id; same inputs as above.
+- ``report:<report>``: the notebooks executed as at the report's last wave (its own run's, when it
+  has one), the report source,
   ``_quarto.yml``, the validated tables of the report's waves, and for output checking the output
   logs of the notebooks it and every earlier report embed (the differencing audit covers all that
   the study has published) and ``config/output_links.yml``. Besides the HTML and PDF it writes the
@@ -146,7 +151,7 @@ def _data_action() -> bool:
 def synthetic_complete() -> bool:
     """Whether every file the manifest of the synthetic set names is there."""
     m = synthetic_manifest()
-    return m.exists() and all((paths.ROOT / f).exists() for f in json.loads(m.read_text()))
+    return m.exists() and all((paths.REPO / f).exists() for f in json.loads(m.read_text()))
 
 
 def validate(wave: str, src: DataSource):

@@ -140,7 +140,7 @@ def _data_folders(validation: Mapping[str, dict]) -> list[Path]:
     for summary in validation.values():
         source = summary.get("source_dir")
         if source:
-            parent = (paths.ROOT / source).parent
+            parent = (paths.REPO / source).parent
             if parent not in folders:
                 folders.append(parent)
     return folders

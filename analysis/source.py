@@ -38,9 +38,10 @@ class MissingDataError(AnalysisError):
 
 
 def rel(p: Path) -> str:
-    """``p`` relative to the project root when it is inside it (for messages and records)."""
+    """``p`` relative to the repository root when it is inside it (for messages and records): a
+    study's files read ``studies/<name>/...``, where the analyst runs the commands from."""
     p = Path(p)
-    return str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p)
+    return str(p.relative_to(paths.REPO)) if p.is_relative_to(paths.REPO) else str(p)
 
 
 @dataclass(frozen=True)

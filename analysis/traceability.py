@@ -284,7 +284,7 @@ def check_report(study: Study, report_id: str) -> list[str]:
     except ConfigError as exc:
         return [str(exc)]
     text = qmd.read_text(encoding="utf-8") if qmd.exists() else ""
-    name = qmd.relative_to(paths.ROOT) if qmd.is_relative_to(paths.ROOT) else qmd
+    name = qmd.relative_to(paths.REPO) if qmd.is_relative_to(paths.REPO) else qmd
     return report_problems(protocol, study, report_id, text, str(name))
 
 

@@ -14,7 +14,8 @@ fails if a test outside that file's reach (a run of some files only) changed the
 (``make test-fast``) each xdist worker has its own sandbox, and the controller checks the tree once
 every worker has finished.
 
-Any ``ANALYSIS_ROOT`` set by the caller is replaced; ``ANALYSIS_KEEP_SANDBOX=1`` keeps the temporary
+Any ``ANALYSIS_ROOT`` set by the caller is replaced, and ``ANALYSIS_STUDY`` unset (the session runs the
+top-level study; a test of another study selects it for what it runs); ``ANALYSIS_KEEP_SANDBOX=1`` keeps the temporary
 root after the session (its path is in the session header) for a look at what the tests built.
 """
 
@@ -160,6 +161,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     root = make_sandbox()
     early_config.stash[_sandbox_key] = root
     os.environ["ANALYSIS_ROOT"] = str(root)
+    # the session is the top-level study's; a test of another study selects it for what it runs
+    os.environ.pop("ANALYSIS_STUDY", None)
     if os.environ.get(SANDBOX_DATA_ENV, "1") != "0":
         early_config.stash[_data_key] = start_data(root)
 
