@@ -180,6 +180,15 @@ class Study:
         for (see :mod:`analysis.outputs`)."""
         return next((r.id for r in self.reports if r.last_wave == wave), wave)
 
+    def report_for_run(self, wave: str, site: str | None = None) -> str:
+        """The report a notebook executed with these parameters makes outputs for: the report about
+        ``site`` that ends at ``wave`` when there is one, else :meth:`report_for_wave`."""
+        if site:
+            found = next((r.id for r in self.reports if r.site == site and r.last_wave == wave), None)
+            if found:
+                return found
+        return self.report_for_wave(wave)
+
     def report_run(self, report_id: str) -> str | None:
         """The run of its own that a report gets (its id), or ``None`` when it is made from the
         notebooks executed for its last wave: a report about one site (``site:``), or one that is not

@@ -1373,7 +1373,8 @@ def report_for_wave(wave: str) -> str:
 
 def _current_report() -> str:
     """The report of the notebook now running: named by the build, else worked out from the
-    notebook's ``wave`` parameter (so a notebook run by hand shows what its report publishes)."""
+    notebook's ``wave`` (and ``site``) parameters (so a notebook run by hand shows what its report
+    publishes; see :meth:`analysis.config.Study.report_for_run`)."""
     import os
 
     report = os.environ.get(REPORT_ENV, "")
@@ -1384,7 +1385,12 @@ def _current_report() -> str:
 
         shell = get_ipython()
         wave = shell.user_ns.get("wave") if shell is not None else None
-        return report_for_wave(wave) if isinstance(wave, str) and wave else ""
+        site = shell.user_ns.get("site") if shell is not None else None
+        if not (isinstance(wave, str) and wave):
+            return ""
+        from analysis.config import load_study
+
+        return load_study().report_for_run(wave, site if isinstance(site, str) else None)
     except Exception:  # no study configuration to read: nothing to attribute the output to
         return ""
 

@@ -224,6 +224,8 @@ def test_a_report_gets_a_run_when_it_has_a_site_or_is_not_the_report_of_its_last
     assert [s.report_run(r.id) for r in reports] == [None, "b", "c", None]
     assert [s.report_for_wave(w) for w in ("baseline", "interim", "endline")] == ["baseline", "a", "d"]
     assert s.report_parameters("b") == {"wave": "interim", "site": site}
+    # a notebook run by hand with b's parameters shows what b publishes; with no or another site, a's
+    assert [s.report_for_run("interim", x) for x in (site, None, "elsewhere")] == ["b", "a", "a"]
     assert s.report_parameters("c") == {"wave": "interim"}
 
 
