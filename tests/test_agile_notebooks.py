@@ -1,10 +1,11 @@
 """The agile study's notebooks (studies/agile/notebooks/) and report sources (studies/agile/report/):
-thin, parameterised, labelled templates; each executed with papermill on the synthetic data set in a
-temporary folder; every embed of a report source names a notebook and a cell that exist, and every
-cross-reference of a report names a table the report embeds.
+thin, parameterised, labelled templates; each executed with papermill, as the build executes it, on the
+synthetic data set of a temporary project root with the agile study selected (``ANALYSIS_STUDY=agile``);
+every embed of a report source names a notebook and a cell that exist, and every cross-reference of a
+report names a table the report embeds.
 
-The study's files are read from the repository (``REPO``): the test sandbox holds no ``studies/``
-folder yet. Executed copies and data go to temporary folders only.
+The study's files are read from the repository (``REPO``). Executed copies and data go to temporary
+folders only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 from analysis.config import load_study
 from analysis.render import cell_options
-from analysis.studies.agile.synthetic import generate
+from tests.conftest import copy_project, run_analysis
 from tests.sandbox import REPO
 
 STUDY = REPO / "studies" / "agile"
@@ -57,8 +58,13 @@ def test_template_is_thin_parameterised_labelled_and_clean(path):
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for name in ("wave", "config_dir", "data_dir") + (("site",) if path.stem == "case_study" else ()):
-        assert re.search(rf"^{name}: str = \"[\w]*\"\s+# ", params[0].source, re.M), name
+    names = ("wave", "site") if path.stem == "case_study" else ("wave",)
+    assert re.findall(r"^(\w+): ", params[0].source, re.M) == list(names)  # no paths: the engine's study root
+    for name in names:
+        assert re.search(rf"^{name}: str = \"\w+\"\s+# ", params[0].source, re.M), name
+    # every notebook reads through the engine's loader (the adapter over analysis.inputs.load), once
+    assert sum("agile_inputs.load(wave)" in c.source for c in code) == 1
+    assert not any(re.search(r"read_(csv|excel|parquet)|open\(|Path\(", c.source) for c in code)
     for c in code:
         assert not re.search(r"^\s*(def|class) ", c.source, re.M), c.source[:80]
     found = labels(path)
@@ -85,7 +91,7 @@ def test_labels_are_unique_across_notebooks_a_report_combines():
 def test_report_sources_embed_existing_cells_and_cite_what_they_embed():
     study = load_study(CONFIG / "study.yml")
     report_ids = {r.id for r in study.reports}
-    assert {p.stem for p in REPORTS} == {"case_study_a", "case_study_b", "case_study_c", "cross_case", "practice_guide"}
+    assert {p.stem for p in REPORTS} == report_ids == {"case_a", "case_b", "case_c", "cross_case", "practice_guide"}
     cells = {p.stem: labels(p) for p in NOTEBOOKS}
     for qmd in REPORTS:
         text = qmd.read_text(encoding="utf-8")
@@ -94,7 +100,7 @@ def test_report_sources_embed_existing_cells_and_cite_what_they_embed():
         for m in embeds:
             assert m["report"] in report_ids, (qmd.name, m["report"])
             assert m["label"] in cells[m["nb"]], (qmd.name, m["nb"], m["label"])
-        assert len({m["report"] for m in embeds}) == 1  # one report's executed notebooks
+        assert {m["report"] for m in embeds} == {qmd.stem}  # its own report's executed notebooks
         embedded = {m["label"] for m in embeds}
         cited = set(re.findall(r"@(tbl-[\w-]+)", text))
         assert cited <= embedded, (qmd.name, cited - embedded)
@@ -110,7 +116,7 @@ def test_case_studies_are_anonymised_from_the_configuration():
     assert len(cases) == 3
     for r in cases:
         letter = r["id"].removeprefix("case_")
-        text = (STUDY / "report" / f"case_study_{letter}.qmd").read_text(encoding="utf-8")
+        text = (STUDY / "report" / f"case_{letter}.qmd").read_text(encoding="utf-8")
         name = study.site(r["site"]).name
         assert f'title: "Case study: {name}"' in text and r["title"] == f"Case study: {name}"
         assert f"../_build/reports/{r['id']}/case_study.ipynb" in text
@@ -136,10 +142,14 @@ def test_study_quarto_project_lists_every_report():
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("agile_data")
-    generate(folder, load_study(CONFIG / "study.yml"), codebook_path=CONFIG / "codebook.yml")
-    return folder
+def agile_root(tmp_path_factory):
+    """A temporary project root with the agile study's synthetic data made and validated, with the
+    project's own command line (``python -m analysis --study agile data``, then ``validate``)."""
+    root = copy_project(tmp_path_factory.mktemp("agile_project"))
+    for command in ("data", "validate"):
+        proc = run_analysis(root, "--study", "agile", command)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return root
 
 
 IDENTIFIER = re.compile(r"\b(?:P\d{3}|INT-[A-C]\d-\d+|OBS-\d{3})\b")
@@ -155,7 +165,7 @@ def markdown_outputs(nb) -> dict[str, str]:
     return out
 
 
-RUNS = {  # notebook -> parameters besides the phase and the paths
+RUNS = {  # notebook -> parameters besides the phase
     "aim1_accounts": {},
     "aim2_knowledge": {},
     "aim3_practices": {},
@@ -166,18 +176,21 @@ RUNS = {  # notebook -> parameters besides the phase and the paths
 
 
 @pytest.fixture(scope="module")
-def executed(synthetic, tmp_path_factory):
-    """Every notebook executed once with papermill, for the last phase, into a temporary folder."""
+def executed(agile_root, tmp_path_factory):
+    """Every notebook executed once with papermill, for the last phase, into a temporary folder; the
+    kernels start with the agile study selected in the temporary root, as the build starts them."""
     folder = tmp_path_factory.mktemp("agile_executed")
-    for name, extra in RUNS.items():
-        params = {"wave": "phase_2", "config_dir": str(CONFIG), "data_dir": str(synthetic), **extra}
-        papermill.execute_notebook(
-            str(STUDY / "notebooks" / f"{name}.ipynb"),
-            str(folder / f"{name}.ipynb"),
-            parameters=params,
-            kernel_name="python3",
-            cwd=str(folder),
-        )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANALYSIS_ROOT", str(agile_root))
+        mp.setenv("ANALYSIS_STUDY", "agile")
+        for name, extra in RUNS.items():
+            papermill.execute_notebook(
+                str(STUDY / "notebooks" / f"{name}.ipynb"),
+                str(folder / f"{name}.ipynb"),
+                parameters={"wave": "phase_2", **extra},
+                kernel_name="python3",
+                cwd=str(folder),
+            )
     return folder
 
 
@@ -207,7 +220,7 @@ def test_notebook_executes_on_synthetic_data(name, executed):
         assert rows and all(r.rstrip(" |").endswith("Authority B") for r in rows), rows
 
 
-@pytest.mark.parametrize("qmd", ["case_study_b", "cross_case", "practice_guide"])
+@pytest.mark.parametrize("qmd", ["case_b", "cross_case", "practice_guide"])
 def test_report_source_resolves_with_the_builtin_renderer(qmd, executed, tmp_path):
     """The built-in renderer's own resolver and numbering on the executed notebooks, staged as the
     build will stage them (``_build/reports/<report>/``): every embed resolves to its table, and

@@ -1,12 +1,16 @@
 """The agile working study (seed 004: agile working in children's safeguarding social work in
 three local authorities): its data contracts (:mod:`.schemas`), their validation with quarantine
-(:mod:`.validate`), the codebook's findings areas (:mod:`.codebook`) and its synthetic data
-(:mod:`.synthetic`).
+(:mod:`.validate`), the engine's hooks (:mod:`.sources`: the checks the tidy stage runs and the
+sources notebooks load; :func:`.synthetic.generate_all`: the synthetic data set), the codebook's
+findings areas (:mod:`.codebook`), the notebooks' loader (:mod:`.inputs`) and report tables
+(:mod:`.tables`).
 
-The study's folder is ``studies/agile/`` (config, and later notebooks and report sources), laid
-out as the flexitime study's top level. Until the engine knows a study root, its paths are made
-here, from the engine's root (``analysis.paths.ROOT``); every function that reads the study's
-configuration also takes an explicit path (the test sandbox copies no ``studies/`` folder yet).
+The study's folder is ``studies/agile/`` (configuration, notebooks, report sources, data), laid out
+as the flexitime study's top level. The engine selects it with ``ANALYSIS_STUDY=agile``
+(``python -m analysis --study agile ...``, ``make ... STUDY=agile``): then ``analysis.paths.ROOT``
+is that folder and every path here comes from :mod:`analysis.paths` (``CONFIG``, ``CODEBOOK``,
+``SYNTHETIC``, ...), read when a function is called, never built here. Every function that reads
+the configuration also takes an explicit path, for tests.
 """
 
 from __future__ import annotations
@@ -15,14 +19,10 @@ from pathlib import Path
 
 from analysis import paths
 
-STUDY_DIR: Path = paths.ROOT / "studies" / "agile"
-CONFIG_DIR: Path = STUDY_DIR / "config"
-STUDY_CONFIG: Path = CONFIG_DIR / "study.yml"
-CODEBOOK: Path = CONFIG_DIR / "codebook.yml"
-
 
 def load(path: Path | None = None):
-    """The study configuration, read by the engine's loader (:func:`analysis.config.load_study`)."""
+    """The study configuration (``config/study.yml`` under the selected study root, or ``path``),
+    read by the engine's loader (:func:`analysis.config.load_study`)."""
     from analysis.config import load_study
 
-    return load_study(path or STUDY_CONFIG)
+    return load_study(path or paths.STUDY_CONFIG)

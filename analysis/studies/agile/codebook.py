@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from analysis import paths
 from analysis.errors import ConfigError
 from analysis.qda import load_codebook
-from analysis.studies.agile import CODEBOOK
 
 
 def load_findings_areas(path: Path | None = None) -> dict[str, str]:
     """The areas of findings: ``{"remote_norm": "Remote working is the norm", ...}``."""
-    p = Path(path or CODEBOOK)
+    p = Path(path or paths.CODEBOOK)
     data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     areas = data.get("findings_areas")
     if not isinstance(areas, dict) or not areas:
@@ -36,7 +36,7 @@ def load_findings_map(path: Path | None = None) -> pd.DataFrame:
         A code names an area that is not under ``findings_areas:``; a code has no area and no
         parent to take one from; an area has no code.
     """
-    p = Path(path or CODEBOOK)
+    p = Path(path or paths.CODEBOOK)
     codebook = load_codebook(p).drop_duplicates("id")  # the engine's checks first (ids, parents, aims)
     areas = load_findings_areas(p)
     data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import paths
 from analysis.config import Study
 from analysis.qda import QDPX_FILE, REGISTER, load_codebook
 from analysis.qdpx_writer import (
@@ -45,7 +46,6 @@ from analysis.qdpx_writer import (
     write_names,
     write_workbook,
 )
-from analysis.studies.agile import CODEBOOK
 from analysis.studies.agile.schemas import JOIN, practitioner_roles
 
 STREAM = 13  # the random stream of this study's synthetic data
@@ -568,7 +568,7 @@ def generate(folder: Path, study: Study, seed: int | None = None, codebook_path:
     """
     seed = study.seed if seed is None else seed
     rng = np.random.default_rng([seed, STREAM])
-    codebook = load_codebook(codebook_path or CODEBOOK)
+    codebook = load_codebook(codebook_path or paths.CODEBOOK)
     participants = simulate_participants(study, rng)
     observations = simulate_observations(study, participants, rng)
     interviews = simulate_interviews(study, participants, rng, codebook)
@@ -602,3 +602,10 @@ def generate(folder: Path, study: Study, seed: int | None = None, codebook_path:
             )
             written += [p, q]
     return [*written, write_names(folder)]
+
+
+def generate_all(folder: Path, study: Study) -> list[Path]:
+    """The engine's hook (``make data``, the build's ``data`` task): :func:`generate` into ``folder``
+    (``analysis.paths.SYNTHETIC``) with the study's seed and the selected study's codebook
+    (``analysis.paths.CODEBOOK``): one folder per phase and ``names.txt``; returns every file written."""
+    return generate(folder, study, codebook_path=paths.CODEBOOK)

@@ -19,11 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import qda
+from analysis import paths, qda
 from analysis.config import Study
 from analysis.errors import UnusableFileError
 from analysis.load import Delivered, find_source, read_table
-from analysis.studies.agile import CODEBOOK
 from analysis.studies.agile.schemas import (
     INTERVIEWS,
     OBSERVATIONS,
@@ -117,7 +116,8 @@ def check_phase(
     then the observation log and the interview register (both need the accepted participants),
     then the coded segments (they need the accepted interviews and the codebook).
 
-    The same shape as the engine's per-source checks (``analysis.tidy.SOURCE_CHECKS``): checked
+    The same shape as the engine's per-source checks (:data:`analysis.studies.agile.sources.SOURCE_CHECKS`
+    wraps it): checked
     tables by name (``participants``, ``observations``, ``interviews``, ``segments``) and the
     files that could not be used at all. A source that is not in the folder is left out.
     """
@@ -140,7 +140,7 @@ def check_phase(
         attempt(INTERVIEWS, check_register, p, study, participants)
     seg_file = next((p for p in (folder / qda.QDPX_FILE, folder / qda.SEGMENTS_FILE) if p.exists()), None)
     if seg_file is not None:
-        codebook = qda.load_codebook(CODEBOOK) if codebook is None else codebook
+        codebook = qda.load_codebook(paths.CODEBOOK) if codebook is None else codebook
         register = checked.get(INTERVIEWS)
         try:
             if seg_file.suffix.lower() == ".qdpx":
