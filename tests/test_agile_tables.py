@@ -256,6 +256,69 @@ def test_fieldwork_counts(low):
     assert d.loc["All phases", "Observations"] == "4" and d.loc["All phases", "Interviews"] == "<3"
 
 
+# -- output records (what tables.show registers for output checking) -------------------------------
+
+
+def record(table, oid: str = "r/tbl-x", released: bool = False):
+    assert table.output_spec is not None, "a count table carries its output record"
+    return table.output_spec.build(oid, released)
+
+
+def test_count_tables_carry_their_output_record_with_the_true_counts(low):
+    rows = [("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 4
+    rows += [("phase_1", "authority_a", "recording", "home working", "email", "asynchronous", None)] * 3
+    rows += [("phase_2", "authority_a", "duty", "office", "phone; email", "both", None)] * 3
+    rows += [("phase_2", "authority_a", "duty", "office", "phone", "synchronous", None)] * 5
+    shown = T.synchrony_display(obs(rows), low, "phase")
+    o = record(shown)
+    # the record's rows and columns are the printed table's (first column: the row labels)
+    assert list(o.rows) == shown["Phase"].tolist() and list(o.columns) == list(shown.columns[1:])
+    # a suppressed cell: "<3" as printed, its reason, and the true count by hand (phase 1, both: 0)
+    cell = o.cell(PHASE_1, "Both")
+    assert cell.value == "<3" and cell.mitigated == "suppressed" and cell.held == 0.0
+    assert "zeros" in cell.reasons or "threshold" in cell.reasons
+    assert o.cell("All phases", "All observations").value == "15" and o.status == "review"
+    # every printed cell is the record's cell, and nothing under the threshold is published unmitigated
+    for c in o.cells:
+        assert shown.set_index("Phase").loc[c.row, c.column] == c.value
+        if c.value.isdigit() and int(c.value) < 3:
+            assert c.mitigated, c
+    # under an approved exception the released table shows the true counts (a dagger on each)
+    assert shown.output_spec.released is not None
+    assert record(shown, released=True).cell(PHASE_1, "Both").value.startswith("0")
+
+
+def test_mode_and_fieldwork_records_keep_the_printed_labels(low):
+    m = record(T.modes_display(FIVE, low, "setting"))
+    assert m.rows[:3] == ("Office", "Home working", "Family's home") and m.rows[-1] == "All settings"
+    assert m.cell("Online", "In person").value == "0" and not m.cell("Online", "In person").reasons  # structural
+    assert m.cell("Family's home", "In person").held == 2.0  # O1 and O2 (FIVE, by hand)
+    o = obs([("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 4)
+    r = register([("I1", "authority_a", "phase_2", "social worker", "P1")])
+    f = record(T.fieldwork_display(o, r, low, site="authority_a"))
+    assert f.cell("All phases", "Interviews").value == "<3" and f.cell("All phases", "Interviews").held == 1.0
+
+
+def test_online_meetings_record_holds_counts_and_shares(low):
+    rows = [("phase_1", "authority_a", "team meeting", "online", "video", "synchronous", "social worker")] * 6
+    rows += [
+        ("phase_1", "authority_b", "supervision", "office", "in person", "synchronous", "supervisor or team manager")
+    ] * 3
+    rows += [("phase_2", "authority_b", "professionals' meeting", "online", "video", "synchronous", "social worker")]
+    shown = T.online_meetings_display(obs(rows), low)
+    o = record(shown)
+    assert list(o.columns) == ["Professionals-only meetings", "Online", "Online share (95% CI)"]
+    assert list(shown.columns) == ["Phase", *o.columns]
+    share = o.cell(PHASE_2, "Online share (95% CI)")
+    assert share.value == T.NOT_REPORTABLE and share.reasons == ("threshold",) and share.mitigated == "suppressed"
+    # by hand: 7 online of 10 meetings in all
+    assert (
+        o.cell("All phases", "Online").value == "7"
+        and o.cell("All phases", "Professionals-only meetings").value == "10"
+    )
+    assert o.cell(PHASE_2, "Online").held == 1.0
+
+
 # -- themes ------------------------------------------------------------------------------------------
 
 

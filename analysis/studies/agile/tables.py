@@ -7,9 +7,13 @@ settings; every theme is described in prevalence words (:func:`analysis.qualitat
 over :func:`analysis.qualitative.framework_matrix`), never counts; quotes pass
 :func:`analysis.qualitative.screen_quote`.
 
-Each table has a counts function (``*_counts``: the numbers behind it, for output checking) and a
-display function (``*_display``: what a report shows, after disclosure control). Every builder
-takes ``site`` (an authority id): the same table for one authority's case study.
+Each table has a counts function (``*_counts``: the numbers behind it) and a display function
+(``*_display``: what a report shows, after disclosure control). A count table's display carries its
+output record (:func:`analysis.tables.with_output`: each cell as published, the rule that suppressed
+it, the true count behind it, and the table as it would be released under an approved exception),
+which :func:`analysis.tables.show` registers for output checking; the theme and quote tables, which
+hold words only, are registered as printed. Every builder takes ``site`` (an authority id): the same
+table for one authority's case study.
 
 Rules for interviews (the flexitime study's ``disclosure:`` keys, read from the study
 configuration until the engine's :class:`~analysis.config.Disclosure` carries them):
@@ -30,19 +34,20 @@ the coarse attribution needs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis import disclose
+from analysis import disclose, outputs
 from analysis.config import Study
 from analysis.errors import ConfigError
 from analysis.qualitative import PREVALENCE_ORDER, framework_matrix, prevalence_word, screen_quote, themes_by_rq
 from analysis.stats import wilson
 from analysis.studies.agile.schemas import practitioner_roles, split_values, vocabulary
-from analysis.tables import NOT_REPORTABLE, disclosed
+from analysis.tables import NOT_REPORTABLE, ReportTable, disclosed, with_output
 
 THEME = "Theme"
 ALL_INTERVIEWS = "All interviews"
@@ -153,6 +158,48 @@ def _capitalise_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{frame.columns[0]: frame.iloc[:, 0].map(lambda v: _cap(str(v)))})
 
 
+def relabel(d: disclose.DisclosedTable, index: Mapping[str, str] | None = None, columns=None):
+    """``d`` with its row (and column) labels renamed in every part (display, numbers, mask, reasons)."""
+    frames = {f: getattr(d, f).rename(index=index or {}, columns=columns or {}) for f in _FRAMES}
+    return dataclasses.replace(d, **frames)
+
+
+_FRAMES = ("display", "numeric", "mask", "cell_reasons")
+
+
+def registered(d: disclose.DisclosedTable, true: pd.DataFrame, extra: Sequence[outputs.Cell] = ()) -> ReportTable:
+    """The disclosed table as printed (its index as the first column), carrying its output record:
+    each cell with its reasons and, where suppressed, the true count (``true``: the counts with any
+    totals, labelled as ``d.display``); ``extra``: cells of columns the printed table adds after the
+    counts (e.g. a share), as published. Under an approved exception the released table shows the
+    true counts (:func:`analysis.outputs.released_display`)."""
+    true = true.reindex(index=d.display.index, columns=d.display.columns)
+    shown = d.display.reset_index()
+    extra_cols = list(dict.fromkeys(c.column for c in extra))
+    if extra_cols:
+        shown = shown.join(_extra_frame(extra, d.display.index, extra_cols), on=shown.columns[0])
+    released = None
+    if d.mask.to_numpy().any():
+        released = outputs.released_display(d, true).reset_index()
+        if extra_cols:
+            released = released.join(_extra_frame(extra, d.display.index, extra_cols), on=released.columns[0])
+
+    def build(oid: str, rel: bool) -> outputs.Output:
+        o = outputs.from_disclosed(oid, d, title=oid, true_values=true, released=rel)
+        if not extra:
+            return o
+        return dataclasses.replace(o, columns=(*o.columns, *extra_cols), cells=(*o.cells, *extra))
+
+    return with_output(shown, build, released)
+
+
+def _extra_frame(cells: Sequence[outputs.Cell], index: pd.Index, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame("", index=[str(i) for i in index], columns=columns, dtype=object)
+    for c in cells:
+        frame.loc[c.row, c.column] = c.value
+    return frame
+
+
 def _structural_modes(counts: pd.DataFrame, study: Study, by: str) -> pd.DataFrame | None:
     """Cells that are zero by the observation log's rules: no in-person mode in the online setting
     (rule ``online_not_in_person``), shown as 0 rather than suppressed."""
@@ -178,9 +225,12 @@ def modes_disclosed(
     )
 
 
-def modes_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> pd.DataFrame:
-    """Observed communication modes by activity (or setting), counts disclosed."""
-    return _capitalise_rows(modes_disclosed(obs, study, by, site).display.reset_index())
+def modes_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> ReportTable:
+    """Observed communication modes by activity (or setting), counts disclosed, with its output record."""
+    counts = mode_counts(obs, study, by, site)
+    d = modes_disclosed(obs, study, by, site)
+    names = {r: _cap(str(r)) for r in counts.index}
+    return registered(relabel(d, names), counts.rename(index=names))
 
 
 def synchrony_counts(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> pd.DataFrame:
@@ -196,12 +246,15 @@ def synchrony_counts(obs: pd.DataFrame, study: Study, by: str = "activity", site
     return out.astype("int64")
 
 
-def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> pd.DataFrame:
+def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> ReportTable:
     """Synchronous against asynchronous communication, by activity (or setting), with totals,
-    counts disclosed (primary and secondary suppression)."""
-    d = disclose.suppress_counts(synchrony_counts(obs, study, by, site), study.disclosure, totals=True)
-    out = d.display.rename(index={"Total": TOTAL_ROW[by]}, columns={"Total": "All observations"})
-    return _capitalise_rows(out.reset_index())
+    counts disclosed (primary and secondary suppression), with its output record."""
+    counts = synchrony_counts(obs, study, by, site)
+    d = disclose.suppress_counts(counts, study.disclosure, totals=True)
+    names = {r: _cap(str(r)) for r in counts.index} | {"Total": TOTAL_ROW[by]}
+    columns = {"Total": "All observations"}
+    true = outputs.add_totals(counts).rename(index=names, columns=columns)
+    return registered(relabel(d, names, columns), true)
 
 
 def meeting_activities(study: Study) -> tuple[str, ...]:
@@ -251,28 +304,31 @@ def online_meeting_counts(obs: pd.DataFrame, study: Study, site: str | None = No
     return pd.DataFrame(rows).set_index("Phase").astype("int64")
 
 
-def online_meetings_display(obs: pd.DataFrame, study: Study, site: str | None = None) -> pd.DataFrame:
+def online_meetings_display(obs: pd.DataFrame, study: Study, site: str | None = None) -> ReportTable:
     """The online share of professionals-only meetings by phase and over all phases: the counts
     disclosed (totals added: ``All phases``, ``Meetings``), the share with its Wilson interval shown
     only when neither count is suppressed and the share rule holds (numerator, denominator and
-    remainder at or above the threshold)."""
+    remainder at or above the threshold). Its output record holds the counts and the shares."""
     counts = online_meeting_counts(obs, study, site)
     d = disclose.suppress_counts(counts, study.disclosure, totals=True, margins_name="All phases")
     numbers = counts.copy()
     numbers.loc["All phases"] = numbers.sum()
     conf = float(study.thresholds.get("confidence", 0.95))
+    share_col = "Online share (95% CI)"
     shares = []
     for phase, row in numbers.iterrows():
         k, n = int(row["Online"]), int(row["Online"] + row["Not online"])
         hidden = bool(d.mask.loc[phase, ["Online", "Not online"]].any())
-        if hidden or n == 0:
-            shares.append(NOT_REPORTABLE)
-        else:
-            shares.append(disclosed(wilson(k, n, conf), study).text)
-    out = d.display.rename(columns={"All phases": "Meetings"}).reset_index()
-    out = out[["Phase", "Meetings", "Online"]]
-    out["Online share (95% CI)"] = shares
-    return out.rename(columns={"Meetings": "Professionals-only meetings"})
+        shown = NOT_REPORTABLE if hidden or n == 0 else disclosed(wilson(k, n, conf), study).text
+        held = k / n if n and shown == NOT_REPORTABLE else None
+        mitigated = outputs.SUPPRESSED if shown == NOT_REPORTABLE else ""
+        reasons = (outputs.THRESHOLD,) if shown == NOT_REPORTABLE else ()
+        shares.append(outputs.Cell(str(phase), share_col, shown, reasons, mitigated, held))
+    meetings = "Professionals-only meetings"
+    d = relabel(d, columns={"All phases": meetings})
+    d = dataclasses.replace(d, **{f: getattr(d, f)[[meetings, "Online"]] for f in _FRAMES})
+    true = outputs.add_totals(counts, "All phases").rename(columns={"All phases": meetings})
+    return registered(d, true, shares)
 
 
 def fieldwork_counts(obs: pd.DataFrame, register: pd.DataFrame, study: Study, site: str | None = None) -> pd.DataFrame:
@@ -295,7 +351,7 @@ def fieldwork_display(obs: pd.DataFrame, register: pd.DataFrame, study: Study, s
     the two sources, which count different things), counts disclosed."""
     counts = fieldwork_counts(obs, register, study, site)
     counts.loc["All phases"] = counts.sum()
-    return disclose.suppress_counts(counts, study.disclosure, totals=False).display.reset_index()
+    return registered(disclose.suppress_counts(counts, study.disclosure, totals=False), counts)
 
 
 # -- themes in words ---------------------------------------------------------------------------------
