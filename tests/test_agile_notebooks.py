@@ -243,3 +243,44 @@ def test_report_source_resolves_with_the_builtin_renderer(qmd, executed, tmp_pat
     assert set(found) == tables
     assert "{{<" not in markdown and "@tbl-" not in markdown
     assert [n for _, n in found.values()] == list(range(1, len(tables) + 1))
+
+
+# -- the reference executed notebooks (tests/nbval/agile/, refreshed by `make nbval-refs`) ----------
+
+REFS_DIR = REPO / "tests" / "nbval" / "agile"
+
+
+def code_sources(nb, injected: bool) -> list[str]:
+    return [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and ("injected-parameters" in c.metadata.get("tags", [])) == injected
+    ]
+
+
+def test_every_template_has_a_reference_and_every_reference_a_template():
+    assert {p.stem for p in REFS_DIR.glob("*.ipynb")} == {p.stem for p in NOTEBOOKS}, "run `make nbval-refs`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_reference_is_the_template_executed_for_the_last_report_phase(path):
+    """A template changed since its reference was made fails here (run `make nbval-refs`): nbval would
+    otherwise compare the outputs of old code (tests/nbval/agile/conftest.py runs the comparison)."""
+    ref = nbformat.read(REFS_DIR / path.name, as_version=4)
+    template = nbformat.read(path, as_version=4)
+    assert code_sources(ref, injected=False) == code_sources(template, injected=False), "run `make nbval-refs`"
+    assert [c.source for c in ref.cells if c.cell_type != "code"] == [
+        c.source for c in template.cells if c.cell_type != "code"
+    ]
+    wave = load_study(CONFIG / "study.yml").reports[-1].last_wave
+    (injected,) = code_sources(ref, injected=True)
+    assert re.search(rf'^wave = "{wave}"$', injected, re.M), injected
+    counts = [c.execution_count for c in ref.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+    assert set(ref.metadata.papermill) == {"parameters"} and ref.metadata.papermill.parameters == {"wave": wave}
+    assert not any(o.output_type == "error" for c in ref.cells for o in c.get("outputs", []))
+    # every labelled table shows a table, and no identifier (the reference is in git)
+    shown = markdown_outputs(ref)
+    assert {k for k in shown if k.startswith("tbl-")} == {k for k in labels(path) if k.startswith("tbl-")}
+    for label, text in shown.items():
+        assert text.strip() and not IDENTIFIER.search(text), label

@@ -8,6 +8,11 @@ so that the diff a reviewer sees in the commit is the change in the outputs and 
 
 The wave is the last wave of the last report in ``config/study.yml`` (the report that covers every
 wave), unless ``--wave`` names another.
+
+Every study is refreshed: the flexitime study's references are here, each further study's in
+``tests/nbval/<study>/`` (its notebooks ``studies/<study>/notebooks/``, built with
+``python -m analysis --study <study>`` for the last wave of its own last report; ``--wave`` applies to
+the flexitime study only).
 """
 
 from __future__ import annotations
@@ -26,17 +31,30 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SOURCES = ("config", "notebooks", "report", "_quarto.yml")
+# Further studies with reference notebooks: tests/nbval/<study>/ holds those of studies/<study>/notebooks/.
+STUDIES = ("agile",)
+STUDY_DERIVED = shutil.ignore_patterns("_build", "_output", "raw", "synthetic", ".ipynb_checkpoints")
 # Output data that nbval does not compare (tests/nbval/conftest.py leaves nbval's list as it is):
 # dropped so that the references stay small and their diffs readable.
 UNCOMPARED = ("image/png", "image/jpeg")
 VOLATILE_CELL_METADATA = ("execution", "papermill")
 
 
-def report_wave() -> str:
-    """The last wave of the last report (the report that covers the most waves)."""
+def study_root(study: str | None) -> Path:
+    """Where a study's sources are: the repository's top level, or ``studies/<study>/``."""
+    return REPO if study is None else REPO / "studies" / study
+
+
+def refs_dir(study: str | None) -> Path:
+    """Where a study's reference notebooks are: here, or ``tests/nbval/<study>/``."""
+    return HERE if study is None else HERE / study
+
+
+def report_wave(study: str | None = None) -> str:
+    """The last wave of the study's last report (the report that covers the most waves)."""
     from analysis.config import load_study
 
-    return load_study(REPO / "config" / "study.yml").reports[-1].last_wave
+    return load_study(study_root(study) / "config" / "study.yml").reports[-1].last_wave
 
 
 def clean(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
@@ -70,6 +88,7 @@ def clean(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
 
 def _run(root: Path, *args: str) -> None:
     env = {**os.environ, "ANALYSIS_ROOT": str(root)}
+    env.pop("ANALYSIS_STUDY", None)  # the study is chosen by --study in args, or is the top-level one
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "analysis", *args], cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -78,28 +97,33 @@ def _run(root: Path, *args: str) -> None:
     print(f"  python -m analysis {' '.join(args)}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
-def refresh(wave: str, jobs: int, keep: bool = False) -> list[str]:
-    """Build in a temporary root and write the references; returns what changed here."""
-    root = Path(tempfile.mkdtemp(prefix="flexitime-nbval-refs-"))
+def refresh(wave: str, jobs: int, keep: bool = False, study: str | None = None) -> list[str]:
+    """Build one study in a temporary root and write its references; returns what changed here."""
+    root = Path(tempfile.mkdtemp(prefix=f"{study or 'flexitime'}-nbval-refs-"))
+    select = ("--study", study) if study else ()
+    here, refs = study_root(study), refs_dir(study)
     try:
         for name in SOURCES:
             src = REPO / name
             (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
-        _run(root, "data")
-        _run(root, "build", "--wave", wave, "--jobs", str(jobs))
-        executed = root / "_build" / "notebooks" / wave
-        templates = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
+        if study is not None:
+            shutil.copytree(here, root / "studies" / study, ignore=STUDY_DERIVED)
+        _run(root, *select, "data")
+        _run(root, *select, "build", "--wave", wave, "--jobs", str(jobs))
+        executed = (root if study is None else root / "studies" / study) / "_build" / "notebooks" / wave
+        templates = sorted(p.stem for p in (here / "notebooks").glob("*.ipynb"))
         missing = [t for t in templates if not (executed / f"{t}.ipynb").exists()]
         if missing:
             raise SystemExit(f"error: not executed for {wave}: {', '.join(missing)}; the references are unchanged")
+        refs.mkdir(exist_ok=True)
         done = []
         for t in templates:
-            ref = HERE / f"{t}.ipynb"
+            ref = refs / f"{t}.ipynb"
             old = ref.read_text(encoding="utf-8") if ref.exists() else None
             nbformat.write(clean(nbformat.read(executed / f"{t}.ipynb", as_version=4), t), ref)
             if ref.read_text(encoding="utf-8") != old:
                 done.append(f"{'updated' if old is not None else 'created'}: {ref.relative_to(REPO)}")
-        for ref in sorted(HERE.glob("*.ipynb")):
+        for ref in sorted(refs.glob("*.ipynb")):
             if ref.stem not in templates:  # its template is gone
                 ref.unlink()
                 done.append(f"removed: {ref.relative_to(REPO)}")
@@ -113,13 +137,27 @@ def refresh(wave: str, jobs: int, keep: bool = False) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.nbval.refresh", description=__doc__.split("\n\n")[0])
-    p.add_argument("--wave", default=None, help="the wave to execute for (default: the last report's last wave)")
+    p.add_argument(
+        "--wave", default=None, help="the flexitime wave to execute for (default: the last report's last wave)"
+    )
+    p.add_argument(
+        "--study",
+        action="append",
+        choices=["flexitime", *STUDIES],
+        help="refresh this study's references only (repeatable; default: every study)",
+    )
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="parallel notebook workers")
     p.add_argument("--keep", action="store_true", help="keep the temporary build (to inspect it)")
     args = p.parse_args(argv)
-    wave = args.wave or report_wave()
-    print(f"nbval references: executing every notebook for wave '{wave}' in a temporary root", file=sys.stderr)
-    done = refresh(wave, args.jobs, args.keep)
+    done = []
+    for name in args.study or ["flexitime", *STUDIES]:
+        study = None if name == "flexitime" else name
+        wave = (args.wave if study is None else None) or report_wave(study)
+        print(
+            f"nbval references ({name}): executing every notebook for wave '{wave}' in a temporary root",
+            file=sys.stderr,
+        )
+        done += refresh(wave, args.jobs, args.keep, study)
     print("\n".join(done) if done else "the references are up to date (no output changed)")
     print("review the diff (git diff tests/nbval/) and commit it with the change that caused it")
     return 0
