@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUDY_DERIVED, run_analysis
+from tests.conftest import run_analysis
 from tests.sandbox import REPO
 
 HERE = Path(__file__).resolve().parent
 STUDY = HERE.name  # the folder is named after the study
 _prepared: dict[Path, bool] = {}
+# what is derived or delivered under the study's folder, never copied
+DERIVED = shutil.ignore_patterns("_build", "_output", "raw", "synthetic", ".ipynb_checkpoints")
 
 
 def pytest_collectstart(collector):
@@ -32,7 +34,7 @@ def prepare(root: Path) -> None:
         return
     dest = root / "studies" / STUDY
     if not dest.exists():
-        shutil.copytree(REPO / "studies" / STUDY, dest, ignore=STUDY_DERIVED)
+        shutil.copytree(REPO / "studies" / STUDY, dest, ignore=DERIVED)
     for command in ("data", "validate"):
         proc = run_analysis(root, "--study", STUDY, command)
         if proc.returncode != 0:
