@@ -15,6 +15,7 @@ import pytest
 
 from analysis.config import Disclosure, load_study
 from analysis.errors import ConfigError
+from analysis.outputs import audit_model
 from analysis.qda import load_codebook
 from analysis.studies.agile import tables as T
 from analysis.studies.agile.codebook import load_findings_areas, load_findings_map
@@ -254,6 +255,28 @@ def test_fieldwork_counts(low):
     }
     d = T.fieldwork_display(o, r, low, site="authority_a").set_index("Phase")
     assert d.loc["All phases", "Observations"] == "4" and d.loc["All phases", "Interviews"] == "<3"
+
+
+def test_a_total_of_small_cells_is_suppressed_so_that_it_does_not_narrow_them(study):
+    """Threshold 10: interviews 9 (phase 1) and 6 (phase 2) are both suppressed; a published total of
+    15 would pin each to 6..9 (15 - 9 = 6), four values where "<10" promises ten, so the total is
+    suppressed too. The observations (12 and 11, total 23) all show."""
+    o = obs(
+        [("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 12
+        + [("phase_2", "authority_a", "duty", "office", "phone", "synchronous", None)] * 11
+    )
+    r = register(
+        [(f"I{k}", "authority_a", "phase_1", "social worker", f"P{k}") for k in range(9)]
+        + [(f"J{k}", "authority_a", "phase_2", "social worker", f"Q{k}") for k in range(6)]
+    )
+    shown = T.fieldwork_display(o, r, study, site="authority_a").set_index("Phase")
+    assert shown["Observations"].tolist() == ["12", "11", "23"]
+    assert shown["Interviews"].tolist() == ["<10", "<10", "<10"]
+    rec = record(T.fieldwork_display(o, r, study, site="authority_a"))
+    total = rec.cell("All phases", "Interviews")
+    assert total.held == 15.0 and total.reasons == ("secondary",) and "differencing" in total.detail
+    # the engine's audit of the table as published: nothing narrowed any more
+    assert not [x for x in audit_model([rec], 10).audit() if x.fails]
 
 
 # -- output records (what tables.show registers for output checking) -------------------------------

@@ -200,6 +200,56 @@ def _extra_frame(cells: Sequence[outputs.Cell], index: pd.Index, columns: list[s
     return frame
 
 
+NARROWING = "secondary (a published total would narrow the suppressed cells it adds up: differencing)"
+
+
+def close_differencing(
+    d: disclose.DisclosedTable, threshold: int, row_total: str | None = None, column_total: str | None = None
+) -> disclose.DisclosedTable:
+    """``d`` with the totals suppressed that would let a reader narrow its own suppressed cells.
+
+    Primary and secondary suppression keep any one suppressed cell from being worked out exactly,
+    but a total of two small cells still narrows them: 15 = a + b with a and b each under 10 pins
+    both to 6..9. The engine's differencing audit (:class:`analysis.differencing.Model`, the rule
+    output checking applies) is run on the table as published; while a suppressed cell fails it, the
+    totals of its row and column (``row_total``: the label of the total row; ``column_total``: of
+    the total column) are suppressed too, as secondary suppressions.
+    """
+    from analysis.differencing import Model
+
+    for _ in range(d.display.size):
+        model = Model(threshold)
+        model.add_table(
+            "table",
+            d.display,
+            cell_reasons=d.cell_reasons,
+            row_total=row_total if row_total in d.display.index else None,
+            column_total=column_total if column_total in d.display.columns else None,
+        )
+        failing = [r for r in model.audit(culprits=False) if r.fails]
+        rows, cols = {str(r): r for r in d.display.index}, {str(c): c for c in d.display.columns}
+        targets = set()
+        for r in failing:
+            if row_total in d.display.index and r.column in cols:
+                targets.add((row_total, cols[r.column]))
+            if column_total in d.display.columns and r.row in rows:
+                targets.add((rows[r.row], column_total))
+        targets = {t for t in targets if not d.mask.loc[t]}
+        if not targets:
+            return d
+        display, mask, codes = d.display.copy(), d.mask.copy(), d.cell_reasons.copy()
+        numeric = d.numeric.copy()
+        for t in targets:
+            display.loc[t], mask.loc[t], codes.loc[t], numeric.loc[t] = f"<{threshold}", True, NARROWING, float("nan")
+        n = len(targets)
+        why = f"{n} total{'s' if n > 1 else ''} suppressed so that {'they do' if n > 1 else 'it does'} not narrow the "
+        why += "suppressed cells they add up (secondary)"
+        d = dataclasses.replace(
+            d, display=display, mask=mask, cell_reasons=codes, numeric=numeric, reasons=[*d.reasons, why]
+        )
+    return d
+
+
 def _structural_modes(counts: pd.DataFrame, study: Study, by: str) -> pd.DataFrame | None:
     """Cells that are zero by the observation log's rules: no in-person mode in the online setting
     (rule ``online_not_in_person``), shown as 0 rather than suppressed."""
@@ -220,9 +270,10 @@ def modes_disclosed(
     """:func:`mode_counts` after disclosure control: each column protected against its total (no
     total across modes is added: it would count observations more than once)."""
     counts = mode_counts(obs, study, by, site)
-    return disclose.suppress_counts(
+    d = disclose.suppress_counts(
         counts, study.disclosure, totals=False, structural_zeros=_structural_modes(counts, study, by)
     )
+    return close_differencing(d, study.disclosure.threshold, row_total=TOTAL_ROW[by])
 
 
 def modes_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> ReportTable:
@@ -251,6 +302,7 @@ def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", sit
     counts disclosed (primary and secondary suppression), with its output record."""
     counts = synchrony_counts(obs, study, by, site)
     d = disclose.suppress_counts(counts, study.disclosure, totals=True)
+    d = close_differencing(d, study.disclosure.threshold, row_total="Total", column_total="Total")
     names = {r: _cap(str(r)) for r in counts.index} | {"Total": TOTAL_ROW[by]}
     columns = {"Total": "All observations"}
     true = outputs.add_totals(counts).rename(index=names, columns=columns)
@@ -311,6 +363,7 @@ def online_meetings_display(obs: pd.DataFrame, study: Study, site: str | None = 
     remainder at or above the threshold). Its output record holds the counts and the shares."""
     counts = online_meeting_counts(obs, study, site)
     d = disclose.suppress_counts(counts, study.disclosure, totals=True, margins_name="All phases")
+    d = close_differencing(d, study.disclosure.threshold, row_total="All phases", column_total="All phases")
     numbers = counts.copy()
     numbers.loc["All phases"] = numbers.sum()
     conf = float(study.thresholds.get("confidence", 0.95))
@@ -351,7 +404,8 @@ def fieldwork_display(obs: pd.DataFrame, register: pd.DataFrame, study: Study, s
     the two sources, which count different things), counts disclosed."""
     counts = fieldwork_counts(obs, register, study, site)
     counts.loc["All phases"] = counts.sum()
-    return registered(disclose.suppress_counts(counts, study.disclosure, totals=False), counts)
+    d = disclose.suppress_counts(counts, study.disclosure, totals=False)
+    return registered(close_differencing(d, study.disclosure.threshold, row_total="All phases"), counts)
 
 
 # -- themes in words ---------------------------------------------------------------------------------
