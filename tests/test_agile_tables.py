@@ -171,6 +171,26 @@ def test_modes_by_phase_rows_are_phase_labels(study):
     assert got.loc[PHASE_2].tolist() == [2, 0, 1, 0, 1, 0]
 
 
+def three_columns(study):
+    """The study without ``observation.synchrony_display``: synchronous, asynchronous, both."""
+    observation = {k: v for k, v in study.raw["observation"].items() if k != "synchrony_display"}
+    return replace(study, raw={**study.raw, "observation": observation})
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ({"Synchronous only": ["synchronous"], "Other": ["asynchronous"]}, "exactly one column"),
+        ({"A": ["synchronous", "asynchronous"], "B": ["asynchronous", "both"]}, "exactly one column"),
+        (["synchronous"], "must map a column name"),
+    ],
+)
+def test_bad_synchrony_columns_are_named(study, groups, message):
+    bad = replace(study, raw={**study.raw, "observation": {**study.raw["observation"], "synchrony_display": groups}})
+    with pytest.raises(ConfigError, match=message):
+        T.synchrony_groups(bad)
+
+
 def test_synchrony_counts_and_display(low):
     rows = [("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 4
     rows += [("phase_1", "authority_a", "recording", "home working", "email", "asynchronous", None)] * 3
@@ -183,7 +203,16 @@ def test_synchrony_counts_and_display(low):
         PHASE_1: {"Synchronous": 4, "Asynchronous": 3, "Both": 0},
         PHASE_2: {"Synchronous": 5, "Asynchronous": 0, "Both": 3},
     }
+    # as configured (observation.synchrony_display): synchronous only against asynchronous wholly or in
+    # part; by hand phase 1 4 and 3 (+ 0 both), phase 2 5 and 0 + 3, all at or above the threshold 3
     d = T.synchrony_display(o, low, "phase").set_index("Phase")
+    assert d.to_dict("index") == {
+        PHASE_1: {"Synchronous only": "4", "Asynchronous, wholly or in part": "3", "All observations": "7"},
+        PHASE_2: {"Synchronous only": "5", "Asynchronous, wholly or in part": "3", "All observations": "8"},
+        "All phases": {"Synchronous only": "9", "Asynchronous, wholly or in part": "6", "All observations": "15"},
+    }
+    # without the setting: one column per value
+    d = T.synchrony_display(o, three_columns(low), "phase").set_index("Phase")
     assert list(d.columns) == ["Synchronous", "Asynchronous", "Both", "All observations"]
     # threshold 3: the two zeros are suppressed; each row then has one suppressed cell, so its total
     # would give it away: by hand the engine hides one more cell per row and the columns are then
@@ -292,7 +321,7 @@ def test_count_tables_carry_their_output_record_with_the_true_counts(low):
     rows += [("phase_1", "authority_a", "recording", "home working", "email", "asynchronous", None)] * 3
     rows += [("phase_2", "authority_a", "duty", "office", "phone; email", "both", None)] * 3
     rows += [("phase_2", "authority_a", "duty", "office", "phone", "synchronous", None)] * 5
-    shown = T.synchrony_display(obs(rows), low, "phase")
+    shown = T.synchrony_display(obs(rows), three_columns(low), "phase")
     o = record(shown)
     # the record's rows and columns are the printed table's (first column: the row labels)
     assert list(o.rows) == shown["Phase"].tolist() and list(o.columns) == list(shown.columns[1:])

@@ -228,13 +228,17 @@ def close_differencing(
         )
         failing = [r for r in model.audit(culprits=False) if r.fails]
         rows, cols = {str(r): r for r in d.display.index}, {str(c): c for c in d.display.columns}
+        # the total of the failing cell's column first, then of its row (one more each round)
         targets = set()
         for r in failing:
+            candidates = []
             if row_total in d.display.index and r.column in cols:
-                targets.add((row_total, cols[r.column]))
+                candidates.append((row_total, cols[r.column]))
             if column_total in d.display.columns and r.row in rows:
-                targets.add((rows[r.row], column_total))
-        targets = {t for t in targets if not d.mask.loc[t]}
+                candidates.append((rows[r.row], column_total))
+            free = [t for t in candidates if not d.mask.loc[t] and t not in targets]
+            if free and not any(t in targets for t in candidates):
+                targets.add(free[0])
         if not targets:
             return d
         display, mask, codes = d.display.copy(), d.mask.copy(), d.cell_reasons.copy()
@@ -297,10 +301,43 @@ def synchrony_counts(obs: pd.DataFrame, study: Study, by: str = "activity", site
     return out.astype("int64")
 
 
+def synchrony_groups(study: Study) -> dict[str, tuple[str, ...]]:
+    """The columns of the synchrony tables: ``observation.synchrony_display`` (column -> the values
+    of ``observation.synchrony`` it adds up), else one column per value. Collapsing (e.g. asynchronous
+    and both as "asynchronous, wholly or in part") lets more counts survive disclosure control.
+
+    Raises
+    ------
+    ConfigError
+        A value is in no column or in two, or a column names a value that is not configured.
+    """
+    values = list(vocabulary(study)["synchrony"])
+    groups = (study.raw.get("observation") or {}).get("synchrony_display")
+    if not groups:
+        return {_cap(v): (v,) for v in values}
+    if not isinstance(groups, dict):
+        raise ConfigError("study configuration: observation.synchrony_display must map a column name to values.")
+    out = {str(k): tuple(str(v) for v in (vs if isinstance(vs, list) else [vs])) for k, vs in groups.items()}
+    listed = [v for vs in out.values() for v in vs]
+    if sorted(listed) != sorted(values):
+        raise ConfigError(
+            "study configuration: observation.synchrony_display must put each of observation.synchrony "
+            f"({', '.join(values)}) in exactly one column; it lists {', '.join(listed) or 'nothing'}."
+        )
+    return out
+
+
 def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> ReportTable:
-    """Synchronous against asynchronous communication, by activity (or setting), with totals,
-    counts disclosed (primary and secondary suppression), with its output record."""
-    counts = synchrony_counts(obs, study, by, site)
+    """Synchronous against asynchronous communication, by activity (or setting), in the columns of
+    :func:`synchrony_groups`, with totals, counts disclosed (primary and secondary suppression),
+    with its output record."""
+    three = synchrony_counts(obs, study, by, site)
+    counts = pd.DataFrame(
+        {
+            col: three[[_cap(v) for v in vs if _cap(v) in three.columns]].sum(axis=1)
+            for col, vs in synchrony_groups(study).items()
+        }
+    ).astype("int64")
     d = disclose.suppress_counts(counts, study.disclosure, totals=True)
     d = close_differencing(d, study.disclosure.threshold, row_total="Total", column_total="Total")
     names = {r: _cap(str(r)) for r in counts.index} | {"Total": TOTAL_ROW[by]}
