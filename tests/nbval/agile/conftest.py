@@ -7,19 +7,16 @@ validated with the project's own command line, as ``make report STUDY=agile`` wo
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_analysis
-from tests.sandbox import REPO
+from tests.sandbox import copy_source
 
 HERE = Path(__file__).resolve().parent
 STUDY = HERE.name  # the folder is named after the study
 _prepared: dict[Path, bool] = {}
-# what is derived or delivered under the study's folder, never copied
-DERIVED = shutil.ignore_patterns("_build", "_output", "raw", "synthetic", ".ipynb_checkpoints")
 
 
 def pytest_collectstart(collector):
@@ -32,9 +29,8 @@ def prepare(root: Path) -> None:
     """The study's sources and validated synthetic data in the sandbox ``root`` (once per session)."""
     if _prepared.get(root):
         return
-    dest = root / "studies" / STUDY
-    if not dest.exists():
-        shutil.copytree(REPO / "studies" / STUDY, dest, ignore=DERIVED)
+    if not (root / "studies" / STUDY).exists():  # the sandbox copies studies/ (tests/sandbox.py); else now
+        copy_source("studies", root)
     for command in ("data", "validate"):
         proc = run_analysis(root, "--study", STUDY, command)
         if proc.returncode != 0:
