@@ -81,6 +81,9 @@ def test_inputs_name_the_tidy_tables_of_every_source():
     }
     assert set(inputs.SOURCES) == set(sources.INPUTS)
     assert {t for ts in sources.INPUTS.values() for t in ts} == TABLES
+    # the validation appendix prints only quarantined rows of these (coded segments are not people)
+    assert set(sources.PEOPLE_TABLES) == TABLES - {"segments"}
+    assert not hasattr(sources, "TEMPLATE_TABLES")  # the research team keeps every source: no workbook
 
 
 def test_generate_all_writes_one_folder_per_phase_and_the_names(data):

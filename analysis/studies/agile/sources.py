@@ -7,6 +7,12 @@
   ``observations``, ``interviews`` and ``segments`` per phase, and quarantined rows beside them.
 - :data:`INPUTS`: the sources a notebook may pass to :func:`analysis.inputs.load` and the tidy tables
   each names.
+- :data:`PEOPLE_TABLES` (and :data:`PEOPLE_TABLES_TEXT`, in words): the tables whose rows are people or
+  their practice, of which the validation appendix prints only the quarantined rows (the reports' own
+  tables count them, disclosed; printed again per phase they could be differenced).
+
+The study asks a local authority for nothing (the research team keeps every source), so there is no
+``TEMPLATE_TABLES`` and no data request workbook.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ def _has_segments(folder: Path) -> bool:
 
 # Every source: function(folder, study) -> (checked tables by name, unusable files)
 SOURCE_CHECKS = [check_folder]
+
+# Tables of people (or of their observed practice): the validation appendix counts only their quarantined rows.
+PEOPLE_TABLES = ("participants", "observations", "interviews")
+PEOPLE_TABLES_TEXT = "participants, observations of their practice, interviews"
 
 # The sources a notebook may ask :func:`analysis.inputs.load` for, each naming its tidy tables.
 INPUTS: dict[str, tuple[str, ...]] = {
