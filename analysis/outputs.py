@@ -1707,18 +1707,23 @@ def add_links(model: Model, links: Sequence[Link], report: str, wave_labels: Seq
                 model.protect(names[0], dict(zip(names[1:], link.coefs, strict=True)), note=note)
 
 
-def link_waves(model: Model, outputs: Sequence[Output], wave_labels: Sequence[str]) -> None:
+def link_waves(
+    model: Model, outputs: Sequence[Output], wave_labels: Sequence[str], scopes: Mapping[str, str] | None = None
+) -> None:
     """A cell in a row of one wave counts the same people in every report that registers it (same
-    label, row and column): what an earlier report published stays published."""
-    first: dict[tuple[str, str, str], str] = {}
+    label, row and column): what an earlier report published stays published. ``scopes`` (report id
+    -> its site, "" for the whole study): reports about different sites count different people, so
+    only cells of reports with the same scope are linked."""
+    first: dict[tuple[str, str, str, str], str] = {}
     for o in outputs:
-        label = o.id.split("/", 1)[-1]
+        report, _, label = o.id.partition("/")
+        scope = (scopes or {}).get(report, "")
         for c in o.cells:
             if not _is_count_text(c.value) and not _SUPPRESSED_TEXT.search(c.value):
                 continue
             if not any(c.row == w or c.row.startswith(f"{w} / ") for w in wave_labels):
                 continue
-            key = (label, c.row, c.column)
+            key = (scope, label, c.row, c.column)
             name = cell_name(o.id, c.row, c.column)
             if key in first and first[key] != name:
                 model.same(first[key], name, note=f"the same wave's count in two reports ({label})")
@@ -1732,13 +1737,15 @@ def audit_study(
     links: Sequence[Link] = (),
     *,
     zeros_shown: bool = False,
+    scopes: Mapping[str, str] | None = None,
 ) -> list[Range]:
     """The differencing audit over everything the study has published: ``reports`` is each report
-    (in order) as ``(report id, its wave labels, its outputs)``. Returns every protected range."""
+    (in order) as ``(report id, its wave labels, its outputs)``; ``scopes``: report id -> the site it
+    is about ("" for the whole study; see :func:`link_waves`). Returns every protected range."""
     everything = [o for _, _, outs in reports for o in outs]
     model = audit_model(everything, threshold, zeros_shown=zeros_shown)
     all_waves = list(dict.fromkeys(w for _, waves, _ in reports for w in waves))
-    link_waves(model, everything, all_waves)
+    link_waves(model, everything, all_waves, scopes)
     for report, waves, _ in reports:
         add_links(model, links, report, list(waves))
     return model.audit()
