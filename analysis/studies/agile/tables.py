@@ -212,8 +212,10 @@ def close_differencing(
     but a total of two small cells still narrows them: 15 = a + b with a and b each under 10 pins
     both to 6..9. The engine's differencing audit (:class:`analysis.differencing.Model`, the rule
     output checking applies) is run on the table as published; while a suppressed cell fails it, the
-    totals of its row and column (``row_total``: the label of the total row; ``column_total``: of
-    the total column) are suppressed too, as secondary suppressions.
+    total of its column (``row_total``: the label of the total row), else of its row
+    (``column_total``: the label of the total column), else the grand total, else the largest count
+    still shown in its row or column is suppressed too, as a secondary suppression, and the audit
+    run again.
     """
     from analysis.differencing import Model
 
@@ -228,17 +230,23 @@ def close_differencing(
         )
         failing = [r for r in model.audit(culprits=False) if r.fails]
         rows, cols = {str(r): r for r in d.display.index}, {str(c): c for c in d.display.columns}
-        # the total of the failing cell's column first, then of its row (one more each round)
-        targets = set()
+        # one more cell per failing cell: the total of its column, else of its row, else the grand
+        # total, else the largest count shown in its row or column (re-audited each round)
+        targets: set[tuple] = set()
         for r in failing:
-            candidates = []
-            if row_total in d.display.index and r.column in cols:
-                candidates.append((row_total, cols[r.column]))
-            if column_total in d.display.columns and r.row in rows:
-                candidates.append((rows[r.row], column_total))
-            free = [t for t in candidates if not d.mask.loc[t] and t not in targets]
-            if free and not any(t in targets for t in candidates):
-                targets.add(free[0])
+            if r.row not in rows or r.column not in cols:
+                continue
+            row, col = rows[r.row], cols[r.column]
+            candidates = [(row_total, col), (row, column_total), (row_total, column_total)]
+            candidates = [t for t in candidates if t[0] in d.display.index and t[1] in d.display.columns]
+            if not any(t in targets for t in candidates):
+                free = [t for t in candidates if not d.mask.loc[t]]
+                line = [(row, c) for c in d.display.columns] + [(i, col) for i in d.display.index]
+                # (a zero still shown is a structural zero: never suppressed)
+                shown = [t for t in line if not d.mask.loc[t] and pd.notna(d.numeric.loc[t]) and d.numeric.loc[t] > 0]
+                free = free or sorted(shown, key=lambda t: -float(d.numeric.loc[t]))
+                if free:
+                    targets.add(free[0])
         if not targets:
             return d
         display, mask, codes = d.display.copy(), d.mask.copy(), d.cell_reasons.copy()
@@ -246,8 +254,8 @@ def close_differencing(
         for t in targets:
             display.loc[t], mask.loc[t], codes.loc[t], numeric.loc[t] = f"<{threshold}", True, NARROWING, float("nan")
         n = len(targets)
-        why = f"{n} total{'s' if n > 1 else ''} suppressed so that {'they do' if n > 1 else 'it does'} not narrow the "
-        why += "suppressed cells they add up (secondary)"
+        why = f"{n} more cell{'s' if n > 1 else ''} suppressed so that the totals do not narrow the suppressed cells "
+        why += "(secondary: differencing)"
         d = dataclasses.replace(
             d, display=display, mask=mask, cell_reasons=codes, numeric=numeric, reasons=[*d.reasons, why]
         )
