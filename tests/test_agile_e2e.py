@@ -38,7 +38,7 @@ def agile(tmp_path_factory):
     # what the agile build left at the top level (the flexitime study's folders): nothing
     top = sorted(str(p.relative_to(root)) for d in ("_build", "_output", "data") for p in (root / d).rglob("*"))
     flexitime = run_analysis(root, "report", "--renderer", "builtin")
-    return root, top, flexitime
+    return root, top, flexitime, proc
 
 
 def study_root(root: Path) -> Path:
@@ -87,7 +87,8 @@ def embedded_markdown(root: Path, report: str) -> dict[str, str]:
 
 
 def test_every_agile_report_is_built_as_html_and_pdf(agile):
-    root, top, _ = agile
+    root, top, _, proc = agile
+    assert "output checking: FAIL" not in proc.stderr  # every agile output passes the differencing audit
     for report in REPORTS:
         for ext in ("html", "pdf"):
             path = study_root(root) / "_output" / f"{report}.{ext}"
@@ -99,7 +100,7 @@ def test_every_agile_report_is_built_as_html_and_pdf(agile):
 
 
 def test_case_studies_run_their_own_authority(agile):
-    root, _, _ = agile
+    root = agile[0]
     for report, name in (("case_a", "Authority A"), ("case_b", "Authority B"), ("case_c", "Authority C")):
         nb = nbformat.read(study_root(root) / "_build" / "reports" / report / "case_study.ipynb", as_version=4)
         site = next(r["site"] for r in AGILE.raw["reports"] if r["id"] == report)
@@ -113,7 +114,7 @@ def test_case_studies_run_their_own_authority(agile):
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_no_identifier_in_any_agile_report(agile, report):
-    root, _, _ = agile
+    root = agile[0]
     ids = identifiers(root)
     assert len(ids) > 100  # participants, observations and interviews of both phases
     _, text = pdf_text(study_root(root) / "_output" / f"{report}.pdf")
@@ -125,7 +126,7 @@ def test_no_identifier_in_any_agile_report(agile, report):
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_no_count_under_the_threshold_in_an_embedded_table(agile, report):
-    root, _, _ = agile
+    root = agile[0]
     shown = embedded_markdown(root, report)
     tables = {k: v for k, v in shown.items() if k.startswith("tbl-")}
     assert tables
@@ -146,7 +147,7 @@ def test_no_count_under_the_threshold_in_an_embedded_table(agile, report):
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_output_checking_lists_every_embedded_table(agile, report):
-    root, _, _ = agile
+    root = agile[0]
     folder = study_root(root) / "_output" / f"{report}_outputs"
     data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     keys = set(data["results"])
@@ -161,7 +162,7 @@ def test_output_checking_lists_every_embedded_table(agile, report):
 
 
 def test_plain_report_still_builds_the_flexitime_reports(agile):
-    root, _, flexitime = agile
+    root, _, flexitime, _ = agile
     assert flexitime.returncode == 0, flexitime.stdout[-2000:] + flexitime.stderr[-4000:]
     for name in ("august.html", "august.pdf", "december.html", "december.pdf"):
         assert (root / "_output" / name).stat().st_size > 10_000, name
