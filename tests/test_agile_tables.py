@@ -324,6 +324,27 @@ def test_totals_that_pin_a_row_of_small_cells_are_suppressed_until_the_audit_pas
     assert rec.cell(PHASE_2, "All observations").held == 17.0
 
 
+def test_a_case_study_gives_interviews_over_all_phases_only(study):
+    """One authority's interviews, 9 and 6 by phase (by hand), are shown only as 15 over both phases:
+    the cross-case report gives each phase over three authorities (27 in phase 1: three suppressed
+    counts adding to 27 would each be 9)."""
+    o = obs(
+        [("phase_1", "authority_a", "duty", "office", "phone", "synchronous", None)] * 12
+        + [("phase_2", "authority_a", "duty", "office", "phone", "synchronous", None)] * 11
+    )
+    r = register(
+        [(f"I{k}", "authority_a", "phase_1", "social worker", f"P{k}") for k in range(9)]
+        + [(f"J{k}", "authority_a", "phase_2", "social worker", f"Q{k}") for k in range(6)]
+    )
+    table = T.fieldwork_display(o, r, study, site="authority_a", interviews_by_phase=False)
+    shown = table.set_index("Phase")
+    assert shown["Observations"].tolist() == ["12", "11", "23"]
+    assert shown["Interviews"].tolist() == ["–", "–", "15"]
+    rec = record(table)
+    assert rec.cell(PHASE_1, "Interviews").value == "–" and not rec.cell(PHASE_1, "Interviews").reasons
+    assert rec.status == "pass" and not [x for x in audit_model([rec], 10).audit() if x.fails]
+
+
 # -- output records (what tables.show registers for output checking) -------------------------------
 
 

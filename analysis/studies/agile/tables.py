@@ -225,8 +225,8 @@ def close_differencing(
             "table",
             d.display,
             cell_reasons=d.cell_reasons,
-            row_total=row_total if row_total in d.display.index else None,
-            column_total=column_total if column_total in d.display.columns else None,
+            row_total=row_total if row_total in d.display.index and len(d.display.index) > 1 else None,
+            column_total=column_total if column_total in d.display.columns and len(d.display.columns) > 1 else None,
         )
         failing = [r for r in model.audit(culprits=False) if r.fails]
         rows, cols = {str(r): r for r in d.display.index}, {str(c): c for c in d.display.columns}
@@ -444,13 +444,36 @@ def fieldwork_counts(obs: pd.DataFrame, register: pd.DataFrame, study: Study, si
     return pd.DataFrame(rows).set_index("Phase").astype("int64")
 
 
-def fieldwork_display(obs: pd.DataFrame, register: pd.DataFrame, study: Study, site: str | None = None) -> pd.DataFrame:
+NOT_BY_PHASE = "–"
+
+
+def fieldwork_display(
+    obs: pd.DataFrame, register: pd.DataFrame, study: Study, site: str | None = None, interviews_by_phase: bool = True
+) -> ReportTable:
     """Observations and interviews achieved by phase, with the total over phases (no total across
-    the two sources, which count different things), counts disclosed."""
+    the two sources, which count different things), counts disclosed, with its output record.
+
+    ``interviews_by_phase=False`` gives interviews over all phases only (the phases' cells read "–"):
+    for one authority, whose interviews per phase are few, and whose phases another report adds up
+    over the three authorities (a cross-case total of three suppressed counts can pin each one)."""
     counts = fieldwork_counts(obs, register, study, site)
     counts.loc["All phases"] = counts.sum()
-    d = disclose.suppress_counts(counts, study.disclosure, totals=False)
-    return registered(close_differencing(d, study.disclosure.threshold, row_total="All phases"), counts)
+    parts = []
+    for column in counts.columns:
+        one = counts[[column]]
+        if column == "Interviews" and not interviews_by_phase:
+            one = one.loc[["All phases"]]
+        d = disclose.suppress_counts(one, study.disclosure, totals=False)
+        parts.append(close_differencing(d, study.disclosure.threshold, row_total="All phases"))
+    frames = {
+        f: pd.concat([getattr(p, f) for p in parts], axis=1).reindex(index=counts.index, columns=counts.columns)
+        for f in _FRAMES
+    }
+    frames["display"] = frames["display"].fillna(NOT_BY_PHASE)
+    frames["mask"] = frames["mask"].astype("boolean").fillna(False).astype(bool)
+    frames["cell_reasons"] = frames["cell_reasons"].fillna("")
+    d = dataclasses.replace(parts[0], **frames, reasons=[r for p in parts for r in p.reasons])
+    return registered(d, counts)
 
 
 # -- themes in words ---------------------------------------------------------------------------------
