@@ -345,6 +345,26 @@ def test_a_case_study_gives_interviews_over_all_phases_only(study):
     assert rec.status == "pass" and not [x for x in audit_model([rec], 10).audit() if x.fails]
 
 
+def test_a_case_studys_synchrony_is_given_over_all_phases(study):
+    """The same observations as above (by hand: 10 + 9 synchronous only, 8 + 8 asynchronous at least in
+    part, 35 in all) over all phases only: every count shows, and no phase's split can be differenced
+    against the fieldwork table's observations by phase."""
+    rows = [("phase_1", "authority_c", "duty", "office", "phone", "synchronous", None)] * 10
+    rows += [("phase_1", "authority_c", "recording", "home working", "email", "asynchronous", None)] * 8
+    rows += [("phase_2", "authority_c", "duty", "office", "phone", "synchronous", None)] * 9
+    rows += [("phase_2", "authority_c", "recording", "home working", "email", "both", None)] * 8
+    shown = T.synchrony_display(obs(rows), study, "phase", site="authority_c", total_only=True)
+    assert shown.to_dict("records") == [
+        {
+            "Phase": "All phases",
+            "Synchronous only": "19",
+            "Asynchronous, wholly or in part": "16",
+            "All observations": "35",
+        }
+    ]
+    assert record(shown).status == "pass"
+
+
 # -- output records (what tables.show registers for output checking) -------------------------------
 
 

@@ -335,11 +335,17 @@ def synchrony_groups(study: Study) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None) -> ReportTable:
-    """Synchronous against asynchronous communication, by activity (or setting), in the columns of
-    :func:`synchrony_groups`, with totals, counts disclosed (primary and secondary suppression),
-    with its output record."""
+def synchrony_display(
+    obs: pd.DataFrame, study: Study, by: str = "activity", site: str | None = None, total_only: bool = False
+) -> ReportTable:
+    """Synchronous against asynchronous communication, by activity (or setting, or phase), in the
+    columns of :func:`synchrony_groups`, with totals, counts disclosed (primary and secondary
+    suppression), with its output record. ``total_only``: the total row alone (``All phases`` ...):
+    for one authority, where each phase's split is a few observations either side, and the
+    fieldwork table gives each phase's observations (their total less one side would give the other)."""
     three = synchrony_counts(obs, study, by, site)
+    if total_only:
+        three = three.sum().to_frame(TOTAL_ROW[by]).T.rename_axis(three.index.name)
     counts = pd.DataFrame(
         {
             col: three[[_cap(v) for v in vs if _cap(v) in three.columns]].sum(axis=1)
@@ -348,7 +354,7 @@ def synchrony_display(obs: pd.DataFrame, study: Study, by: str = "activity", sit
     ).astype("int64")
     d = disclose.suppress_counts(counts, study.disclosure, totals=True)
     d = close_differencing(d, study.disclosure.threshold, row_total="Total", column_total="Total")
-    names = {r: _cap(str(r)) for r in counts.index} | {"Total": TOTAL_ROW[by]}
+    names = {r: _cap(str(r)) for r in counts.index if r != TOTAL_ROW[by]} | {"Total": TOTAL_ROW[by]}
     columns = {"Total": "All observations"}
     true = outputs.add_totals(counts).rename(index=names, columns=columns)
     return registered(relabel(d, names, columns), true)
