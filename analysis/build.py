@@ -352,7 +352,7 @@ def check_outputs(study: Study, report_id: str):
             + " (show each table with tables.show(...) in its labelled cell; see analysis/outputs.py)"
         )
     reports = [(r, [study.wave(w).label for w in study.report(r).waves], o) for r, o in published]
-    scopes = {r.id: getattr(r, "site", None) or "" for r in study.reports}  # a site's report: its own people
+    scopes = {r.id: r.site or "" for r in study.reports}  # a report about one site: its own people
     ranges = outputs.audit_study(reports, study.disclosure.threshold, links, scopes=scopes)
     outs = outputs.audit_notes(outputs.apply_audit(outs, ranges), ranges)
     outs = [_with_image(study, report_id, o) for o in outs]
