@@ -429,6 +429,39 @@ def render_builtin(
     return written
 
 
+PLACEHOLDER = "This report has not been built yet (`make report`).\n"
+
+
+def project_inputs() -> list[Path]:
+    """The report sources of the Quarto project: ``project: render:`` in ``_quarto.yml``, else every
+    ``report/*.qmd``."""
+    listed = (_project().get("project") or {}).get("render") or []
+    return [paths.ROOT / f for f in listed] if listed else sorted(paths.REPORT.glob("*.qmd"))
+
+
+def include_placeholders() -> list[Path]:
+    """Quarto reads every source of the project, includes expanded, whenever it renders one of them:
+    a report that is not staged yet (its notebooks still running, or waiting for data) would stop the
+    others. Each missing include under ``_build/`` gets a placeholder, which that report's own build
+    replaces; returns the placeholders written."""
+    written = []
+    for qmd in project_inputs():
+        if not qmd.exists():
+            continue
+        for m in INCLUDE.finditer(qmd.read_text(encoding="utf-8")):
+            target = (qmd.parent / m.group(1)).resolve()
+            if target.exists() or not target.is_relative_to(paths.BUILD.resolve()):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(target, "x", encoding="utf-8") as fh:  # never over a file written meanwhile
+                    fh.write(PLACEHOLDER)
+                written.append(target)
+            except FileExistsError:
+                pass
+    return written
+
+
 def render_quarto(
     report: str, formats: tuple[str, ...] = ("html", "pdf"), output_dir: Path | None = None
 ) -> list[Path]:
@@ -446,6 +479,7 @@ def render_quarto(
     marks_dir = paths.STAGED_REPORTS / report / "marks"
     marks_dir.mkdir(parents=True, exist_ok=True)
     marks = _mark_files(report, marks_dir)
+    include_placeholders()
     extra: dict[str, list[str]] = {"html": [], "typst": []}
     if "banner" in marks:
         # Quarto's --include-* flags replace the format's own includes from _quarto.yml: repeat those first.

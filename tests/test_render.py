@@ -9,7 +9,7 @@ import shutil
 import nbformat
 import pytest
 
-from analysis import render
+from analysis import paths, render
 
 PNG = base64.b64encode(
     bytes.fromhex(
@@ -204,3 +204,27 @@ def test_narrow_table_columns_do_not_print_words_over_or_into_each_other(mini):
     assert clashing_words(pdf) == []
     words = [w[5] for w in pdf_words(pdf)]
     assert "amber" in words and "uncertain" in words
+
+
+def test_quarto_finds_every_include_of_the_project_before_each_report_is_staged(tmp_path, monkeypatch):
+    """Quarto reads every source of the project (includes expanded) to render any one, so a report not
+    staged yet would stop the others: its missing includes under _build/ get placeholders, nothing else."""
+    root = tmp_path / "study"
+    (root / "report").mkdir(parents=True)
+    for name, value in {"ROOT": root, "REPORT": root / "report", "QUARTO_PROJECT": root / "_quarto.yml"}.items():
+        monkeypatch.setattr(paths, name, value)
+    monkeypatch.setattr(paths, "BUILD", root / "_build")
+    (root / "_quarto.yml").write_text("project:\n  render: [report/one.qmd, report/two.qmd]\n")
+    (root / "report" / "one.qmd").write_text("{{< include ../_build/reports/one/validation.md >}}\n")
+    (root / "report" / "two.qmd").write_text(
+        "{{< include ../_build/reports/two/validation.md >}}\n{{< include ../notes.md >}}\n"
+    )
+    staged = root / "_build" / "reports" / "one" / "validation.md"
+    staged.parent.mkdir(parents=True)
+    staged.write_text("the real appendix")
+    written = render.include_placeholders()
+    assert written == [(root / "_build" / "reports" / "two" / "validation.md").resolve()]
+    assert written[0].read_text() == render.PLACEHOLDER
+    assert staged.read_text() == "the real appendix"  # a staged file is never replaced
+    assert not (root / "notes.md").exists()  # outside _build/: not ours to write
+    assert render.include_placeholders() == []  # once there, left alone
