@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-.PHONY: help venv report test test-fast nbval-refs validate data template lab bench kernel-loop clean
+.PHONY: help venv report test test-fast nbval-refs validate data template lab bench kernel-loop new-study clean
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -57,6 +57,9 @@ bench: $(VENV)/.installed ## measure build speed and scale; print the figures an
 
 kernel-loop: $(VENV)/.installed ## start N warm kernels (default 300) in the 2-worker pool and alone; print failures
 	$(ANALYSIS) kernel-loop --starts $(N)
+
+new-study: $(VENV)/.installed ## write the skeleton of a new study: make new-study NAME=<name> (then make report STUDY=<name>)
+	$(PY) -m analysis new-study $(NAME)
 
 clean: ## remove the study's _build/ and _output/ (derived files only)
 	@test -x $(PY) && $(ANALYSIS) clean || rm -rf $(STUDY_ROOT)_build $(STUDY_ROOT)_output

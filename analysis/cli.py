@@ -140,6 +140,15 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_new_study(args) -> int:
+    """Write the skeleton of a new study: studies/NAME/ and analysis/studies/NAME/ (nothing overwritten)."""
+    from analysis import newstudy
+
+    written = newstudy.create(args.name, title=args.title)
+    print("\n".join(newstudy.summary(args.name, written)))
+    return 0
+
+
 def cmd_clean(args) -> int:
     for p in (paths.BUILD, paths.OUTPUT):
         shutil.rmtree(p, ignore_errors=True)
@@ -235,6 +244,10 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_kernel_loop)
     sp = sub.add_parser("template", help="write the data request workbook to _output/data_request_template.xlsx")
     sp.set_defaults(func=cmd_template)
+    sp = sub.add_parser("new-study", help="write the skeleton of a new study in studies/NAME/ (it builds at once)")
+    sp.add_argument("name", help="the study's name: a lower-case Python identifier, e.g. kinship_care")
+    sp.add_argument("--title", help="the study's title (default: made from the name)")
+    sp.set_defaults(func=cmd_new_study)
     sp = sub.add_parser("clean", help="remove _build/ and _output/")
     sp.add_argument("--all", action="store_true", help="also remove data/synthetic/")
     sp.set_defaults(func=cmd_clean)
