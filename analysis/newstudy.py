@@ -65,13 +65,13 @@ def sites() -> list[tuple[str, str]]:
     return [(f"site{c}", f"Site {c.upper()}") for c in SITE_LETTERS]
 
 
-def check_name(name: str, repo: Path) -> None:
-    """Refuse a name a study cannot have, or one already in use under ``repo``, with the reason.
+def check_name(name: str) -> None:
+    """Refuse a name a study cannot have, with the reason.
 
-    >>> check_name("class", Path("/nowhere"))
+    >>> check_name("class")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.newstudy.NewStudyError: 'class' cannot name a study: it is a Python keyword ...
+    analysis.newstudy.NewStudyError: 'class' cannot name a study: it is a Python keyword...
     """
     if not NAME_RULE.fullmatch(name or ""):
         raise NewStudyError(
@@ -79,11 +79,15 @@ def check_name(name: str, repo: Path) -> None:
             "digits and underscores, starting with a letter, e.g. 'kinship_care'), because it names the package "
             "of its code (analysis.studies.<name>) and its folder (studies/<name>/)."
         )
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if keyword.iskeyword(name):
         raise NewStudyError(
             f"{name!r} cannot name a study: it is a Python keyword, and the package analysis.studies.{name} "
             "could not be imported. Choose another name."
         )
+
+
+def check_free(name: str, repo: Path) -> None:
+    """Refuse a name a study under ``repo`` already has (its folder or its code)."""
     taken = [p for p in (repo / "studies" / name, repo / "analysis" / "studies" / name) if p.exists()]
     if taken:
         raise NewStudyError(
@@ -131,12 +135,13 @@ def create(name: str, title: str | None = None, repo: Path | None = None) -> lis
     Nothing is overwritten: the name is checked first, and every file is created new (a file that
     appeared meanwhile stops the run with an error).
     """
+    check_name(name)
     if repo is None:
         from analysis import paths
 
         repo = paths.REPO
     repo = Path(repo)
-    check_name(name, repo)
+    check_free(name, repo)
     written = []
     for rel, text in files(name, title).items():
         path = repo / rel
