@@ -105,6 +105,13 @@ def test_the_command_line_refuses_with_a_clear_message(capsys):
     assert err.startswith("error: 'My-Study' cannot name a study: a study's name is a lower-case Python identifier")
 
 
+def test_make_new_study_runs_the_command():
+    # a dry run (-n) prints the commands and runs none
+    proc = subprocess.run(["make", "-n", "new-study", "NAME=kinship_care"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == ".venv/bin/python -m analysis new-study kinship_care"
+
+
 # -- the skeleton ----------------------------------------------------------------------------------
 
 
