@@ -136,6 +136,8 @@ def create(name: str, title: str | None = None, repo: Path | None = None) -> lis
     appeared meanwhile stops the run with an error).
     """
     check_name(name)
+    if title is not None and (not title.strip() or any(c in title for c in "\r\n")):
+        raise NewStudyError(f"the title must be one line of text, got {title!r}: nothing was written.")
     if repo is None:
         from analysis import paths
 
@@ -236,7 +238,7 @@ def notebook(words: dict[str, str]) -> str:
 
 
 STUDY_YML = """\
-# The study configuration of the ${title} (written by `python -m analysis new-study ${name}`):
+# The study configuration of the ${name} study (written by `python -m analysis new-study ${name}`):
 # everything the engine and the study's code read about the study. Code never hard-codes a site, a wave
 # date or a threshold: they live here. Every value below is a placeholder to replace (README.md).
 study:
@@ -331,7 +333,7 @@ stated in full in @sec-provenance.
 """
 
 QUARTO_YML = """\
-# The Quarto project of the ${title} (read by Quarto and by the built-in renderer). Paths are
+# The Quarto project of the ${name} study (read by Quarto and by the built-in renderer). Paths are
 # relative to this folder, the study's root; the house style is shared with the other studies
 # (the repository's report/ folder).
 project:
@@ -419,13 +421,13 @@ Then put delivered files in `data/raw/<wave>/`, and run `make validate STUDY=${n
 """
 
 INIT_PY = '''\
-"""The ${title}: code that belongs to this study (its data contracts, synthetic data and report
+"""The ``${name}`` study: code that belongs to this study (its data contracts, synthetic data and report
 tables). The engine reaches it only through the configuration (``study.module`` in
 ``studies/${name}/config/study.yml``)."""
 '''
 
 SOURCES_PY = '''\
-"""The ${title}'s data contracts and their checks: the engine's hooks ``SOURCE_CHECKS`` (run on each
+"""The ``${name}`` study's data contracts and their checks: the engine's hooks ``SOURCE_CHECKS`` (run on each
 wave's folder by the tidy stage) and ``INPUTS`` (the sources a notebook may load).
 
 One source so far: the participants register, ``participants.csv`` (or ``.xlsx``) in each wave's
@@ -518,7 +520,7 @@ INPUTS: dict[str, tuple[str, ...]] = {PARTICIPANTS: (PARTICIPANTS,)}
 '''
 
 SYNTHETIC_PY = '''\
-"""The ${title}'s synthetic data set, in the delivered format: ``<wave>/participants.csv``.
+"""The ``${name}`` study's synthetic data set, in the delivered format: ``<wave>/participants.csv``.
 
 Written only by ``python -m analysis --study ${name} data`` (``make data STUDY=${name}``). The same seed
 (``synthetic: seed:`` in the study configuration) gives the same bytes.
@@ -571,7 +573,7 @@ def generate_all(folder: Path, study: Study) -> list[Path]:
 '''
 
 TABLES_PY = '''\
-"""The ${title}'s report tables: pure builders (tidy tables in, tables out); counts pass the
+"""The ``${name}`` study's report tables: pure builders (tidy tables in, tables out); counts pass the
 engine's disclosure control (:func:`analysis.tables.counts_table`) before a notebook shows them."""
 
 from __future__ import annotations

@@ -97,6 +97,13 @@ def test_a_file_that_appears_meanwhile_is_not_overwritten(tmp_path, monkeypatch)
     assert (tmp_path / "studies" / NAME / "README.md").read_text() == "written by someone else"
 
 
+@pytest.mark.parametrize("title", ["", "  ", "Two\nlines"])
+def test_a_title_that_is_not_one_line_is_refused(tmp_path, title):
+    with pytest.raises(NewStudyError, match="the title must be one line of text"):
+        newstudy.create(NAME, title=title, repo=tmp_path)
+    assert tree(tmp_path) == {}
+
+
 def test_the_command_line_refuses_with_a_clear_message(capsys):
     from analysis.cli import main
 
