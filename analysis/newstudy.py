@@ -444,7 +444,7 @@ import pandas as pd
 from analysis.config import Study
 from analysis.errors import UnusableFileError
 from analysis.load import find_source, read_table
-from analysis.schemas import Column, RowRule, TableSpec
+from analysis.schemas import FIRST_DATA_ROW, HEADER_ROW, NOTES_ROW, Column, RowRule, TableSpec
 from analysis.validate import Checked, check_table
 
 PARTICIPANTS = "participants"
@@ -517,6 +517,47 @@ SOURCE_CHECKS = [check_participants]
 
 # The sources a notebook may ask analysis.inputs.load for, each naming its tidy tables
 INPUTS: dict[str, tuple[str, ...]] = {PARTICIPANTS: (PARTICIPANTS,)}
+
+# Tables whose rows are people: the validation appendix counts only their quarantined rows (the
+# report's own tables count the people, under the disclosure rule)
+PEOPLE_TABLES = (PARTICIPANTS,)
+PEOPLE_TABLES_TEXT = "the participants register"
+
+# The tables a data provider is asked for in the data request workbook (`make template`), one sheet each
+TEMPLATE_TABLES = (PARTICIPANTS,)
+
+
+def spec_for(table: str, study: Study) -> TableSpec:
+    """The contract of ``table``, as the data request workbook gives it."""
+    specs = {PARTICIPANTS: participants_spec}
+    if table not in specs:
+        raise KeyError(f"no table {table!r} in this study (tables: {', '.join(specs)})")
+    return specs[table](study)
+
+
+def template_instructions(study: Study, specs: list[TableSpec]) -> list[tuple[str, str]]:
+    """The data request workbook's instructions sheet, as (heading, text) pairs."""
+    waves = "; ".join(f"{w.label}: {w.date.isoformat()}" for w in study.waves)
+    return [
+        (
+            "About the evaluation",
+            f"{study.evaluator} is carrying out the evaluation '{study.title}'. This workbook asks for the data "
+            "it needs. Only summary figures ever leave the evaluation team; no one can be identified in a report.",
+        ),
+        ("When to send it", f"A copy at each wave, with the data as at the wave's date ({waves})."),
+        ("What to send", "One sheet per table. " + " ".join(f"The '{s.name}' sheet: {s.description}" for s in specs)),
+        (
+            "How to fill it in",
+            f"Row {HEADER_ROW} holds the column names and row {NOTES_ROW} a note on each column: leave both in "
+            f"place. Enter the data from row {FIRST_DATA_ROW} down, one row per record, with no blank rows or "
+            "totals. Columns with a fixed list of values offer a drop-down list: use its values exactly.",
+        ),
+        (
+            "Pseudonymise before sending",
+            "Do not include names, dates of birth, addresses or anything else that identifies a person. Give each "
+            "person a meaningless identifier, the same at every wave, and keep the key that links it to them.",
+        ),
+    ]
 '''
 
 SYNTHETIC_PY = '''\

@@ -302,7 +302,14 @@ def test_bad_rows_are_quarantined_with_row_column_and_rule(demo, tmp_path):
         8: "joined",
     }
     rules = dict(zip(q["row"], q["rule"], strict=True))
-    assert rules[7] == "joined_by_wave_date" and rules[8] == "type" and rules[5] == rules[6]
+    assert rules == {
+        3: "allowed_values",
+        4: "allowed_values",
+        5: "unique",
+        6: "unique",
+        7: "joined_by_wave_date",
+        8: "type",
+    }
     assert "joined_by_wave_date (joined): joined on 2025-02-01, after the wave's date (2025-01-31)" in set(q["message"])
 
 
