@@ -279,10 +279,6 @@ disclosure:
 # Participants' roles (the participants register's `role` column).
 roles: [practitioner, manager]
 
-# Settings the engine's configuration loader reads for every study; empty when a study has no use for them.
-working_patterns: []
-flexible_patterns: []
-
 # The reports: each is report/<id>.qmd, built as at its last wave.
 reports:
   - id: ${report}

@@ -323,6 +323,37 @@ def test_an_unusable_file_is_reported_not_raised(demo, tmp_path):
     assert study.code("sources").check_participants(tmp_path / "follow_up", study) == ({}, [])  # not delivered
 
 
+def test_the_data_request_workbook_asks_for_the_register_and_reads_back(demo, tmp_path):
+    import openpyxl
+
+    from analysis.schemas import FIRST_DATA_ROW, HEADER_ROW
+    from analysis.template import write_template
+
+    _, study = demo
+    book = write_template(tmp_path / "request.xlsx", study)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["participants"]
+    assert wb.sheetnames[:2] == ["Instructions", "participants"]
+    assert [c.value for c in ws[HEADER_ROW]] == ["participant_id", "site", "role", "joined"]
+    assert "Baseline: 2025-01-31; Six-month follow-up: 2025-07-31" in " ".join(
+        str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value
+    )
+    # a local authority fills it in: one good row, one with a role the study does not have
+    for k, row in enumerate(
+        [("P01-001", "Site B", "manager", "2025-01-10"), ("P01-002", "sitea", "chef", "2025-01-11")]
+    ):
+        for j, value in enumerate(row, start=1):
+            ws.cell(FIRST_DATA_ROW + k, j, value)
+    (tmp_path / "baseline").mkdir()
+    wb.save(tmp_path / "baseline" / "participants.xlsx")
+    checked, unusable = study.code("sources").check_participants(tmp_path / "baseline", study)
+    c = checked["participants"]
+    assert unusable == [] and c.delivered == 2
+    assert list(c.accepted["participant_id"]) == ["P01-001"] and list(c.accepted["site"]) == ["siteb"]
+    q = c.quarantined
+    assert list(zip(q["row"], q["column"], q["rule"], strict=True)) == [(FIRST_DATA_ROW + 1, "role", "allowed_values")]
+
+
 def test_the_table_counts_by_site_and_role_under_the_disclosure_rule(demo):
     _, study = demo
     tables = study.code("tables")
@@ -434,6 +465,15 @@ def test_a_new_study_builds_its_report_on_synthetic_data(tmp_path, monkeypatch):
     assert "Synthetic data: not for publication" in page
     for heading in ("Appendix: data validation", "Appendix: provenance"):
         assert heading in page
+    # the validation appendix counts only the quarantined rows of a table of people (the study says which)
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "For tables whose rows are people (the participants register) only the quarantined rows" in words
+    appendix = table_rows(page, "All rows delivered")
+    assert appendix[0][:5] == ["Wave", "Table", "All rows delivered", "Accepted", "Quarantined"]
+    assert [r[:5] for r in appendix[1:]] == [
+        ["Baseline", "participants", "–", "–", "0"],
+        ["Six-month follow-up", "participants", "–", "–", "0"],
+    ]
 
     from pypdf import PdfReader
 
