@@ -399,7 +399,10 @@ set, in the delivered format) and `tables.py` (pure table builders).
 2. **The data contracts.** In `analysis/studies/${name}/sources.py`: one `TableSpec` per delivered table
    (columns, types, allowed values, row rules), a check function per source (read with
    `analysis.load.read_table`, validated with `analysis.validate.check_table`, which quarantines failing
-   rows), listed in `SOURCE_CHECKS`; and in `INPUTS` the sources a notebook may load.
+   rows), listed in `SOURCE_CHECKS`; and in `INPUTS` the sources a notebook may load. `PEOPLE_TABLES`
+   names the tables whose rows are people (the validation appendix counts only their quarantined rows);
+   `TEMPLATE_TABLES`, `spec_for` and `template_instructions` make the data request workbook
+   (`make template STUDY=${name}`).
 3. **The synthetic data.** `analysis/studies/${name}/synthetic.py` writes every source of every wave in
    the format it is delivered in, deterministically from `synthetic: seed:`.
 4. **The analysis.** One thin notebook per research question: a `parameters` cell, one
@@ -407,7 +410,8 @@ set, in the delivered format) and `tables.py` (pure table builders).
    caption) shown with `tables.show(...)`, its counts through the engine's disclosure control
    (`tables.counts_table`). Builders go in `analysis/studies/${name}/tables.py`, with tests.
 5. **The reports.** Embed the labelled cells in `report/<id>.qmd` as `report/${report}.qmd` does, and list
-   each report in `_quarto.yml`.
+   each report in `_quarto.yml`. A report about one site has `site: <site id>` in `reports:`: its
+   notebooks are run for it with a `site` parameter (add `site: str = ""` to their parameters cell).
 6. **Optional.** `config/disclosure_exceptions.yml` (approved exceptions to the disclosure rule),
    `config/output_links.yml` (facts linking outputs, for the differencing audit), `config/protocol.yml`
    (the traceability appendix).
