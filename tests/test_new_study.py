@@ -227,6 +227,8 @@ def demo(skeleton, monkeypatch):
     yield repo, study
     for mod in [m for m in sys.modules if m == "analysis.studies.demo" or m.startswith("analysis.studies.demo.")]:
         del sys.modules[mod]
+    if hasattr(analysis.studies, "demo"):  # the import bound it on the package: the next test imports afresh
+        delattr(analysis.studies, "demo")
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
