@@ -712,9 +712,10 @@ def disclosure_paragraph(study: Study) -> str:
     """The methods section's disclosure paragraph, as implemented (see ``docs/assumptions_caveats.md``)."""
     s = study.disclosure
     t = s.threshold
+    reports = {1: "the report", 2: "both reports"}.get(len(study.reports), f"all {len(study.reports)} reports")
     return (
         outputs.mitigation_rule_text(s)
-        + f" Before release, every table, figure, number in the text and appendix of both reports is checked "
+        + f" Before release, every table, figure, number in the text and appendix of {reports} is checked "
         f"together for differencing: no suppressed count may be narrowed to fewer than {t} possible values by "
         "combining published numbers (totals, the same people counted in two tables, the earlier report); "
         "where it could be, more is suppressed or merged. An output that fails the rule is released only under "

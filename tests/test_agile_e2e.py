@@ -7,8 +7,11 @@ and plain ``report`` in the same root still builds the flexitime reports.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -168,3 +171,52 @@ def test_plain_report_still_builds_the_flexitime_reports(agile):
         assert (root / "_output" / name).stat().st_size > 10_000, name
     assert not (root / "_output" / "cross_case.html").exists()  # each study's outputs under its own root
     assert not (study_root(root) / "_output" / "august.html").exists()
+
+
+# -- Quarto renders the same agile sources (skipped where quarto is not on the PATH, as in CI) ---------
+
+QUARTO = shutil.which("quarto")
+
+
+def qmd_headings(root: Path, report: str) -> list[str]:
+    text = (study_root(root) / "report" / f"{report}.qmd").read_text()
+    return [
+        re.sub(r"\s*\{#.*\}\s*$", "", line.lstrip("#").strip()) for line in text.splitlines() if line.startswith("#")
+    ]
+
+
+@pytest.mark.quarto
+@pytest.mark.skipif(QUARTO is None, reason="quarto is not on the PATH (the built-in renderer is tested above)")
+@pytest.mark.parametrize("report", ["case_a", "cross_case", "practice_guide"])
+def test_quarto_and_the_builtin_renderer_agree_on_the_agile_reports(agile, report, tmp_path):
+    """The same report from both renderers: the same numbered tables, every heading of the source, and
+    the same disclosure wording in the PDF."""
+    root = agile[0]
+    out = study_root(root) / "_output"
+    env = {"QUARTO_PYTHON": sys.executable}
+    proc = run_analysis(
+        root, "--study", "agile", "report", "--renderer", "quarto", "--report", report, "--always", env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    shutil.copyfile(out / f"{report}.pdf", tmp_path / "quarto.pdf")
+    quarto_html = (out / f"{report}.html").read_text()
+    rebuilt = run_analysis(root, "--study", "agile", "report", "--renderer", "builtin", "--report", report, "--always")
+    assert rebuilt.returncode == 0, rebuilt.stderr[-4000:]
+    builtin_html = (out / f"{report}.html").read_text()
+
+    def tables(html: str) -> list[str]:
+        text = re.sub(r"<[^>]+>", "", html).replace("\xa0", " ")  # Quarto puts a no-break space after "Table"
+        return sorted(set(re.findall(r"Table \d+:", text)), key=lambda s: int(s.split()[1].rstrip(":")))
+
+    assert tables(quarto_html) == tables(builtin_html) and tables(builtin_html)
+    words = [
+        " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", h)).replace("\xa0", " ").split())
+        for h in (quarto_html, builtin_html)
+    ]
+    for heading in qmd_headings(root, report):
+        heading = html_lib.unescape(heading)
+        assert heading in words[0] and heading in words[1], heading
+    _, quarto_pdf = pdf_text(tmp_path / "quarto.pdf")
+    _, builtin_pdf = pdf_text(out / f"{report}.pdf")
+    for phrase in ("Synthetic data: not for publication", "Appendix: data validation", "Appendix: provenance"):
+        assert phrase in quarto_pdf and phrase in builtin_pdf, phrase

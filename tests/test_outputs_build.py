@@ -459,3 +459,16 @@ def test_make_report_checks_every_output_and_removing_the_exception_suppresses_a
     assert "No output was released under an exception to the disclosure rule." in html
     data = json.loads((root / "_output" / "august_outputs" / "results.json").read_text(encoding="utf-8"))
     assert data["results"]["august__tbl-criteria"]["status"] == "review"  # suppressed again
+
+
+def test_the_disclosure_paragraph_names_the_reports_the_study_has():
+    """Checked together: "both reports" for the two flexitime reports, "all 5 reports" for the agile
+    study's five (counted by hand from studies/agile/config/study.yml: case_a, case_b, case_c, cross_case,
+    practice_guide)."""
+    from analysis.config import load_study
+    from tests.sandbox import REPO
+
+    flexitime = tables.disclosure_paragraph(load_study(REPO / "config" / "study.yml"))
+    agile = tables.disclosure_paragraph(load_study(REPO / "studies" / "agile" / "config" / "study.yml"))
+    assert "appendix of both reports is checked" in flexitime
+    assert "appendix of all 5 reports is checked" in agile and "both reports" not in agile
