@@ -4,12 +4,18 @@
 -- A table of WIDE_COLUMNS or more columns gets the class "wide": house.css sets it in smaller type
 -- with tighter cells, so that one such as a matrix of themes by authority and role fits the text
 -- column on a laptop instead of scrolling.
+-- Column widths are left to the browser, which sizes them from their content: pandoc would fix them
+-- in proportion to the dashes under a pipe table's header, which say nothing about the content
+-- ("3 months" broken over two lines beside a half-empty column).
 local WIDE_COLUMNS = 6
 
 function Table(tbl)
   tbl.attributes["tabindex"] = "0"
   if #tbl.colspecs >= WIDE_COLUMNS and not tbl.classes:includes("wide") then
     tbl.classes:insert("wide")
+  end
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
   end
   return tbl
 end
