@@ -164,6 +164,18 @@ def test_output_checking_lists_every_embedded_table(agile, report):
     assert "checking.html" in {p.name for p in folder.iterdir()}
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="install poppler-utils to read PDF word boxes")
+@pytest.mark.parametrize("report", REPORTS)
+def test_agile_pdf_prints_no_word_over_another(agile, report):
+    # the cross-case matrices (eight columns) once printed "Communication" over "most" (typst's equal
+    # shares of the line for auto columns); report/typst-header.typ gives a column its longest word
+    from tests.test_report_checks import clashing_words, pdf_words
+
+    pdf = study_root(agile[0]) / "_output" / f"{report}.pdf"
+    assert len(pdf_words(pdf)) > 1000  # the check reads the whole report
+    assert clashing_words(pdf) == []
+
+
 def test_plain_report_still_builds_the_flexitime_reports(agile):
     root, _, flexitime, _ = agile
     assert flexitime.returncode == 0, flexitime.stdout[-2000:] + flexitime.stderr[-4000:]
