@@ -33,3 +33,33 @@ def test_ruff_finds_a_violation(tmp_path):
         text=True,
     )
     assert r.returncode == 1 and "F401" in r.stdout
+
+
+def folded_cell_options(nb_path) -> list[str]:
+    """Cell options written as a block (``#| tbl-cap: >-`` with the text on the following lines).
+    Quarto's ``embed`` shortcode carries cell options into a fenced div's attributes, and a block
+    option breaks that div: the cell is printed as raw ``::: {#tbl-... .cell ...}`` text and its
+    cross-references as ``?@tbl-...`` (seen in Quarto 1.x HTML of the agile study's reports). The
+    built-in renderer reads them correctly, so only this check catches it."""
+    import json
+    import re
+
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    found = []
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for line in src.splitlines():
+            if cell["cell_type"] == "code" and re.match(r"^#\|\s*[\w-]+:\s*[>|][-+]?\s*$", line):
+                found.append(f"{nb_path.name}: {line.strip()}")
+    return found
+
+
+def test_notebook_cell_options_are_one_line_each(tmp_path):
+    """Every study's notebook templates write each cell option on one line; the check finds a folded one."""
+    templates = sorted(paths.REPO.glob("notebooks/*.ipynb")) + sorted(paths.REPO.glob("studies/*/notebooks/*.ipynb"))
+    assert len(templates) >= 10  # the flexitime notebooks and the agile study's six
+    assert [f for nb in templates for f in folded_cell_options(nb)] == []
+    bad = tmp_path / "bad.ipynb"
+    cell = {"cell_type": "code", "source": ["#| label: tbl-x\n", "#| tbl-cap: >-\n", "#|   A caption.\n"]}
+    bad.write_text(__import__("json").dumps({"cells": [cell]}))
+    assert folded_cell_options(bad) == ["bad.ipynb: #| tbl-cap: >-"]
